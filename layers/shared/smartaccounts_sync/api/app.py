@@ -1,0 +1,47 @@
+"""The HTTP API: Powertools' resolver with validation, one router per concept, OpenAPI at /openapi.json, UI at /docs."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.models import Server
+
+from smartaccounts_sync.api import problems
+from smartaccounts_sync.api.routes import health
+
+TITLE = "Uku SmartAccounts sync"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Connects Uku to SmartAccounts: integration settings, client links, monthly import of work statistics into "
+    "summary tasks, reload of the last 12 months, VAT types and invoice export. Errors are application/problem+json "
+    "with a stable `code`."
+)
+ROUTERS = (health.router,)
+V1_ROUTERS: tuple = ()
+
+
+def build_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for router in ROUTERS:
+        app.include_router(router)
+    for router in V1_ROUTERS:
+        app.include_router(router, prefix="/v1")
+    problems.register(app)
+    openapi = {
+        "title": TITLE,
+        "version": VERSION,
+        "description": DESCRIPTION,
+        "servers": [Server(url="/")],
+    }
+    app.enable_swagger(path="/docs", **openapi)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_json():  # noqa: ANN202 - a raw Response, kept out of the schema
+        return Response(status_code=200, content_type="application/json", body=openapi_document(app))
+
+    return app
+
+
+def openapi_document(app: APIGatewayHttpResolver) -> str:
+    return app.get_openapi_json_schema(
+        title=TITLE, version=VERSION, description=DESCRIPTION, servers=[Server(url="/")]
+    )

@@ -1,0 +1,52 @@
+"""Every error leaves the API as `application/problem+json` with a stable `code`; this is the one place that maps."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from smartaccounts_sync.errors import FieldProblem, Problem, ServiceError
+from smartaccounts_sync.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(problem.to_dict()),
+        headers=headers,
+    )
+
+
+def _field_name(loc: tuple) -> str:
+    # Powertools prefixes the location with "body", "query" or "path"; the field is what follows.
+    parts = [str(p) for p in loc]
+    return ".".join(parts[1:]) if len(parts) > 1 and parts[0] in {"body", "query", "path", "header"} else ".".join(parts)
+
+
+def register(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(ServiceError)
+    def service_error(error: ServiceError) -> Response:
+        log = logger.info if error.status < 500 else logger.error
+        log("request refused", extra={"code": error.code, "status": error.status})
+        return problem_response(Problem.of(error), headers=getattr(error, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    def request_invalid(error: RequestValidationError) -> Response:
+        problems = [FieldProblem(_field_name(tuple(e.get("loc", ()))), e.get("msg", "invalid")) for e in error.errors()]
+        logger.info("request refused", extra={"code": "VALIDATION_FAILED", "fields": [p.field for p in problems]})
+        detail = "; ".join(f"{p.field or 'body'}: {p.message}" for p in problems)
+        return problem_response(
+            Problem(code="VALIDATION_FAILED", title="The request is not valid", status=400, detail=detail, errors=problems)
+        )
+
+    @app.not_found
+    def not_found(_: NotFoundError) -> Response:
+        return problem_response(
+            Problem(code="NOT_FOUND", title="Not found", status=404, detail="No such route in this API")
+        )

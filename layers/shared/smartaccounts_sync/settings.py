@@ -1,0 +1,54 @@
+"""The service's configuration: one pydantic model over environment variables, read at invocation.
+
+Handlers call :func:`load_settings` inside the invocation, never at import time, so a test (or the local stack)
+can change the environment between calls without re-importing anything.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, HttpUrl
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PUBLIC_SMARTACCOUNTS_API_URL = "https://sa.smartaccounts.eu/api/"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    stage: str = Field(default="local", description="Deployment stage: local, dev or prod.")
+    aws_region: str = Field(default="eu-north-1", description="AWS region (AWS_REGION).")
+    aws_endpoint_url: str | None = Field(
+        default=None, description="AWS endpoint override; the local stack points it at the moto server."
+    )
+
+    smartaccounts_api_url: HttpUrl = Field(
+        default=HttpUrl(PUBLIC_SMARTACCOUNTS_API_URL),
+        description="Base URL of a SmartAccounts-compatible API (the local stack sets the sandbox's).",
+    )
+    smartaccounts_connect_timeout: float = Field(default=3.05, gt=0, description="Connect timeout, seconds.")
+    smartaccounts_read_timeout: float = Field(default=25.0, gt=0, description="Read timeout, seconds.")
+    smartaccounts_max_retries: int = Field(default=3, ge=0, le=10, description="Retries of retryable failures.")
+    smartaccounts_max_pages: int = Field(default=200, ge=1, description="Hard cap on pages of one list query.")
+    smartaccounts_rate_per_minute: int = Field(default=60, ge=1, description="Requests per rolling window per key.")
+    smartaccounts_rate_window_seconds: float = Field(
+        default=61.0, gt=0, description="Length of the rolling window (a second of margin over SmartAccounts' 60)."
+    )
+    smartaccounts_daily_budget: int = Field(default=1000, ge=1, description="Requests per key per Tallinn day.")
+
+    config_table_name: str = Field(default="smartaccounts-config", description="Configuration table.")
+    summary_tasks_table_name: str = Field(default="smartaccounts-summary-tasks", description="Summary tasks table.")
+    jobs_table_name: str = Field(default="smartaccounts-jobs", description="Reload jobs table.")
+    sync_history_table_name: str = Field(default="smartaccounts-sync-history", description="Sync history table.")
+    idempotency_table_name: str = Field(default="smartaccounts-idempotency", description="Idempotency records.")
+    rate_limit_table_name: str = Field(default="smartaccounts-rate-limit", description="Per-key request guard.")
+    import_queue_url: str = Field(default="", description="SQS queue of import and reload work.")
+    export_queue_url: str = Field(default="", description="SQS queue of invoice exports.")
+    event_bus_name: str = Field(default="default", description="EventBridge bus the service publishes to.")
+    secret_name_prefix: str = Field(
+        default="uku-smartaccounts/local/", description="Prefix of every Secrets Manager secret the service owns."
+    )
+
+
+def load_settings() -> Settings:
+    """Read the configuration from the environment now."""
+    return Settings()

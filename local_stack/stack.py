@@ -1,0 +1,245 @@
+"""Starts the whole service locally: moto server, SmartAccounts sandbox, resources from the template, SQS pump, HTTP front.
+
+No Docker, no AWS account. Every handler runs in this process, as the real function code, on events shaped like
+the ones AWS delivers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import boto3
+import requests
+from moto.server import ThreadedMotoServer
+from sa_sandbox.server import SandboxServer
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from local_stack.front import LambdaContext, LocalFront
+from local_stack.provision import Provisioned, Provisioner
+from local_stack.pump import QueueBinding, QueuePump
+from local_stack.template import Template
+from local_stack.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, issue_token, verify_token
+
+REGION = "eu-north-1"
+STACK_PREFIX = "uku-sa-local"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        sandbox_port: int = 8765,
+        moto_port: int = 0,
+        sandbox_seed: int = 42,
+        sandbox_time_scale: float = 1.0,
+        sandbox_api_key: str | None = None,
+        sandbox_api_secret: str | None = None,
+        retry_delay_seconds: int = 2,
+        extra_environment: dict[str, str] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.sandbox_port = sandbox_port
+        self.moto_port = moto_port or free_port(host)
+        self.sandbox_seed = sandbox_seed
+        self.sandbox_time_scale = sandbox_time_scale
+        self.sandbox_api_key = sandbox_api_key
+        self.sandbox_api_secret = sandbox_api_secret
+        self.retry_delay_seconds = retry_delay_seconds
+        self.extra_environment = extra_environment or {}
+        self.template = Template()
+        self.functions = self.template.functions()
+        self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
+        self.provisioned: Provisioned | None = None
+        self.moto: ThreadedMotoServer | None = None
+        self.sandbox: SandboxServer | None = None
+        self.pump: QueuePump | None = None
+        self._http: Any = None
+        self._http_thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ URLs
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def moto_url(self) -> str:
+        return f"http://{self.host}:{self.moto_port}"
+
+    def token(self, company: str, role: str = "owner", plan: str = "team", **kwargs: Any) -> str:
+        return issue_token(company, role, plan, **kwargs)
+
+    def boto3_client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalStack:
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }.items():
+            os.environ[key] = value
+        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self.moto.start()
+        self.sandbox = SandboxServer(
+            host=self.host,
+            port=self.sandbox_port,
+            seed=self.sandbox_seed,
+            time_scale=self.sandbox_time_scale,
+        )
+        self.sandbox.start()
+        self._add_sandbox_key()
+        self.provisioned = Provisioner(
+            self.template,
+            endpoint_url=self.moto_url,
+            region=REGION,
+            prefix=STACK_PREFIX,
+            parameters={
+                "Stage": "local",
+                "JwtIssuer": LOCAL_ISSUER,
+                "JwtAudience": LOCAL_AUDIENCE,
+                "SmartAccountsApiUrl": self.sandbox.api_url,
+            },
+        ).provision()
+        os.environ.update(self.provisioned.environment)
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": self.moto_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_METRICS_DISABLED": "true",
+                **self.extra_environment,
+            }
+        )
+        for logical_id, spec in self.functions.items():
+            self.handlers[logical_id] = getattr(importlib.import_module(spec.module), spec.attribute)
+        self.pump = QueuePump(
+            self.boto3_client("sqs"),
+            self._queue_bindings(),
+            self.invoke,
+            region=REGION,
+            retry_delay_seconds=self.retry_delay_seconds,
+        )
+        self.pump.start()
+        front = LocalFront(
+            self.template.http_routes(),
+            self.invoke,
+            verify_token,
+            local_routes={
+                ("POST", "/local/scheduled-import"): self._fire_scheduled_import,
+                ("GET", "/local/queues"): self._queue_status,
+            },
+        )
+        self._http = make_server(self.host, self.port, front, threaded=True)
+        self._http_thread = threading.Thread(target=self._http.serve_forever, name="local-front", daemon=True)
+        self._http_thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+        if self.pump is not None:
+            self.pump.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        if self.moto is not None:
+            self.moto.stop()
+
+    def _add_sandbox_key(self) -> None:
+        """SANDBOX_API_KEY/SANDBOX_API_SECRET: a key pair that sees the sandbox's demo companies."""
+        if not (self.sandbox_api_key and self.sandbox_api_secret):
+            return
+        assert self.sandbox is not None
+        admin = self.sandbox.admin_url
+        companies = [c["id"] for c in requests.get(f"{admin}/companies", timeout=5).json()["companies"]]
+        requests.post(
+            f"{admin}/keys",
+            json={"apiKey": self.sandbox_api_key, "apiSecret": self.sandbox_api_secret, "companyIds": companies},
+            timeout=5,
+        ).raise_for_status()
+
+    def _queue_bindings(self) -> list[QueueBinding]:
+        assert self.provisioned is not None
+        return [
+            QueueBinding(
+                source=source,
+                queue_url=self.provisioned.queue_urls[source.queue],
+                queue_arn=self.provisioned.arns[source.queue],
+            )
+            for source in self.template.queue_sources()
+        ]
+
+    # ------------------------------------------------------------------ invoking
+    def invoke(self, function: str, event: dict) -> Any:
+        spec = self.functions[function]
+        return self.handlers[function](event, LambdaContext(function, spec.timeout))
+
+    def scheduled_import_function(self) -> str:
+        """The function the template's schedule targets (found in the template, not named here)."""
+        for schedule in self.template.of_type("AWS::Scheduler::Schedule").values():
+            arn = schedule["Properties"]["Target"]["Arn"]
+            return arn["Fn::GetAtt"][0] if isinstance(arn["Fn::GetAtt"], list) else arn["Fn::GetAtt"].split(".")[0]
+        raise LookupError("template.yaml declares no schedule")
+
+    def fire_scheduled_import(self, on: date) -> Any:
+        return self.invoke(self.scheduled_import_function(), {"trigger": "local", "date": on.isoformat()})
+
+    def wait_until_idle(self, timeout: float = 60.0) -> None:
+        """Waits until every work queue is empty and the pump is not delivering."""
+        assert self.pump is not None
+        deadline = time.monotonic() + timeout
+        sqs = self.boto3_client("sqs")
+        while time.monotonic() < deadline:
+            depth = 0
+            for binding in self.pump.bindings:
+                attrs = sqs.get_queue_attributes(
+                    QueueUrl=binding.queue_url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                depth += int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
+            if depth == 0 and self.pump.idle():
+                return
+            time.sleep(0.2)
+        raise TimeoutError("work queues did not drain in time")
+
+    def _fire_scheduled_import(self, request: Request) -> Response:
+        raw = request.args.get("date")
+        try:
+            on = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            on = None
+        if on is None:
+            return Response(
+                json.dumps({"code": "VALIDATION_FAILED", "detail": "date=YYYY-MM-DD (a Europe/Tallinn date) is required"}),
+                status=400,
+                content_type="application/problem+json",
+            )
+        result = self.fire_scheduled_import(on)
+        return Response(json.dumps(result, default=str), status=200, content_type="application/json")
+
+    def _queue_status(self, request: Request) -> Response:
+        assert self.pump is not None and self.provisioned is not None
+        sqs = self.boto3_client("sqs")
+        status = {}
+        for logical_id, url in self.provisioned.queue_urls.items():
+            attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            status[logical_id] = int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+        return Response(json.dumps({"queues": status, "pumpIdle": self.pump.idle()}), content_type="application/json")
