@@ -119,7 +119,7 @@ def to_response(result: Any) -> Response:
             response.headers.add(key, str(value))
     for cookie in result.get("cookies") or []:
         response.headers.add("Set-Cookie", cookie)
-    if "content-type" not in {k.lower() for k in response.headers.keys()}:
+    if "Content-Type" not in response.headers:
         response.headers["Content-Type"] = "application/json"
     return response
 

@@ -93,7 +93,7 @@ class QueuePump:
         while not self._stop.is_set():
             try:
                 self.poll_once(binding)
-            except Exception:  # noqa: BLE001 - the pump must outlive any one failure, and says so
+            except Exception:
                 logger.exception("pump cycle failed", extra={"queue": binding.source.queue})
                 self._stop.wait(1)
 
@@ -119,7 +119,7 @@ class QueuePump:
         event = {"Records": [to_lambda_record(m, binding.queue_arn, self.region) for m in messages]}
         try:
             result = self.invoke(binding.source.function, event)
-        except Exception:  # noqa: BLE001 - a raising handler fails the whole batch, as in Lambda
+        except Exception:
             logger.exception("handler failed the whole batch", extra={"function": binding.source.function})
             failed_ids = {m["MessageId"] for m in messages}
         else:

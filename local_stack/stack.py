@@ -1,4 +1,4 @@
-"""Starts the whole service locally: moto server, SmartAccounts sandbox, resources from the template, SQS pump, HTTP front.
+"""Starts the whole service locally: moto server, sandbox, resources from the template, SQS pump and HTTP front.
 
 No Docker, no AWS account. Every handler runs in this process, as the real function code, on events shaped like
 the ones AWS delivers.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -19,24 +18,18 @@ from typing import Any
 import boto3
 import requests
 from moto.server import ThreadedMotoServer
-from sa_sandbox.server import SandboxServer
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local_stack.front import LambdaContext, LocalFront
+from local_stack.net import REGION, free_port
 from local_stack.provision import Provisioned, Provisioner
 from local_stack.pump import QueueBinding, QueuePump
 from local_stack.template import Template
 from local_stack.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, issue_token, verify_token
+from sa_sandbox.server import SandboxServer
 
-REGION = "eu-north-1"
 STACK_PREFIX = "uku-sa-local"
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 class LocalStack:
@@ -93,7 +86,7 @@ class LocalStack:
     def start(self) -> LocalStack:
         for key, value in {
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts any credentials
+            "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         }.items():
@@ -228,7 +221,9 @@ class LocalStack:
             on = None
         if on is None:
             return Response(
-                json.dumps({"code": "VALIDATION_FAILED", "detail": "date=YYYY-MM-DD (a Europe/Tallinn date) is required"}),
+                json.dumps(
+                    {"code": "VALIDATION_FAILED", "detail": "date=YYYY-MM-DD (a Europe/Tallinn date) is required"}
+                ),
                 status=400,
                 content_type="application/problem+json",
             )

@@ -1,0 +1,48 @@
+"""Fixtures shared by every tier: the moto server, the sandbox and the whole local stack, each over real HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from local_stack.net import REGION, free_port
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """A moto server of its own (the local stack starts another), for tests that need AWS but not the stack."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str):
+    """boto3 clients against the standalone moto server."""
+
+    def client(service: str):
+        return boto3.client(service, endpoint_url=moto_url, region_name=REGION)
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator:
+    """The whole local stack, as `make run` starts it, on free ports."""
+    from local_stack.stack import LocalStack
+
+    local = LocalStack(port=0, sandbox_port=0, retry_delay_seconds=1).start()
+    yield local
+    local.stop()

@@ -1,0 +1,84 @@
+"""The local SQS pump behaves like Lambda's event source mapping with ReportBatchItemFailures."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from local_stack.pump import QueueBinding, QueuePump
+from local_stack.template import QueueSource
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def queues(aws):
+    sqs = aws("sqs")
+    name = f"pump-{uuid.uuid4().hex[:8]}"
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})},
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return sqs, url, arn, dlq_url
+
+
+def _bodies(sqs, url: str) -> list[str]:
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    return sorted(m["Body"] for m in messages)
+
+
+def test_succeeded_items_are_deleted_failed_ones_stay_then_dead_letter(queues) -> None:
+    sqs, url, arn, dlq_url = queues
+    seen: list[dict] = []
+
+    def handler(function: str, event: dict) -> dict:
+        seen.append(event)
+        failures = [r["messageId"] for r in event["Records"] if r["body"].startswith("bad")]
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in failures]}
+
+    source = QueueSource(function="Worker", queue="Q", batch_size=10, report_batch_item_failures=True)
+    pump = QueuePump(sqs, [QueueBinding(source, url, arn)], handler, region="eu-north-1", retry_delay_seconds=0)
+    binding = pump.bindings[0]
+
+    # Given one good and one bad message
+    for body in ("good-1", "bad-1"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+    # When the pump delivers them
+    while pump.poll_once(binding) < 2:
+        pass
+
+    # Then the handler got a Lambda-shaped SQS event
+    record = seen[0]["Records"][0]
+    assert set(record) >= {"messageId", "receiptHandle", "body", "attributes", "eventSource", "eventSourceARN"}
+    assert record["eventSource"] == "aws:sqs" and record["eventSourceARN"] == arn
+
+    # And the good one is gone while the bad one is back on the queue; after the redrive count it dead-letters
+    deliveries_of_bad = 1
+    while True:
+        delivered = pump.poll_once(binding)
+        if delivered == 0:
+            break
+        deliveries_of_bad += delivered
+    assert deliveries_of_bad == 2
+    assert _bodies(sqs, url) == []
+    assert _bodies(sqs, dlq_url) == ["bad-1"]
+    assert all(r["body"] != "good-1" for e in seen[1:] for r in e["Records"])
+
+
+def test_a_raising_handler_fails_the_whole_batch(queues) -> None:
+    sqs, url, arn, _ = queues
+
+    def handler(function: str, event: dict) -> dict:
+        raise RuntimeError("boom")
+
+    source = QueueSource(function="Worker", queue="Q", batch_size=10, report_batch_item_failures=True)
+    pump = QueuePump(sqs, [QueueBinding(source, url, arn)], handler, region="eu-north-1", retry_delay_seconds=0)
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    assert pump.poll_once(pump.bindings[0]) == 1
+    assert _bodies(sqs, url) == ["one"]
