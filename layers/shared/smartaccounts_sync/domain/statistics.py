@@ -1,0 +1,229 @@
+"""Monthly work statistics from SmartAccounts documents.
+
+The documents here are the domain's own, already translated from the wire by the SmartAccounts adapter, each with
+its Europe/Tallinn calendar date. `compute_monthly_statistics` buckets them into months by that date and computes
+the requested catalogue fields for every requested month, in one pass over each kind of document it needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smartaccounts_sync.domain.errors import UnknownFieldError
+from smartaccounts_sync.domain.field_catalogue import DocumentSource, FieldKind, field_by_key, sources_needed
+from smartaccounts_sync.domain.months import YearMonth
+
+StatisticValue = int | Decimal
+
+CENT = Decimal("0.01")
+ZERO_AMOUNT = Decimal("0.00")
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    date: dt.date  # calendar date in Europe/Tallinn
+
+
+class SalesDocument(_Document):
+    """A sales invoice, or a sales credit invoice (`is_credit`).
+
+    A credit invoice always reduces the totals, whichever sign its amounts carry: it contributes
+    `-abs(net_amount)` and `-abs(vat_amount)`.
+    """
+
+    is_credit: bool = False
+    net_amount: Decimal  # without VAT
+    vat_amount: Decimal = ZERO_AMOUNT
+
+
+class PurchaseDocument(_Document):
+    """A purchase (vendor) invoice; `net_amount` without VAT, signed as booked."""
+
+    net_amount: Decimal
+
+
+class PaymentDocument(_Document):
+    """A payment through a bank or a cash account; `amount` signed (incoming positive, outgoing negative)."""
+
+    account: Literal["BANK", "CASH"]
+    amount: Decimal
+
+
+class LedgerDocument(_Document):
+    """A journal entry. INVOICE and PAYMENT entries come from invoices and payments; MANUAL were typed in by hand;
+    OTHER are the remaining accounting documents. "Documents" counts MANUAL and OTHER."""
+
+    kind: Literal["INVOICE", "PAYMENT", "MANUAL", "OTHER"]
+
+
+class DocumentBatch(BaseModel):
+    """The documents fetched for one client and period, by source. Sources not fetched stay empty."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sales: list[SalesDocument] = Field(default_factory=list)
+    purchases: list[PurchaseDocument] = Field(default_factory=list)
+    payments: list[PaymentDocument] = Field(default_factory=list)
+    ledger: list[LedgerDocument] = Field(default_factory=list)
+
+
+# --- per-month accumulators, one per source ------------------------------------------------------------------------
+class _Sales:
+    __slots__ = ("count", "credits", "net", "vat")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.credits = 0
+        self.net = Decimal(0)
+        self.vat = Decimal(0)
+
+
+class _Purchases:
+    __slots__ = ("count", "net")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.net = Decimal(0)
+
+
+class _Payments:
+    __slots__ = ("bank", "bank_turnover", "cash")
+
+    def __init__(self) -> None:
+        self.bank = 0
+        self.cash = 0
+        self.bank_turnover = Decimal(0)
+
+
+class _Ledger:
+    __slots__ = ("manual", "other")
+
+    def __init__(self) -> None:
+        self.manual = 0
+        self.other = 0
+
+
+class _Month:
+    __slots__ = ("ledger", "payments", "purchases", "sales")
+
+    def __init__(self) -> None:
+        self.sales = _Sales()
+        self.purchases = _Purchases()
+        self.payments = _Payments()
+        self.ledger = _Ledger()
+
+
+_FIELDS: dict[str, Callable[[_Month], int | Decimal]] = {
+    "saleEntries": lambda m: m.sales.count,
+    "purchaseEntries": lambda m: m.purchases.count,
+    "bankEntries": lambda m: m.payments.bank,
+    "documents": lambda m: m.ledger.manual + m.ledger.other,
+    "creditInvoices": lambda m: m.sales.credits,
+    "cashEntries": lambda m: m.payments.cash,
+    "salesTotal": lambda m: m.sales.net,
+    "purchasesTotal": lambda m: m.purchases.net,
+    "manualEntries": lambda m: m.ledger.manual,
+    "salesVatTotal": lambda m: m.sales.vat,
+    "bankTurnover": lambda m: m.payments.bank_turnover,
+}
+
+
+def _bucket_sales(docs: Iterable[SalesDocument], buckets: dict[tuple[int, int], _Month]) -> None:
+    for doc in docs:
+        bucket = buckets.get((doc.date.year, doc.date.month))
+        if bucket is None:
+            continue
+        acc = bucket.sales
+        acc.count += 1
+        if doc.is_credit:
+            acc.credits += 1
+            acc.net -= abs(doc.net_amount)
+            acc.vat -= abs(doc.vat_amount)
+        else:
+            acc.net += doc.net_amount
+            acc.vat += doc.vat_amount
+
+
+def _bucket_purchases(docs: Iterable[PurchaseDocument], buckets: dict[tuple[int, int], _Month]) -> None:
+    for doc in docs:
+        bucket = buckets.get((doc.date.year, doc.date.month))
+        if bucket is None:
+            continue
+        bucket.purchases.count += 1
+        bucket.purchases.net += doc.net_amount
+
+
+def _bucket_payments(docs: Iterable[PaymentDocument], buckets: dict[tuple[int, int], _Month]) -> None:
+    for doc in docs:
+        bucket = buckets.get((doc.date.year, doc.date.month))
+        if bucket is None:
+            continue
+        acc = bucket.payments
+        if doc.account == "BANK":
+            acc.bank += 1
+            acc.bank_turnover += abs(doc.amount)
+        else:
+            acc.cash += 1
+
+
+def _bucket_ledger(docs: Iterable[LedgerDocument], buckets: dict[tuple[int, int], _Month]) -> None:
+    for doc in docs:
+        bucket = buckets.get((doc.date.year, doc.date.month))
+        if bucket is None:
+            continue
+        if doc.kind == "MANUAL":
+            bucket.ledger.manual += 1
+        elif doc.kind == "OTHER":
+            bucket.ledger.other += 1
+
+
+def compute_monthly_statistics(
+    batch: DocumentBatch,
+    months: Iterable[YearMonth],
+    field_keys: Iterable[str],
+) -> dict[YearMonth, dict[str, StatisticValue]]:
+    """For every requested month, every requested field's value.
+
+    Documents are bucketed by their date; documents outside the requested months are ignored. A month without
+    documents gets 0 for counts and `Decimal("0.00")` for amounts. Amounts are rounded to cents (ROUND_HALF_UP)
+    after summing. An unknown field key raises `UnknownFieldError`. Months come back in chronological order.
+    """
+    keys = list(dict.fromkeys(field_keys))
+    kinds: dict[str, FieldKind] = {}
+    for key in keys:
+        if key not in _FIELDS:
+            raise UnknownFieldError(key)
+        kinds[key] = field_by_key(key).kind
+
+    ordered_months = sorted(set(months))
+    buckets = {(m.year, m.month): _Month() for m in ordered_months}
+    needed = sources_needed(keys) if buckets else set()
+    if DocumentSource.CLIENT_INVOICES in needed:
+        _bucket_sales(batch.sales, buckets)
+    if DocumentSource.VENDOR_INVOICES in needed:
+        _bucket_purchases(batch.purchases, buckets)
+    if DocumentSource.PAYMENTS in needed:
+        _bucket_payments(batch.payments, buckets)
+    if DocumentSource.JOURNAL_ENTRIES in needed:
+        _bucket_ledger(batch.ledger, buckets)
+
+    result: dict[YearMonth, dict[str, StatisticValue]] = {}
+    for month in ordered_months:
+        bucket = buckets[(month.year, month.month)]
+        values: dict[str, StatisticValue] = {}
+        for key in keys:
+            value = _FIELDS[key](bucket)
+            if kinds[key] is FieldKind.AMOUNT:
+                value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+                if value == 0:  # no "-0.00"
+                    value = ZERO_AMOUNT
+            values[key] = value
+        result[month] = values
+    return result
