@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from smartaccounts_sync.api import problems
-from smartaccounts_sync.api.routes import health
+from smartaccounts_sync.api.routes import client_integration, health, integration, uku
 
 TITLE = "Uku SmartAccounts sync"
 VERSION = "1.0.0"
@@ -16,7 +16,7 @@ DESCRIPTION = (
     "with a stable `code`."
 )
 ROUTERS = (health.router,)
-V1_ROUTERS: tuple = ()
+V1_ROUTERS = (integration.router, uku.router, client_integration.router)
 
 
 def build_app() -> APIGatewayHttpResolver:
@@ -35,7 +35,7 @@ def build_app() -> APIGatewayHttpResolver:
     app.enable_swagger(path="/docs", **openapi)
 
     @app.get("/openapi.json", include_in_schema=False)
-    def openapi_json():  # noqa: ANN202 - a raw Response, kept out of the schema
+    def openapi_json():
         return Response(status_code=200, content_type="application/json", body=openapi_document(app))
 
     return app

@@ -26,7 +26,14 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
 def _field_name(loc: tuple) -> str:
     # Powertools prefixes the location with "body", "query" or "path"; the field is what follows.
     parts = [str(p) for p in loc]
-    return ".".join(parts[1:]) if len(parts) > 1 and parts[0] in {"body", "query", "path", "header"} else ".".join(parts)
+    if len(parts) > 1 and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _message(text: object) -> str:
+    # pydantic prefixes a validator's own message with "Value error, "; the user needs only the message.
+    return str(text).removeprefix("Value error, ")
 
 
 def register(app: APIGatewayHttpResolver) -> None:
@@ -38,11 +45,16 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def request_invalid(error: RequestValidationError) -> Response:
-        problems = [FieldProblem(_field_name(tuple(e.get("loc", ()))), e.get("msg", "invalid")) for e in error.errors()]
+        problems = [
+            FieldProblem(_field_name(tuple(e.get("loc", ()))), _message(e.get("msg", "invalid")))
+            for e in error.errors()
+        ]
         logger.info("request refused", extra={"code": "VALIDATION_FAILED", "fields": [p.field for p in problems]})
         detail = "; ".join(f"{p.field or 'body'}: {p.message}" for p in problems)
         return problem_response(
-            Problem(code="VALIDATION_FAILED", title="The request is not valid", status=400, detail=detail, errors=problems)
+            Problem(
+                code="VALIDATION_FAILED", title="The request is not valid", status=400, detail=detail, errors=problems
+            )
         )
 
     @app.not_found

@@ -1,0 +1,79 @@
+"""Client links and the short-lived SmartAccounts company-list cache, in the configuration table.
+
+Items under `pk = COMPANY#<companyId>`: `LINK#<clientId>` (one per linked client) and `SA_COMPANIES#<keyHash>`
+(the company list a key pair sees, with `expiresAt` for DynamoDB's TTL and an explicit freshness check).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Protocol
+
+from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.domain.client_link import ClientLink
+
+
+class ClientLinkRepository(Protocol):
+    def get(self, company_id: str, client_id: str) -> ClientLink | None: ...
+    def list(self, company_id: str) -> list[ClientLink]: ...
+    def put(self, company_id: str, link: ClientLink) -> None: ...
+    def delete(self, company_id: str, client_id: str) -> None: ...
+    def cached_companies(self, company_id: str, cache_key: str, now: dt.datetime) -> list[dict] | None: ...
+    def cache_companies(
+        self, company_id: str, cache_key: str, companies: list[dict], now: dt.datetime, ttl: dt.timedelta
+    ) -> None: ...
+
+
+class DynamoDbClientLinkRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def _key(self, company_id: str, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": company_pk(company_id)}, "sk": {"S": sk}}
+
+    def get(self, company_id: str, client_id: str) -> ClientLink | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key=self._key(company_id, f"LINK#{client_id}"), ConsistentRead=True
+        ).get("Item")
+        return ClientLink.model_validate_json(item["data"]["S"]) if item else None
+
+    def list(self, company_id: str) -> list[ClientLink]:
+        links: list[ClientLink] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :link)",
+            "ExpressionAttributeValues": {":pk": {"S": company_pk(company_id)}, ":link": {"S": "LINK#"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self._ddb.query(**kwargs)
+            links += [ClientLink.model_validate_json(i["data"]["S"]) for i in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return links
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def put(self, company_id: str, link: ClientLink) -> None:
+        item = self._key(company_id, f"LINK#{link.client_id}") | {"data": {"S": link.model_dump_json()}}
+        self._ddb.put_item(TableName=self._table, Item=item)
+
+    def delete(self, company_id: str, client_id: str) -> None:
+        self._ddb.delete_item(TableName=self._table, Key=self._key(company_id, f"LINK#{client_id}"))
+
+    def cached_companies(self, company_id: str, cache_key: str, now: dt.datetime) -> list[dict] | None:
+        item = self._ddb.get_item(TableName=self._table, Key=self._key(company_id, f"SA_COMPANIES#{cache_key}")).get(
+            "Item"
+        )
+        if not item or int(item["expiresAt"]["N"]) <= int(now.timestamp()):
+            return None
+        return json.loads(item["data"]["S"])
+
+    def cache_companies(
+        self, company_id: str, cache_key: str, companies: list[dict], now: dt.datetime, ttl: dt.timedelta
+    ) -> None:
+        item = self._key(company_id, f"SA_COMPANIES#{cache_key}") | {
+            "data": {"S": json.dumps(companies)},
+            "expiresAt": {"N": str(int((now + ttl).timestamp()))},
+        }
+        self._ddb.put_item(TableName=self._table, Item=item)

@@ -1,0 +1,116 @@
+"""The company integration record in the configuration table, written with optimistic locking.
+
+Item: `pk = COMPANY#<companyId>`, `sk = INTEGRATION`, the record as JSON in `data`, a `version` number, and -
+while imports are due for the company - `importDue = "DUE"` with `nextImportDate`, the keys of the
+`ImportDueByDate` index that the scheduled import queries instead of scanning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from smartaccounts_sync.domain.integration import CompanyIntegration
+from smartaccounts_sync.errors import Conflict
+
+IMPORT_DUE = "DUE"
+IMPORT_DUE_INDEX = "ImportDueByDate"
+
+
+def company_pk(company_id: str) -> str:
+    return f"COMPANY#{company_id}"
+
+
+class IntegrationRepository(Protocol):
+    def get(self, company_id: str) -> CompanyIntegration: ...
+
+    def save(self, integration: CompanyIntegration) -> CompanyIntegration: ...
+
+    def companies_due(self, on: dt.date) -> list[str]: ...
+
+
+class DynamoDbIntegrationRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def get(self, company_id: str) -> CompanyIntegration:
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": company_pk(company_id)}, "sk": {"S": "INTEGRATION"}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return CompanyIntegration(company_id=company_id)
+        record = CompanyIntegration.model_validate_json(item["data"]["S"])
+        return record.model_copy(update={"version": int(item["version"]["N"])})
+
+    def save(self, integration: CompanyIntegration) -> CompanyIntegration:
+        """Writes the record if nobody changed it since it was read (same version); else CONFLICT."""
+        saved = integration.model_copy(update={"version": integration.version + 1})
+        item: dict[str, Any] = {
+            "pk": {"S": company_pk(integration.company_id)},
+            "sk": {"S": "INTEGRATION"},
+            "data": {"S": saved.model_dump_json(exclude={"version"})},
+            "version": {"N": str(saved.version)},
+        }
+        if saved.enabled and saved.settings is not None and saved.next_import_date is not None:
+            item["importDue"] = {"S": IMPORT_DUE}
+            item["nextImportDate"] = {"S": saved.next_import_date.isoformat()}
+        try:
+            if integration.version == 0:
+                self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            else:
+                self._ddb.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="version = :read",
+                    ExpressionAttributeValues={":read": {"N": str(integration.version)}},
+                )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict(
+                    "The SmartAccounts integration was changed by someone else meanwhile; reload it and try again."
+                ) from None
+            raise
+        return saved
+
+    def companies_due(self, on: dt.date) -> list[str]:
+        companies: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": IMPORT_DUE_INDEX,
+            "KeyConditionExpression": "importDue = :due AND nextImportDate <= :on",
+            "ExpressionAttributeValues": {":due": {"S": IMPORT_DUE}, ":on": {"S": on.isoformat()}},
+        }
+        while True:
+            page = self._ddb.query(**kwargs)
+            companies += [item["pk"]["S"].removeprefix("COMPANY#") for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return companies
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class InMemoryIntegrationRepository:
+    def __init__(self) -> None:
+        self.records: dict[str, CompanyIntegration] = {}
+
+    def get(self, company_id: str) -> CompanyIntegration:
+        return self.records.get(company_id, CompanyIntegration(company_id=company_id)).model_copy()
+
+    def save(self, integration: CompanyIntegration) -> CompanyIntegration:
+        current = self.records.get(integration.company_id)
+        if (current.version if current else 0) != integration.version:
+            raise Conflict("The SmartAccounts integration was changed by someone else meanwhile.")
+        saved = integration.model_copy(update={"version": integration.version + 1})
+        self.records[integration.company_id] = saved
+        return saved
+
+    def companies_due(self, on: dt.date) -> list[str]:
+        return sorted(
+            r.company_id
+            for r in self.records.values()
+            if r.enabled and r.settings and r.next_import_date and r.next_import_date <= on
+        )

@@ -1,0 +1,78 @@
+"""API key pairs in Secrets Manager: one secret per company (and per client with its own key), new version on save.
+
+Reads go through Powertools' Parameters utility (cached briefly per warm container); only the secret's name is
+kept in DynamoDB. Values never reach a log line, an exception or a response.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from botocore.exceptions import ClientError
+
+from smartaccounts_sync.errors import ServiceError
+from smartaccounts_sync.smartaccounts.models import ApiCredentials
+
+CACHE_SECONDS = 30
+
+
+class CredentialStore(Protocol):
+    def save(self, name: str, credentials: ApiCredentials) -> None: ...
+
+    def load(self, name: str) -> ApiCredentials: ...
+
+
+class SecretUnavailable(ServiceError):
+    code = "NOT_CONNECTED"
+    status = 409
+    title = "The saved SmartAccounts credentials cannot be read"
+
+
+class SecretsManagerCredentialStore:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._provider = SecretsProvider(boto3_client=client)
+
+    def save(self, name: str, credentials: ApiCredentials) -> None:
+        value = json.dumps({"apiKey": credentials.api_key, "apiSecret": credentials.api_secret.get_secret_value()})
+        try:
+            self._client.put_secret_value(SecretId=name, SecretString=value)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise SecretUnavailable("The credentials could not be stored; nothing was changed.") from None
+            self._client.create_secret(
+                Name=name,
+                SecretString=value,
+                Description="SmartAccounts API key pair used by the Uku SmartAccounts integration",
+                Tags=[{"Key": "service", "Value": "uku-smartaccounts"}],
+            )
+        # The next read must see the new version, not the cached one.
+        self._provider.clear_cache()
+
+    def load(self, name: str) -> ApiCredentials:
+        try:
+            value = self._provider.get(name, max_age=CACHE_SECONDS, transform="json")
+        except Exception:  # noqa: BLE001 - Powertools wraps every failure; the text may not leak the value
+            raise SecretUnavailable(
+                "The saved SmartAccounts credentials could not be read; save them again."
+            ) from None
+        return ApiCredentials(api_key=value["apiKey"], api_secret=value["apiSecret"])
+
+
+class InMemoryCredentialStore:
+    """For unit tests: the same behaviour without AWS."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, ApiCredentials] = {}
+        self.versions: dict[str, int] = {}
+
+    def save(self, name: str, credentials: ApiCredentials) -> None:
+        self.secrets[name] = credentials
+        self.versions[name] = self.versions.get(name, 0) + 1
+
+    def load(self, name: str) -> ApiCredentials:
+        if name not in self.secrets:
+            raise SecretUnavailable("The saved SmartAccounts credentials could not be read; save them again.")
+        return self.secrets[name]

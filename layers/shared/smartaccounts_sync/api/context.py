@@ -1,0 +1,20 @@
+"""What every route needs: the caller (from the JWT claims) and the service's ports (from the resolver context)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from smartaccounts_sync.api.auth import Caller
+from smartaccounts_sync.service.dependencies import Dependencies
+
+
+def caller(router: APIGatewayHttpRouter, *, manage: bool = False) -> Caller:
+    claims = router.current_event.request_context.authorizer.jwt_claim
+    who = Caller.from_claims(claims)
+    if manage:
+        who.require_manager()
+    return who
+
+
+def dependencies(router: APIGatewayHttpRouter) -> Dependencies:
+    return router.context["deps"]

@@ -1,0 +1,204 @@
+"""Request and response bodies of the HTTP API (camelCase on the wire), separate from storage and wire models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from smartaccounts_sync.domain.import_day import ImportDay
+from smartaccounts_sync.domain.summary_task import TaskTitle
+from smartaccounts_sync.domain.uku import CustomFieldType
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Pasted = Annotated[str, StringConstraints(max_length=1024)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+# ------------------------------------------------------------------ requests
+class CredentialsIn(ApiModel):
+    api_key: Pasted = Field(description="API key from SmartAccounts; surrounding whitespace is removed")
+    api_secret: Pasted = Field(description="API secret from SmartAccounts; never returned or logged")
+
+
+class TestConnectionIn(ApiModel):
+    api_key: Pasted | None = Field(default=None, description="test these instead of the saved pair (not saved)")
+    api_secret: Pasted | None = None
+
+
+class SettingsIn(ApiModel):
+    task_title: TaskTitle = Field(description="Title of the monthly summary task; placeholders {client} {month} ...")
+    topic_id: Id
+    recurrence: Literal["MONTHLY"] = Field(description="Always MONTHLY")
+    import_day: ImportDay
+    field_mapping: dict[str, Id | None] = Field(
+        default_factory=dict, description="SmartAccounts field key -> Uku custom task field id; null = not imported"
+    )
+
+
+class CustomTaskFieldIn(ApiModel):
+    name: Name
+    type: CustomFieldType
+
+
+class TopicIn(ApiModel):
+    name: Name
+
+
+class ClientIn(ApiModel):
+    name: Name
+    registry_code: Annotated[str, StringConstraints(max_length=32)] | None = None
+    vat_number: Annotated[str, StringConstraints(max_length=32)] | None = None
+    default_user_id: Id | None = None
+
+
+class ClientIntegrationIn(ApiModel):
+    integration: Literal["smartaccounts"]
+    company_id: Id = Field(description="SmartAccounts company id, from /integrations/smartaccounts/companies")
+    api_key: Pasted | None = Field(default=None, description="the client's own API key (optional)")
+    api_secret: Pasted | None = None
+
+
+# ------------------------------------------------------------------ responses
+class Out(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class ConnectionOut(Out):
+    status: Literal["NOT_CONNECTED", "CONNECTED", "FAILING"]
+    reason: str | None = None
+    message: str | None = None
+    since: dt.datetime | None = None
+    checked_at: dt.datetime | None = None
+
+
+class ImportDayOut(Out):
+    rule: str
+    day: int | None = None
+
+
+class SettingsOut(Out):
+    task_title: str
+    topic_id: str
+    recurrence: str
+    import_day: ImportDayOut
+    field_mapping: dict[str, str | None]
+    version: int
+    notice: str | None = None
+
+
+class ImportOut(Out):
+    month: str
+    date: dt.date | None = None
+    at: dt.datetime | None = None
+
+
+class IntegrationStateOut(Out):
+    enabled: bool
+    connection: ConnectionOut
+    company_name: str | None
+    masked_key: str | None
+    credentials_saved_at: dt.datetime | None
+    settings: SettingsOut | None
+    last_import: ImportOut | None
+    next_import: ImportOut | None
+    linked_clients: int
+    running_reload: dict | None
+    version: int
+
+
+class ConnectionTestOut(Out):
+    company_name: str
+    trimmed: list[str] = Field(description="which pasted values had whitespace removed")
+    message: str
+    saved: bool
+
+
+class FieldOut(Out):
+    key: str
+    label: str
+    kind: Literal["count", "amount"]
+    main: bool
+    source: str
+    description: str
+
+
+class FieldsOut(Out):
+    fields: list[FieldOut]
+
+
+class CheckOut(Out):
+    id: str
+    title: str
+    status: Literal["PASS", "FAIL", "SKIPPED"]
+    detail: str
+    fix: str | None = None
+    error_kind: str | None = None
+
+
+class DiagnosticsOut(Out):
+    passed: bool
+    checks: list[CheckOut]
+
+
+class CompanyOut(Out):
+    id: str
+    name: str
+    reg_code: str | None = None
+
+
+class CompaniesOut(Out):
+    companies: list[CompanyOut]
+
+
+class TopicOut(Out):
+    id: str
+    name: str
+
+
+class TopicsOut(Out):
+    topics: list[TopicOut]
+
+
+class CustomTaskFieldOut(Out):
+    id: str
+    name: str
+    type: str
+
+
+class CustomTaskFieldsOut(Out):
+    fields: list[CustomTaskFieldOut]
+
+
+class ClientIntegrationOut(Out):
+    client_id: str
+    integration: Literal["smartaccounts"] | None
+    status: Literal["OK", "FAILING", "NOT_LINKED"]
+    company_id: str | None = None
+    company_name: str | None = None
+    company_reg_code: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    since: dt.datetime | None = None
+    own_credentials: bool = False
+    masked_key: str | None = None
+    last_import: ImportOut | None = None
+    notice: str | None = None
+
+
+class ClientOut(Out):
+    id: str
+    name: str
+    registry_code: str | None = None
+    vat_number: str | None = None
+    integration: ClientIntegrationOut
+
+
+class ClientsOut(Out):
+    clients: list[ClientOut]

@@ -1,0 +1,39 @@
+"""The link of one Uku client to its SmartAccounts company (the Integration column of the client list)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from smartaccounts_sync.domain.integration import StoredCredentials
+from smartaccounts_sync.domain.months import YearMonth
+
+
+class LinkStatus(StrEnum):
+    OK = "OK"
+    FAILING = "FAILING"
+
+
+class ClientLink(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str
+    integration: Literal["smartaccounts"] = "smartaccounts"
+    company_id: str
+    company_name: str
+    company_reg_code: str | None = None
+    credentials: StoredCredentials | None = None  # the client's own key pair; None = the company's
+    status: LinkStatus = LinkStatus.OK
+    reason: str | None = None
+    message: str | None = None
+    since: dt.datetime | None = None
+    linked_at: dt.datetime
+    last_imported_month: YearMonth | None = None
+    last_import_at: dt.datetime | None = None
+
+    @property
+    def own_credentials(self) -> bool:
+        return self.credentials is not None

@@ -1,0 +1,74 @@
+"""A company's SmartAccounts integration: enabled or not, its credentials, connection health and summary-task settings.
+
+Plain models: the repository stores them, the service changes them, the API shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from smartaccounts_sync.domain.import_day import ImportDay
+from smartaccounts_sync.domain.months import YearMonth
+
+
+class ConnectionStatus(StrEnum):
+    NOT_CONNECTED = "NOT_CONNECTED"
+    CONNECTED = "CONNECTED"
+    FAILING = "FAILING"
+
+
+class StoredCredentials(BaseModel):
+    """Where a key pair lives (a Secrets Manager name) and how to show it; never the values themselves."""
+
+    model_config = ConfigDict(frozen=True)
+
+    secret_name: str
+    masked_key: str
+    saved_at: dt.datetime
+
+
+class Connection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: ConnectionStatus = ConnectionStatus.NOT_CONNECTED
+    reason: str | None = Field(default=None, description="error kind while failing")
+    message: str | None = None
+    since: dt.datetime | None = None
+    company_name: str | None = None
+    checked_at: dt.datetime | None = None
+
+
+class SummaryTaskSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    task_title: str
+    topic_id: str
+    recurrence: Literal["MONTHLY"] = "MONTHLY"
+    import_day: ImportDay
+    field_mapping: dict[str, str | None] = Field(default_factory=dict)
+
+    def mapped(self) -> dict[str, str]:
+        return {key: target for key, target in self.field_mapping.items() if target}
+
+
+class CompanyIntegration(BaseModel):
+    """The whole integration record of one Uku company; `version` guards concurrent writers."""
+
+    company_id: str
+    enabled: bool = False
+    credentials: StoredCredentials | None = None
+    connection: Connection = Field(default_factory=Connection)
+    settings: SummaryTaskSettings | None = None
+    last_imported_month: YearMonth | None = None
+    last_import_at: dt.datetime | None = None
+    next_import_month: YearMonth | None = None
+    next_import_date: dt.date | None = None
+    version: int = 0
+
+    @property
+    def connected(self) -> bool:
+        return self.credentials is not None and self.connection.status is ConnectionStatus.CONNECTED

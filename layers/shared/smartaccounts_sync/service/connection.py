@@ -1,0 +1,171 @@
+"""The Overview and Connect tabs: enable, disable, save the API key pair and test the connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from smartaccounts_sync.domain.import_day import next_import
+from smartaccounts_sync.domain.integration import CompanyIntegration, Connection, ConnectionStatus, StoredCredentials
+from smartaccounts_sync.domain.months import tallinn_today
+from smartaccounts_sync.errors import (
+    Conflict,
+    FieldProblem,
+    IntegrationDisabled,
+    NotConnected,
+    ValidationFailed,
+)
+from smartaccounts_sync.observability import logger
+from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
+from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from smartaccounts_sync.troubleshooting import SmartAccountsProblem, cause_of, explain
+
+#: Kinds that mean the key pair itself is wrong, as opposed to a passing condition (network, rate limit).
+CREDENTIAL_FAILURES = frozenset(
+    {ErrorKind.INVALID_CREDENTIALS, ErrorKind.CREDENTIALS_REVOKED, ErrorKind.SIGNATURE_REJECTED}
+)
+_RETRIES_ON_CONFLICT = 3
+
+
+@dataclass(frozen=True)
+class PastedCredentials:
+    credentials: ApiCredentials
+    trimmed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    company_name: str
+    trimmed: tuple[str, ...]
+    saved_credentials: bool
+
+
+def trim_credentials(api_key: str, api_secret: str) -> PastedCredentials:
+    """Removes leading and trailing whitespace (the help page's first cause of failure) and says what was trimmed."""
+    trimmed = tuple(name for name, value in (("apiKey", api_key), ("apiSecret", api_secret)) if value != value.strip())
+    problems = [
+        FieldProblem(name, "must not be empty")
+        for name, value in (("apiKey", api_key), ("apiSecret", api_secret))
+        if not value.strip()
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+    return PastedCredentials(ApiCredentials(api_key=api_key.strip(), api_secret=api_secret.strip()), trimmed)
+
+
+def update_integration(
+    deps: Dependencies, company_id: str, change: Callable[[CompanyIntegration], CompanyIntegration]
+) -> CompanyIntegration:
+    """Applies a change the service makes on its own (not a user's edit) and retries it over concurrent writes."""
+    for attempt in range(_RETRIES_ON_CONFLICT):
+        try:
+            return deps.integrations.save(change(deps.integrations.get(company_id)))
+        except Conflict:
+            if attempt == _RETRIES_ON_CONFLICT - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def with_next_import(record: CompanyIntegration, today: dt.date) -> CompanyIntegration:
+    if record.settings is None:
+        return record.model_copy(update={"next_import_month": None, "next_import_date": None})
+    month, on = next_import(today, record.settings.import_day, record.last_imported_month)
+    return record.model_copy(update={"next_import_month": month, "next_import_date": on})
+
+
+def enable(deps: Dependencies, company_id: str) -> CompanyIntegration:
+    today = tallinn_today(deps.now())
+    return update_integration(
+        deps, company_id, lambda r: with_next_import(r.model_copy(update={"enabled": True}), today)
+    )
+
+
+def disable(deps: Dependencies, company_id: str) -> CompanyIntegration:
+    """Stops imports and exports; credentials, settings and client links are kept."""
+    return update_integration(deps, company_id, lambda r: r.model_copy(update={"enabled": False}))
+
+
+def require_enabled(record: CompanyIntegration) -> None:
+    if not record.enabled:
+        raise IntegrationDisabled(
+            "The SmartAccounts integration is disabled for this company. Enable it on the Overview tab first; "
+            "your configuration and client links were kept."
+        )
+
+
+def _company_name(deps: Dependencies, credentials: ApiCredentials, trimmed: tuple[str, ...]) -> str:
+    try:
+        return deps.smartaccounts(credentials, None).company_info().name
+    except SmartAccountsError as error:
+        logger.info("connection test failed", extra={"error_kind": error.kind.value, "trimmed": list(trimmed)})
+        raise SmartAccountsProblem(error, trimmed=bool(trimmed)) from None
+
+
+def save_credentials(
+    deps: Dependencies, company_id: str, api_key: str, api_secret: str
+) -> tuple[CompanyIntegration, ConnectionTest]:
+    """Tests the pair first and refuses what SmartAccounts rejects; then stores it as a new secret version."""
+    pasted = trim_credentials(api_key, api_secret)
+    require_enabled(deps.integrations.get(company_id))
+    company_name = _company_name(deps, pasted.credentials, pasted.trimmed)
+    name = deps.secret_name(company_id)
+    deps.credentials.save(name, pasted.credentials)
+    now = deps.now()
+    stored = StoredCredentials(secret_name=name, masked_key=pasted.credentials.masked_key, saved_at=now)
+
+    def change(record: CompanyIntegration) -> CompanyIntegration:
+        return record.model_copy(
+            update={"credentials": stored, "connection": _connected(record.connection, company_name, now)}
+        )
+
+    record = update_integration(deps, company_id, change)
+    logger.info("credentials saved", extra={"masked_key": stored.masked_key})
+    return record, ConnectionTest(company_name, pasted.trimmed, saved_credentials=True)
+
+
+def _connected(previous: Connection, company_name: str, now: dt.datetime) -> Connection:
+    since = previous.since if previous.status is ConnectionStatus.CONNECTED and previous.since else now
+    return Connection(status=ConnectionStatus.CONNECTED, company_name=company_name, since=since, checked_at=now)
+
+
+def _failing(previous: Connection, error: SmartAccountsError, now: dt.datetime) -> Connection:
+    kind = cause_of(error).kind
+    same = previous.status is ConnectionStatus.FAILING and previous.reason == kind
+    return Connection(
+        status=ConnectionStatus.FAILING,
+        reason=kind,
+        message=explain(error),
+        since=previous.since if same else now,
+        company_name=previous.company_name,
+        checked_at=now,
+    )
+
+
+def test_connection(
+    deps: Dependencies, company_id: str, api_key: str | None = None, api_secret: str | None = None
+) -> ConnectionTest:
+    """With a pair given: tests it and stores nothing. Without: tests the saved pair and records the outcome."""
+    record = deps.integrations.get(company_id)
+    require_enabled(record)
+    if api_key is not None or api_secret is not None:
+        pasted = trim_credentials(api_key or "", api_secret or "")
+        return ConnectionTest(_company_name(deps, pasted.credentials, pasted.trimmed), pasted.trimmed, False)
+    if record.credentials is None:
+        raise NotConnected("No SmartAccounts credentials are saved yet: paste the API key and secret first.")
+    credentials = deps.credentials.load(record.credentials.secret_name)
+    now = deps.now()
+    try:
+        name = deps.smartaccounts(credentials, None).company_info().name
+    except SmartAccountsError as error:
+        failure = error
+        if failure.kind in CREDENTIAL_FAILURES:
+            update_integration(
+                deps, company_id, lambda r: r.model_copy(update={"connection": _failing(r.connection, failure, now)})
+            )
+        raise SmartAccountsProblem(failure) from None
+    update_integration(
+        deps, company_id, lambda r: r.model_copy(update={"connection": _connected(r.connection, name, now)})
+    )
+    return ConnectionTest(name, (), saved_credentials=True)

@@ -1,0 +1,56 @@
+"""The ports the use cases need, wired to real adapters from the settings (tests wire fakes instead)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
+from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository, IntegrationRepository
+from smartaccounts_sync.adapters.secrets import CredentialStore, SecretsManagerCredentialStore
+from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
+from smartaccounts_sync.settings import Settings
+from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
+
+#: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
+ClientFactory = Callable[[ApiCredentials, "str | None"], SmartAccountsClient]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Dependencies:
+    settings: Settings
+    integrations: IntegrationRepository
+    uku: UkuStore
+    credentials: CredentialStore
+    links: ClientLinkRepository
+    smartaccounts: ClientFactory
+    now: Callable[[], dt.datetime] = field(default=utc_now)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Dependencies:
+        ddb = aws_client("dynamodb", settings)
+        guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
+
+        def smartaccounts(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
+            return SmartAccountsClient.from_settings(credentials, settings, rate_guard=guard, company_id=company_id)
+
+        return cls(
+            settings=settings,
+            integrations=DynamoDbIntegrationRepository(ddb, settings.config_table_name),
+            uku=DynamoDbUkuStore(ddb, settings.config_table_name),
+            credentials=SecretsManagerCredentialStore(aws_client("secretsmanager", settings)),
+            links=DynamoDbClientLinkRepository(ddb, settings.config_table_name),
+            smartaccounts=smartaccounts,
+        )
+
+    def secret_name(self, company_id: str, client_id: str | None = None) -> str:
+        base = f"{self.settings.secret_name_prefix}company/{company_id}"
+        return f"{base}/client/{client_id}" if client_id else base

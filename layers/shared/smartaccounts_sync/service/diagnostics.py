@@ -1,0 +1,163 @@
+"""The help page's troubleshooting checklist, run for one company: each check passes or fails and names the fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from smartaccounts_sync.domain.integration import CompanyIntegration, ConnectionStatus
+from smartaccounts_sync.errors import ServiceError
+from smartaccounts_sync.service.client_links import linked_clients, unseen_links
+from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
+from smartaccounts_sync.troubleshooting import cause_of, explain
+
+
+class CheckStatus(StrEnum):
+    PASS = "PASS"  # noqa: S105 - a check result, not a password
+    FAIL = "FAIL"
+    SKIPPED = "SKIPPED"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    title: str
+    status: CheckStatus
+    detail: str
+    fix: str | None = None
+    error_kind: str | None = None
+
+
+def _check(id: str, title: str, ok: bool, detail: str, fix: str) -> Check:
+    return Check(id, title, CheckStatus.PASS if ok else CheckStatus.FAIL, detail, None if ok else fix)
+
+
+def run_diagnostics(deps: Dependencies, company_id: str) -> list[Check]:
+    record = deps.integrations.get(company_id)
+    checks = [
+        _check(
+            "integrationEnabled",
+            "SmartAccounts integration is enabled",
+            record.enabled,
+            "Enabled for this company." if record.enabled else "The integration is disabled.",
+            "Open Settings & Apps → SmartAccounts and click Enable on the Overview tab.",
+        ),
+        _check(
+            "credentialsSaved",
+            "API key and secret are saved",
+            record.credentials is not None,
+            f"Key {record.credentials.masked_key} saved." if record.credentials else "No credentials saved.",
+            "Paste the API key and API secret from SmartAccounts on the Connect tab and click Save.",
+        ),
+        _connection_check(deps, record),
+    ]
+    settings = record.settings
+    checks.append(
+        _check(
+            "settingsComplete",
+            "Summary task settings are configured",
+            settings is not None,
+            "Task title, topic and import day are set." if settings else "Summary task settings were never saved.",
+            "Open the Settings tab and set the task title, topic and import day, then click Save.",
+        )
+    )
+    mapped = settings.mapped() if settings else {}
+    checks.append(
+        _check(
+            "fieldsMapped",
+            "At least one SmartAccounts field is mapped",
+            bool(mapped),
+            f"{len(mapped)} field(s) mapped: {', '.join(sorted(mapped))}." if mapped else "No field is mapped.",
+            "In Configure data fields, pick a Uku custom task field for each SmartAccounts field you want.",
+        )
+    )
+    links = linked_clients(deps, company_id)
+    checks.append(
+        _check(
+            "clientsLinked",
+            "Clients are connected to their SmartAccounts companies",
+            bool(links),
+            f"{len(links)} client(s) linked." if links else "No client is linked to a SmartAccounts company.",
+            "In the client list, click the Integration column, pick SmartAccounts and the client's company.",
+        )
+    )
+    checks.append(_visibility_check(deps, company_id, record, bool(links)))
+    checks.append(
+        Check(
+            "nextImportDate",
+            "Next import is scheduled",
+            CheckStatus.PASS if record.next_import_date and record.enabled else CheckStatus.FAIL,
+            (
+                f"Next import on {record.next_import_date} for {record.next_import_month}."
+                if record.next_import_date and record.enabled
+                else "No import is scheduled."
+            ),
+            None
+            if record.next_import_date and record.enabled
+            else "Enable the integration and save the summary task settings.",
+        )
+    )
+    checks.append(
+        Check(
+            "lastImport",
+            "Last import",
+            CheckStatus.PASS if record.last_import_at else CheckStatus.SKIPPED,
+            (
+                f"Last imported {record.last_imported_month} on {record.last_import_at:%Y-%m-%d %H:%M} UTC."
+                if record.last_import_at
+                else "No import has run yet: wait for the next import day or use Reload data."
+            ),
+        )
+    )
+    return checks
+
+
+def _connection_check(deps: Dependencies, record: CompanyIntegration) -> Check:
+    title = "Connection test passes now"
+    if record.credentials is None:
+        return Check("connectionTest", title, CheckStatus.SKIPPED, "No credentials to test.")
+    try:
+        credentials = deps.credentials.load(record.credentials.secret_name)
+        name = deps.smartaccounts(credentials, None).company_info().name
+    except SmartAccountsError as error:
+        return Check(
+            "connectionTest",
+            title,
+            CheckStatus.FAIL,
+            explain(error),
+            cause_of(error).fix,
+            error_kind=cause_of(error).kind,
+        )
+    except ServiceError as error:
+        return Check("connectionTest", title, CheckStatus.FAIL, error.detail, "Save the credentials again.")
+    failing = record.connection.status is ConnectionStatus.FAILING
+    detail = f"SmartAccounts answers as {name}."
+    if failing:
+        detail += " The connection was marked failing earlier; test the connection to restore it."
+    return Check("connectionTest", title, CheckStatus.PASS, detail)
+
+
+def _visibility_check(deps: Dependencies, company_id: str, record: CompanyIntegration, any_links: bool) -> Check:
+    title = "Linked clients' companies are visible to the credentials"
+    if not any_links:
+        return Check("linkedCompaniesVisible", title, CheckStatus.SKIPPED, "No client is linked.")
+    try:
+        missing = unseen_links(deps, company_id)
+    except SmartAccountsError as error:
+        return Check(
+            "linkedCompaniesVisible", title, CheckStatus.FAIL, explain(error), cause_of(error).fix, cause_of(error).kind
+        )
+    except ServiceError as error:
+        return Check("linkedCompaniesVisible", title, CheckStatus.FAIL, error.detail, "Save the credentials again.")
+    if not missing:
+        return Check("linkedCompaniesVisible", title, CheckStatus.PASS, "Every linked company is visible.")
+    names = ", ".join(f"{c.name} ({link.company_id})" for c, link in missing)
+    return Check(
+        "linkedCompaniesVisible",
+        title,
+        CheckStatus.FAIL,
+        f"The credentials no longer see the SmartAccounts company of: {names}.",
+        "Pick the client's company again in the Integration column, or save credentials that see it.",
+        error_kind="NOT_FOUND",
+    )
