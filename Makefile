@@ -74,7 +74,7 @@ test-fast: install
 	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
 
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+
 from smartaccounts_sync.domain.errors import UnknownFieldError
 from smartaccounts_sync.domain.field_catalogue import (
     CATALOGUE,

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 from pydantic import BaseModel, ValidationError
+
 from smartaccounts_sync.domain.import_day import (
     ImportDay,
     estonian_public_holidays,

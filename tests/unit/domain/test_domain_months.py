@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
+
 from smartaccounts_sync.domain.months import YearMonth, YearMonthStr, tallinn_today
 
 UTC = dt.UTC

@@ -6,6 +6,7 @@ import time
 from decimal import Decimal
 
 import pytest
+
 from smartaccounts_sync.domain.errors import UnknownFieldError
 from smartaccounts_sync.domain.field_catalogue import FIELD_KEYS, FieldKind, field_by_key
 from smartaccounts_sync.domain.months import YearMonth

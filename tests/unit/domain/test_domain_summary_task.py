@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from pydantic import BaseModel, ValidationError
+
 from smartaccounts_sync.domain.errors import InvalidTaskTitleError
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.summary_task import (
