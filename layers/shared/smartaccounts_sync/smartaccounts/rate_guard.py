@@ -181,6 +181,7 @@ class DynamoDbRateGuard:
         self._client = dynamodb_client
         self._client_factory = client_factory
         self._client_lock = threading.Lock()
+        self._local_lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
         self._random = random
@@ -207,7 +208,10 @@ class DynamoDbRateGuard:
     def acquire(self, api_key: str) -> None:
         deadline = self._clock() + self.max_wait_seconds
         self._spend_daily(api_key, deadline)
-        self._take_slot(window_pk(api_key), deadline)
+        # threads of one process queue here instead of racing each other in DynamoDB; other processes (other
+        # Lambda containers) are kept apart by the conditional writes
+        with self._local_lock:
+            self._take_slot(window_pk(api_key), deadline)
 
     # --- sliding window ------------------------------------------------------------------------------------------
 
