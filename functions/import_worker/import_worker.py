@@ -1,2 +1,59 @@
-def lambda_handler(event, context):
-    return {"statusCode": 200}
+"""Import worker: SQS batches of import work (monthly schedule, catch-up, reload), partial failures reported.
+
+Each record is processed once per delivery id: Powertools idempotency (keyed on the message id and body) makes a
+duplicate delivery change nothing; a new delivery of the same work (a delayed re-send) is processed again, and the
+summary task upsert makes that harmless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.domain.import_work import ImportWork
+from smartaccounts_sync.observability import logger, metrics, tracer
+from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.monthly_import import ImportRun, import_client
+from smartaccounts_sync.settings import Settings, load_settings
+
+IDEMPOTENCY_HOURS = 24
+
+
+def _idempotent(settings: Settings, context: LambdaContext, handle: Any) -> Any:
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table_name, boto3_client=aws_client("dynamodb", settings)
+    )
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_HOURS * 3600)
+    config.register_lambda_context(context)
+    return idempotent_function(data_keyword_argument="delivery", config=config, persistence_store=persistence)(handle)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
+    settings = load_settings()
+    deps = deps or Dependencies.from_settings(settings)
+    run = ImportRun()
+
+    def handle(delivery: dict) -> dict:
+        work = ImportWork.model_validate_json(delivery["body"])
+        entry = import_client(deps, work, run)
+        return {"outcome": entry.outcome.value if entry else "NOTHING_DUE"}
+
+    once = _idempotent(settings, context, handle)
+
+    def record_handler(record: SQSRecord) -> dict:
+        return once(delivery={"messageId": record.message_id, "body": record.body})
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

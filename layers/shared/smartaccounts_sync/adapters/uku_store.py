@@ -1,7 +1,8 @@
 """The embedded default store of Uku's topics, custom task fields and clients (configuration table).
 
 Items under `pk = COMPANY#<companyId>`: `TOPIC#<id>`, `FIELD#<id>`, `CLIENT#<id>`, plus `NAME#<kind>#<name>`
-guards so that two custom fields or topics of one company cannot share a name (written in one transaction).
+guards so that two custom fields or topics of one company cannot share a name (written in one transaction), and
+`OWNER` (the company owner's user id: summary tasks of clients without a default user are assigned to them).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class UkuStore(Protocol):
     def list_clients(self, company_id: str) -> list[UkuClient]: ...
     def get_client(self, company_id: str, client_id: str) -> UkuClient | None: ...
     def create_client(self, company_id: str, client: UkuClient) -> UkuClient: ...
+    def company_owner(self, company_id: str) -> str | None: ...
+    def set_company_owner(self, company_id: str, user_id: str) -> None: ...
 
 
 class DynamoDbUkuStore:
@@ -122,3 +125,15 @@ class DynamoDbUkuStore:
     def create_client(self, company_id: str, client: UkuClient) -> UkuClient:
         self._put_unique(company_id, client, unique_name=False)
         return client
+
+    def company_owner(self, company_id: str) -> str | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key={"pk": {"S": company_pk(company_id)}, "sk": {"S": "OWNER"}}
+        ).get("Item")
+        return item["userId"]["S"] if item else None
+
+    def set_company_owner(self, company_id: str, user_id: str) -> None:
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={"pk": {"S": company_pk(company_id)}, "sk": {"S": "OWNER"}, "userId": {"S": user_id}},
+        )

@@ -6,7 +6,14 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
 from smartaccounts_sync.api import problems
-from smartaccounts_sync.api.routes import client_integration, health, integration, uku
+from smartaccounts_sync.api.routes import (
+    client_integration,
+    health,
+    integration,
+    notifications,
+    summary_tasks,
+    uku,
+)
 
 TITLE = "Uku SmartAccounts sync"
 VERSION = "1.0.0"
@@ -16,7 +23,13 @@ DESCRIPTION = (
     "with a stable `code`."
 )
 ROUTERS = (health.router,)
-V1_ROUTERS = (integration.router, uku.router, client_integration.router)
+V1_ROUTERS = (
+    integration.router,
+    uku.router,
+    client_integration.router,
+    summary_tasks.router,
+    notifications.router,
+)
 
 
 def build_app() -> APIGatewayHttpResolver:

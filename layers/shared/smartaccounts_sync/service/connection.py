@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from smartaccounts_sync.domain.import_day import next_import
 from smartaccounts_sync.domain.integration import CompanyIntegration, Connection, ConnectionStatus, StoredCredentials
 from smartaccounts_sync.domain.months import tallinn_today
+from smartaccounts_sync.domain.sync_records import NotificationKind
 from smartaccounts_sync.errors import (
     Conflict,
     FieldProblem,
@@ -18,6 +19,7 @@ from smartaccounts_sync.errors import (
 )
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.notifications import CONNECTION_FAILING, CONNECTION_RESTORED, notify, publish
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem, cause_of, explain
@@ -115,13 +117,18 @@ def save_credentials(
     now = deps.now()
     stored = StoredCredentials(secret_name=name, masked_key=pasted.credentials.masked_key, saved_at=now)
 
+    previous: list[Connection] = []
+
     def change(record: CompanyIntegration) -> CompanyIntegration:
-        return record.model_copy(
+        previous[:] = [record.connection]
+        restored = _restored(record, now) if record.connection.status is ConnectionStatus.FAILING else record
+        return restored.model_copy(
             update={"credentials": stored, "connection": _connected(record.connection, company_name, now)}
         )
 
     record = update_integration(deps, company_id, change)
     logger.info("credentials saved", extra={"masked_key": stored.masked_key})
+    _announce_restored(deps, company_id, previous[0] if previous else None, now)
     return record, ConnectionTest(company_name, pasted.trimmed, saved_credentials=True)
 
 
@@ -161,11 +168,109 @@ def test_connection(
     except SmartAccountsError as error:
         failure = error
         if failure.kind in CREDENTIAL_FAILURES:
-            update_integration(
-                deps, company_id, lambda r: r.model_copy(update={"connection": _failing(r.connection, failure, now)})
-            )
+            connection_failed(deps, company_id, failure)
         raise SmartAccountsProblem(failure) from None
-    update_integration(
-        deps, company_id, lambda r: r.model_copy(update={"connection": _connected(r.connection, name, now)})
-    )
+    previous: list[Connection] = []
+
+    def change(r: CompanyIntegration) -> CompanyIntegration:
+        previous[:] = [r.connection]
+        restored = _restored(r, now) if r.connection.status is ConnectionStatus.FAILING else r
+        return restored.model_copy(update={"connection": _connected(r.connection, name, now)})
+
+    update_integration(deps, company_id, change)
+    _announce_restored(deps, company_id, previous[0] if previous else None, now)
     return ConnectionTest(name, (), saved_credentials=True)
+
+
+# --- connection health: failing and restored ---------------------------------------------------------------------
+def connection_failed(
+    deps: Dependencies,
+    company_id: str,
+    error: SmartAccountsError,
+    also: Callable[[CompanyIntegration], CompanyIntegration] | None = None,
+) -> bool:
+    """Marks the company's connection failing with the error's kind; `also` applies a further change in the same
+    write. On the transition into failing (or to another reason) it publishes `ConnectionFailing` and stores one
+    notification; returns whether it was such a transition."""
+    now = deps.now()
+    transition: list[bool] = [False]
+
+    def change(record: CompanyIntegration) -> CompanyIntegration:
+        failing = _failing(record.connection, error, now)
+        transition[0] = not (
+            record.connection.status is ConnectionStatus.FAILING and record.connection.reason == failing.reason
+        )
+        updated = record.model_copy(update={"connection": failing})
+        return also(updated) if also is not None else updated
+
+    record = update_integration(deps, company_id, change)
+    if transition[0]:
+        announce_failing(
+            deps,
+            company_id,
+            reason=record.connection.reason or error.kind.value,
+            message=record.connection.message or explain(error),
+            since=record.connection.since or now,
+            masked_key=record.credentials.masked_key if record.credentials else None,
+        )
+    return transition[0]
+
+
+def announce_failing(
+    deps: Dependencies,
+    company_id: str,
+    *,
+    reason: str,
+    message: str,
+    since: dt.datetime,
+    masked_key: str | None,
+    client_id: str | None = None,
+    client_name: str | None = None,
+) -> None:
+    """`ConnectionFailing` on the bus and one notification for the company (never the key itself)."""
+    scope = "CLIENT" if client_id else "COMPANY"
+    detail = {
+        "companyId": company_id,
+        "scope": scope,
+        "clientId": client_id,
+        "reason": reason,
+        "message": message,
+        "since": since.isoformat(),
+        "maskedKey": masked_key,
+    }
+    publish(deps, CONNECTION_FAILING, detail)
+    whose = f"client {client_name or client_id}'s own SmartAccounts key" if client_id else "the SmartAccounts key"
+    notify(
+        deps,
+        company_id,
+        NotificationKind.CONNECTION_FAILING,
+        title="SmartAccounts connection failing",
+        message=f"Imports with {whose} stopped: {message}",
+        data={k: v for k, v in detail.items() if v is not None},
+    )
+
+
+def _restored(record: CompanyIntegration, now: dt.datetime) -> CompanyIntegration:
+    """After a failing connection is fixed the company is due today, so the next run catches up missed months."""
+    if record.settings is None or record.next_import_date is None:
+        return record
+    today = tallinn_today(now)
+    return record.model_copy(update={"next_import_date": min(record.next_import_date, today)})
+
+
+def _announce_restored(deps: Dependencies, company_id: str, previous: Connection | None, now: dt.datetime) -> None:
+    if previous is None or previous.status is not ConnectionStatus.FAILING:
+        return
+    publish(
+        deps,
+        CONNECTION_RESTORED,
+        {
+            "companyId": company_id,
+            "scope": "COMPANY",
+            "clientId": None,
+            "previousReason": previous.reason,
+            "failingSince": previous.since.isoformat() if previous.since else None,
+            "restoredAt": now.isoformat(),
+        },
+    )
+    logger.info("connection restored", extra={"previous_reason": previous.reason})

@@ -8,9 +8,26 @@ from dataclasses import dataclass, field
 
 from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
+from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher, InMemoryEventPublisher
 from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository, IntegrationRepository
+from smartaccounts_sync.adapters.notification_repository import (
+    DynamoDbNotificationRepository,
+    InMemoryNotificationRepository,
+    NotificationRepository,
+)
 from smartaccounts_sync.adapters.secrets import CredentialStore, SecretsManagerCredentialStore
+from smartaccounts_sync.adapters.summary_task_repository import (
+    DynamoDbSummaryTaskRepository,
+    InMemorySummaryTaskRepository,
+    SummaryTaskRepository,
+)
+from smartaccounts_sync.adapters.sync_history_repository import (
+    DynamoDbSyncHistoryRepository,
+    InMemorySyncHistoryRepository,
+    SyncHistoryRepository,
+)
 from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
+from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue, SqsWorkQueue, WorkQueue
 from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
@@ -33,6 +50,12 @@ class Dependencies:
     links: ClientLinkRepository
     smartaccounts: ClientFactory
     now: Callable[[], dt.datetime] = field(default=utc_now)
+    # Import ports; the in-memory defaults serve tests that do not exercise them (from_settings wires AWS).
+    summary_tasks: SummaryTaskRepository = field(default_factory=InMemorySummaryTaskRepository)
+    history: SyncHistoryRepository = field(default_factory=InMemorySyncHistoryRepository)
+    notifications: NotificationRepository = field(default_factory=InMemoryNotificationRepository)
+    events: EventPublisher = field(default_factory=InMemoryEventPublisher)
+    work_queue: WorkQueue = field(default_factory=InMemoryWorkQueue)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Dependencies:
@@ -49,6 +72,11 @@ class Dependencies:
             credentials=SecretsManagerCredentialStore(aws_client("secretsmanager", settings)),
             links=DynamoDbClientLinkRepository(ddb, settings.config_table_name),
             smartaccounts=smartaccounts,
+            summary_tasks=DynamoDbSummaryTaskRepository(ddb, settings.summary_tasks_table_name),
+            history=DynamoDbSyncHistoryRepository(ddb, settings.sync_history_table_name),
+            notifications=DynamoDbNotificationRepository(ddb, settings.config_table_name),
+            events=EventBridgePublisher(aws_client("events", settings), settings.event_bus_name),
+            work_queue=SqsWorkQueue(aws_client("sqs", settings), settings.import_queue_url),
         )
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:

@@ -1,0 +1,63 @@
+"""Company notifications and the service's published events (schemas in docs/events.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from smartaccounts_sync.domain.sync_records import Notification, NotificationKind
+from smartaccounts_sync.errors import NotFound
+from smartaccounts_sync.observability import logger
+from smartaccounts_sync.service.dependencies import Dependencies
+
+SUMMARY_TASK_UPDATED = "SummaryTaskUpdated"
+CONNECTION_FAILING = "ConnectionFailing"
+CONNECTION_RESTORED = "ConnectionRestored"
+RELOAD_COMPLETED = "ReloadCompleted"
+
+
+def new_id(now: dt.datetime) -> str:
+    """Time-ordered ids: the creation time (UTC, to the microsecond) and a random tail."""
+    return f"{now.astimezone(dt.UTC):%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex[:8]}"
+
+
+def notify(
+    deps: Dependencies,
+    company_id: str,
+    kind: NotificationKind,
+    title: str,
+    message: str,
+    data: dict[str, Any] | None = None,
+) -> Notification:
+    now = deps.now()
+    notification = Notification(
+        id=new_id(now),
+        company_id=company_id,
+        kind=kind,
+        title=title,
+        message=message,
+        created_at=now,
+        data=data or {},
+    )
+    deps.notifications.add(notification)
+    return notification
+
+
+def publish(deps: Dependencies, detail_type: str, detail: dict[str, Any]) -> None:
+    """Publishes one event; a failure is logged, never turned into a failed import (the data is already written)."""
+    try:
+        deps.events.publish(detail_type, detail)
+    except Exception:  # noqa: BLE001 - the event is a courtesy; the stored state is the truth
+        logger.exception("event not published", extra={"detail_type": detail_type})
+
+
+def list_notifications(deps: Dependencies, company_id: str) -> list[Notification]:
+    return deps.notifications.list(company_id)
+
+
+def mark_read(deps: Dependencies, company_id: str, notification_id: str) -> Notification:
+    found = deps.notifications.mark_read(company_id, notification_id, deps.now())
+    if found is None:
+        raise NotFound(f"There is no notification {notification_id!r} for this company.")
+    return found

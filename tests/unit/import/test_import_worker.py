@@ -1,0 +1,147 @@
+"""The worker's use case on fakes: conversions, only the needed kinds fetched, and every error path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from smartaccounts_sync.domain.client_link import LinkStatus
+from smartaccounts_sync.domain.field_catalogue import DocumentSource
+from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
+from smartaccounts_sync.domain.integration import ConnectionStatus
+from smartaccounts_sync.domain.months import YearMonth
+from smartaccounts_sync.domain.statistics import compute_monthly_statistics
+from smartaccounts_sync.domain.sync_records import ImportOutcome
+from smartaccounts_sync.service.monthly_import import ImportRun, RetryLater, import_client
+from smartaccounts_sync.service.scheduled_import import run_scheduled_import
+from smartaccounts_sync.smartaccounts.documents import fetch_documents, ledger_document, purchase_document
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
+from smartaccounts_sync.smartaccounts.models import JournalEntry, VendorInvoice
+
+COMPANY = "uku-1"
+NOV = YearMonth(2026, 11)
+
+
+def nov_work(reason: ImportReason = ImportReason.SCHEDULE, *months: str) -> ImportWork:
+    return ImportWork(
+        company_id=COMPANY,
+        client_id="client-1",
+        months=[YearMonth.parse(m) for m in months or ("2026-11",)],
+        reason=reason,
+    )
+
+
+# ------------------------------------------------------------------ conversions
+def test_conversions_and_statistics_cover_first_and_last_days_credits_bank_and_cash(loaded, expected_november) -> None:
+    batch = fetch_documents(loaded.sa, set(DocumentSource), NOV.first_day, NOV.last_day)
+    assert [d.id for d in batch.sales] == ["1", "2"]  # 1 December is outside the range asked for
+    stats = compute_monthly_statistics(batch, [NOV], expected_november)
+    assert stats[NOV] == expected_november
+
+
+def test_a_vendor_credit_invoice_subtracts_and_ledger_kinds_are_classified() -> None:
+    credit = VendorInvoice.model_validate({"id": 1, "type": "CRE", "date": "02.11.2026", "amount": "10.00"})
+    assert purchase_document(credit).net_amount == Decimal("-10.00")
+    kinds = {
+        t: ledger_document(JournalEntry.model_validate({"id": 1, "date": "02.11.2026", "docType": t})).kind
+        for t in ("CLIENT_INVOICE", "PAYMENT", "LEDGER_ENTRY", "SALARY")
+    }
+    assert kinds == {"CLIENT_INVOICE": "INVOICE", "PAYMENT": "PAYMENT", "LEDGER_ENTRY": "MANUAL", "SALARY": "OTHER"}
+
+
+# ------------------------------------------------------------------ the happy path
+def test_import_writes_the_task_with_mapped_values_and_assigns_the_owner(loaded, expected_november) -> None:
+    world = loaded
+    entry = import_client(world.deps, nov_work())
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    task = world.deps.summary_tasks.get(COMPANY, "client-1", NOV)
+    assert task.title == "Acme OÜ November 2026" and task.assignee_id == "owner-1"
+    assert task.field_values == {f"field-{k}": v for k, v in expected_november.items()}
+    assert world.links.get(COMPANY, "client-1").last_imported_month == NOV
+    assert len(world.events.of_type("SummaryTaskUpdated")) == 1
+    assert entry.calls_used == 4
+
+    # the same work again: nothing due for the schedule; a reload of it writes nothing and publishes nothing
+    assert import_client(world.deps, nov_work()) is None
+    again = import_client(world.deps, nov_work(ImportReason.RELOAD, "2026-11"))
+    assert again.tasks_changed == 0 and len(world.events.of_type("SummaryTaskUpdated")) == 1
+    assert world.deps.summary_tasks.get(COMPANY, "client-1", NOV).version == 1
+
+
+def test_a_blank_field_costs_no_call_for_its_kind(loaded) -> None:
+    world = loaded
+    record = world.integrations.get(COMPANY)
+    mapping = {k: None for k in record.settings.field_mapping} | {"saleEntries": "field-sales"}
+    world.integrations.save(
+        record.model_copy(update={"settings": record.settings.model_copy(update={"field_mapping": mapping})})
+    )
+    import_client(world.deps, nov_work())
+    assert world.sa.calls == {"clientinvoices": 1}
+
+
+# ------------------------------------------------------------------ errors
+@pytest.mark.parametrize(
+    "kind", [ErrorKind.CREDENTIALS_REVOKED, ErrorKind.INVALID_CREDENTIALS, ErrorKind.SIGNATURE_REJECTED]
+)
+def test_refused_company_credentials_fail_the_connection_once_and_keep_the_company_due(world, kind) -> None:
+    world.sa.error = SmartAccountsError(kind, "refused", status=401)
+    run = ImportRun()
+    entry = import_client(world.deps, nov_work(), run)
+    assert entry.outcome is ImportOutcome.FAILED and entry.error_kind == kind.value
+    record = world.integrations.get(COMPANY)
+    assert record.connection.status is ConnectionStatus.FAILING and record.connection.reason == kind.value
+    assert record.next_import_month == NOV and record.next_import_date == dt.date(2026, 11, 30)
+    assert len(world.events.of_type("ConnectionFailing")) == 1
+    assert len(world.deps.notifications.list(COMPANY)) == 1
+    # the next work with that key costs no call and no second notification
+    calls = world.sa.calls_made
+    skipped = import_client(world.deps, nov_work(ImportReason.CATCH_UP), run)
+    assert skipped.outcome is ImportOutcome.SKIPPED and world.sa.calls_made == calls
+    assert len(world.deps.notifications.list(COMPANY)) == 1
+
+
+def test_company_not_visible_marks_the_link_failing(world) -> None:
+    world.sa.error = SmartAccountsError(ErrorKind.NOT_FOUND, "Company not found", status=404)
+    entry = import_client(world.deps, nov_work())
+    assert entry.outcome is ImportOutcome.FAILED
+    link = world.links.get(COMPANY, "client-1")
+    assert link.status is LinkStatus.FAILING and link.reason == "NOT_FOUND"
+
+
+def test_daily_quota_re_sends_the_same_work_later(world) -> None:
+    world.sa.error = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "quota", retry_after=5000)
+    entry = import_client(world.deps, nov_work())
+    assert entry.outcome is ImportOutcome.DEFERRED
+    assert world.deps.work_queue.delayed == [(nov_work(), 900)]
+
+
+@pytest.mark.parametrize("kind", [ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED, ErrorKind.PAGING_STALLED])
+def test_passing_failures_are_retried_by_sqs(world, kind) -> None:
+    world.sa.error = SmartAccountsError(kind, "later")
+    with pytest.raises(RetryLater):
+        import_client(world.deps, nov_work())
+    assert world.deps.history.entries[-1].outcome is ImportOutcome.FAILED
+
+
+def test_a_disabled_integration_is_skipped_and_not_advanced(world) -> None:
+    record = world.integrations.get(COMPANY)
+    world.integrations.save(record.model_copy(update={"enabled": False}))
+    entry = import_client(world.deps, nov_work())
+    assert entry.outcome is ImportOutcome.SKIPPED and world.sa.calls_made == 0
+    assert world.links.get(COMPANY, "client-1").last_imported_month is None
+
+
+# ------------------------------------------------------------------ the schedule
+def test_schedule_enqueues_one_message_per_client_and_never_twice(world) -> None:
+    record = world.integrations.get(COMPANY)
+    world.integrations.save(
+        record.model_copy(update={"next_import_month": NOV, "next_import_date": dt.date(2026, 11, 30)})
+    )
+    assert run_scheduled_import(world.deps, dt.date(2026, 11, 29)).as_dict()["queued"] == 0
+    assert run_scheduled_import(world.deps, dt.date(2026, 11, 30)).as_dict()["queued"] == 1
+    assert run_scheduled_import(world.deps, dt.date(2026, 11, 30)).as_dict()["queued"] == 0
+    assert [str(m) for m in world.deps.work_queue.sent[0].months] == ["2026-11"]
+    advanced = world.integrations.get(COMPANY)
+    assert advanced.next_import_month == YearMonth(2026, 12) and advanced.next_import_date == dt.date(2026, 12, 31)
