@@ -18,11 +18,11 @@ from typing import Any
 
 import boto3
 import requests
-from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from local_stack.front import LambdaContext, LocalFront
+from local_stack.moto_process import MotoServerProcess
 from local_stack.net import REGION, free_port
 from local_stack.provision import Provisioned, Provisioner
 from local_stack.pump import QueueBinding, QueuePump
@@ -62,7 +62,7 @@ class LocalStack:
         self.functions = self.template.functions()
         self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
         self.provisioned: Provisioned | None = None
-        self.moto: ThreadedMotoServer | None = None
+        self.moto: MotoServerProcess | None = None
         self.sandbox: SandboxServer | None = None
         self.pump: QueuePump | None = None
         self._http: Any = None
@@ -93,8 +93,7 @@ class LocalStack:
             "AWS_REGION": REGION,
         }.items():
             os.environ[key] = value
-        self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
-        self.moto.start()
+        self.moto = MotoServerProcess(self.host, self.moto_port).start()
         self.sandbox = SandboxServer(
             host=self.host,
             port=self.sandbox_port,

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from local_stack.net import REGION, free_port
+from local_stack.moto_process import MotoServerProcess
+from local_stack.net import REGION
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
@@ -20,11 +20,9 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    """A moto server of its own (the local stack starts another), for tests that need AWS but not the stack."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
+    """A moto server process of its own (the local stack starts another), for tests that need AWS but not the stack."""
+    server = MotoServerProcess().start()
+    yield server.url
     server.stop()
 
 

@@ -6,20 +6,19 @@ rolling window under it, so no call is refused and every call succeeds.
 
 from __future__ import annotations
 
-import socket
 import threading
-from collections.abc import Iterator
+import uuid
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from local_stack.provision import Provisioner
+from local_stack.template import Template
 from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
 from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
 
 pytestmark = pytest.mark.integration
 
-TABLE = "smartaccounts-rate-limit-it"
 REGION = "eu-north-1"
 TIME_SCALE = 30.0  # a sandbox minute lasts 2 s
 PER_MINUTE = 60
@@ -31,37 +30,18 @@ MARGIN_SECONDS = 0.35
 MAX_REFUSED = 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def rate_table(monkeypatch_module) -> Iterator:
-    monkeypatch_module.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch_module.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch_module.setenv("AWS_DEFAULT_REGION", REGION)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=f"http://{host}:{port}")
-    # the table as the template declares it: partition key pk (S), TTL on expiresAt
-    client.create_table(
-        TableName=TABLE,
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"})
-    yield client
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+def rate_table(moto_url: str) -> tuple[str, object]:
+    """The rate-limit table exactly as template.yaml declares it, in the moto server process."""
+    prefix = f"rg{uuid.uuid4().hex[:8]}"
+    out = Provisioner(
+        Template(),
+        endpoint_url=moto_url,
+        region=REGION,
+        prefix=prefix,
+        parameters={"Stage": prefix, "JwtIssuer": "https://issuer", "JwtAudience": "aud"},
+    ).provision()
+    return out.names["RateLimitTable"], boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_url)
 
 
 @pytest.mark.parametrize(
@@ -70,6 +50,7 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
     ids=["one-shared-guard", "a-guard-per-worker"],
 )
 def test_sixteen_workers_never_exceed_the_per_minute_quota(rate_table, admin, make_client, guards, calls) -> None:
+    table, dynamodb = rate_table
     # Given a fresh key, a sandbox minute of 2 s, and the guard's window scaled to match (with a margin)
     api_key, api_secret = admin.new_key("co-small")
     admin.put("quota", {"perMinute": PER_MINUTE, "perDay": 100_000, "timeScale": TIME_SCALE})
@@ -77,11 +58,11 @@ def test_sixteen_workers_never_exceed_the_per_minute_quota(rate_table, admin, ma
     # one guard shared by all threads (one container), or one per worker (16 containers racing in DynamoDB)
     pool = [
         DynamoDbRateGuard(
-            TABLE,
+            table,
             per_minute=PER_MINUTE,
             window_seconds=60.0 / TIME_SCALE + MARGIN_SECONDS,
             daily_budget=100_000,
-            dynamodb_client=rate_table,
+            dynamodb_client=dynamodb,
             max_wait_seconds=30.0,
         )
         for _ in range(guards)
