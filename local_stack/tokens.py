@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ ROLES = ("owner", "admin", "member")
 PLANS = ("free", "team", "elite")
 
 
+@lru_cache(maxsize=4)
 def signing_key(path: Path = KEY_PATH) -> rsa.RSAPrivateKey:
-    """The local signing key, created on first use and kept out of git (`.local/`)."""
+    """The local signing key, created on first use and kept out of git (`.local/`); loaded once per process."""
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         assert isinstance(key, rsa.RSAPrivateKey)
