@@ -66,11 +66,14 @@ def _cache_key(credentials: ApiCredentials) -> str:
     return hashlib.sha256(credentials.api_key.encode()).hexdigest()[:24]
 
 
-def _companies_seen(deps: Dependencies, company_id: str, credentials: ApiCredentials) -> list[SmartAccountsCompany]:
-    """The companies a key pair sees; cached a few minutes so reopening the dropdown spends no quota."""
+def _companies_seen(
+    deps: Dependencies, company_id: str, credentials: ApiCredentials, *, fresh: bool = False
+) -> list[SmartAccountsCompany]:
+    """The companies a key pair sees; cached a few minutes so reopening the dropdown spends no quota.
+    `fresh` asks SmartAccounts now (and refreshes the cache): a check must not answer from a stale list."""
     now = deps.now()
     key = _cache_key(credentials)
-    cached = deps.links.cached_companies(company_id, key, now)
+    cached = None if fresh else deps.links.cached_companies(company_id, key, now)
     if cached is None:
         client: SmartAccountsClient = deps.smartaccounts(credentials, None)
         cached = [{"id": c.id, "name": c.name, "regCode": c.reg_code} for c in client.list_companies()]
@@ -193,9 +196,13 @@ def unseen_links(deps: Dependencies, company_id: str) -> list[tuple[UkuClient, C
     """Linked clients whose SmartAccounts company their credentials no longer see; marks them failing."""
     record = deps.integrations.get(company_id)
     missing = []
+    asked: dict[str, set[str]] = {}  # one fresh list per key pair in this run
     for link in deps.links.list(company_id):
         credentials = credentials_for(deps, record, link)
-        seen = {c.id for c in _companies_seen(deps, company_id, credentials)}
+        key = _cache_key(credentials)
+        if key not in asked:
+            asked[key] = {c.id for c in _companies_seen(deps, company_id, credentials, fresh=True)}
+        seen = asked[key]
         if link.company_id in seen:
             if link.status is LinkStatus.FAILING and link.reason == "NOT_FOUND":
                 mark_link(deps, company_id, link, None)
