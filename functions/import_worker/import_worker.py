@@ -53,6 +53,7 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
     once = _idempotent(settings, context, handle)
 
     def record_handler(record: SQSRecord) -> dict:
+        run.final_attempt = int(record.attributes.approximate_receive_count) >= settings.import_max_receive_count
         return once(delivery={"messageId": record.message_id, "body": record.body})
 
     processor = BatchProcessor(event_type=EventType.SQS)

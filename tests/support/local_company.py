@@ -1,4 +1,5 @@
-"""Monthly import on the local stack: a fresh Uku company and a fresh sandbox key per test, set up over HTTP."""
+"""A configured Uku company on the local stack (fresh company and sandbox key per test, set up over HTTP), and the
+oracle: every catalogue field computed from the sandbox's raw documents, independently of the product's code."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
-import pytest
 import requests
 
 TIMEOUT = 60
@@ -87,13 +87,7 @@ class Admin:
         return self.get("requests/counts")["byKeyAndEndpoint"].get(api_key, {})
 
 
-@pytest.fixture
-def admin(stack) -> Admin:
-    return Admin(stack.sandbox.admin_url)
-
-
-@pytest.fixture
-def make_company(stack, admin: Admin) -> Callable[..., Company]:
+def company_factory(stack, admin: Admin) -> Callable[..., Company]:
     """Enable, save a fresh key, topic, one custom field per mapped key, settings, one linked client per SA company."""
 
     def make(sa_companies: list[str], mapped: tuple[str, ...] = ALL_FIELDS, rule: str = "LAST_WORK_DAY") -> Company:
@@ -127,7 +121,7 @@ def make_company(stack, admin: Admin) -> Callable[..., Company]:
                 json={"integration": "smartaccounts", "companyId": sa_company},
             )
             company.clients[sa_company] = client["id"]
-        # The owner opens the notifications once: the service keeps them as the assignee of default-less clients.
+        # The owner made the changes above: the service keeps them as the assignee of default-less clients.
         assert company.call("GET", "/v1/notifications")["notifications"] == []
         return company
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     sync_history_table_name: str = Field(default="smartaccounts-sync-history", description="Sync history table.")
     idempotency_table_name: str = Field(default="smartaccounts-idempotency", description="Idempotency records.")
     rate_limit_table_name: str = Field(default="smartaccounts-rate-limit", description="Per-key request guard.")
+    import_max_receive_count: int = Field(
+        default=5, ge=1, description="Deliveries of import work before SQS dead-letters it (the redrive policy)."
+    )
     import_queue_url: str = Field(default="", description="SQS queue of import and reload work.")
     export_queue_url: str = Field(default="", description="SQS queue of invoice exports.")
     event_bus_name: str = Field(default="default", description="EventBridge bus the service publishes to.")

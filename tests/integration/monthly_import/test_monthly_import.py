@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.monthly_import.conftest import ALL_FIELDS, INTEGRATION, assert_task_matches, expected_month
+from tests.support.local_company import ALL_FIELDS, INTEGRATION, assert_task_matches, expected_month
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ from smartaccounts_sync.api.routes import (
     health,
     integration,
     notifications,
+    reload,
     summary_tasks,
     uku,
 )
@@ -29,11 +30,13 @@ V1_ROUTERS = (
     client_integration.router,
     summary_tasks.router,
     notifications.router,
+    reload.router,
 )
 
 
 def build_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    # A response that does not fit its model is the service's bug: 500, never a 4xx blaming the caller.
+    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
     for router in ROUTERS:
         app.include_router(router)
     for router in V1_ROUTERS:

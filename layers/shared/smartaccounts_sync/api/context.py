@@ -5,14 +5,19 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smartaccounts_sync.api.auth import Caller
+from smartaccounts_sync.service import summary_tasks
 from smartaccounts_sync.service.dependencies import Dependencies
 
 
 def caller(router: APIGatewayHttpRouter, *, manage: bool = False) -> Caller:
+    """The caller; with `manage`, only an owner or admin on a Team or Elite plan (else 403 saying which rule)."""
     claims = router.current_event.request_context.authorizer.jwt_claim
     who = Caller.from_claims(claims)
     if manage:
         who.require_manager()
+        if who.role == "owner":
+            # The company owner is the assignee of summary tasks whose client has no default user.
+            summary_tasks.remember_owner(dependencies(router), who.company_id, who.user_id)
     return who
 
 

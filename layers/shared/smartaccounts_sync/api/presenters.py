@@ -13,7 +13,20 @@ from smartaccounts_sync.api.models import (
 )
 from smartaccounts_sync.domain.client_link import ClientLink
 from smartaccounts_sync.domain.integration import CompanyIntegration
+from smartaccounts_sync.domain.reload_job import ReloadJob
 from smartaccounts_sync.domain.uku import UkuClient
+
+
+def reload_summary(job: ReloadJob) -> dict:
+    """The running reload as the integration state shows it (the whole job is at /reload-jobs/{jobId})."""
+    return {
+        "jobId": job.job_id,
+        "status": job.status.value,
+        "clientsTotal": job.clients_total,
+        "clientsDone": job.clients_done,
+        "window": [str(m) for m in job.window],
+        "resumesAt": job.resumes_at.isoformat() if job.resumes_at else None,
+    }
 
 
 def settings_out(record: CompanyIntegration, notice: str | None = None) -> SettingsOut | None:

@@ -6,7 +6,7 @@ import json
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
 
 from smartaccounts_sync.errors import FieldProblem, Problem, ServiceError
 from smartaccounts_sync.observability import logger
@@ -54,6 +54,18 @@ def register(app: APIGatewayHttpResolver) -> None:
         return problem_response(
             Problem(
                 code="VALIDATION_FAILED", title="The request is not valid", status=400, detail=detail, errors=problems
+            )
+        )
+
+    @app.exception_handler(ResponseValidationError)
+    def response_invalid(error: ResponseValidationError) -> Response:
+        logger.error("response does not fit its model", extra={"errors": [e.get("msg") for e in error.errors()]})
+        return problem_response(
+            Problem(
+                code="INTERNAL",
+                title="Internal error",
+                status=500,
+                detail="The service failed to answer; this is a bug on Uku's side and has been logged.",
             )
         )
 

@@ -15,6 +15,11 @@ from smartaccounts_sync.adapters.notification_repository import (
     InMemoryNotificationRepository,
     NotificationRepository,
 )
+from smartaccounts_sync.adapters.reload_job_repository import (
+    DynamoDbReloadJobRepository,
+    InMemoryReloadJobRepository,
+    ReloadJobRepository,
+)
 from smartaccounts_sync.adapters.secrets import CredentialStore, SecretsManagerCredentialStore
 from smartaccounts_sync.adapters.summary_task_repository import (
     DynamoDbSummaryTaskRepository,
@@ -56,6 +61,7 @@ class Dependencies:
     notifications: NotificationRepository = field(default_factory=InMemoryNotificationRepository)
     events: EventPublisher = field(default_factory=InMemoryEventPublisher)
     work_queue: WorkQueue = field(default_factory=InMemoryWorkQueue)
+    jobs: ReloadJobRepository = field(default_factory=InMemoryReloadJobRepository)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Dependencies:
@@ -77,6 +83,7 @@ class Dependencies:
             notifications=DynamoDbNotificationRepository(ddb, settings.config_table_name),
             events=EventBridgePublisher(aws_client("events", settings), settings.event_bus_name),
             work_queue=SqsWorkQueue(aws_client("sqs", settings), settings.import_queue_url),
+            jobs=DynamoDbReloadJobRepository(ddb, settings.jobs_table_name),
         )
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:

@@ -13,6 +13,7 @@ ends in one sync history entry. What each SmartAccounts failure does:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from smartaccounts_sync.domain.statistics import DocumentBatch, compute_monthly_
 from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.observability import logger, metrics
-from smartaccounts_sync.service import client_links
+from smartaccounts_sync.service import client_links, reload
 from smartaccounts_sync.service.connection import (
     CREDENTIAL_FAILURES,
     announce_failing,
@@ -61,8 +62,8 @@ class ImportRun:
     """What one worker invocation learns across its records: keys known failing are not used again."""
 
     failing_keys: dict[str, str] = field(default_factory=dict)  # key fingerprint -> error kind
-    #: Called with every finished work and its history entry (issue 7: reload job progress).
-    on_finished: Callable[[ImportWork, SyncHistoryEntry], None] | None = None
+    #: The record being processed is on its last delivery before the dead-letter queue.
+    final_attempt: bool = False
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -87,6 +88,8 @@ class _Recorder:
         tasks_changed: int = 0,
         error_kind: str | None = None,
         message: str | None = None,
+        retrying: bool = False,
+        resumes_at: dt.datetime | None = None,
     ) -> SyncHistoryEntry:
         entry = SyncHistoryEntry(
             id=uuid.uuid4().hex[:12],
@@ -118,8 +121,8 @@ class _Recorder:
                 "tasks_changed": tasks_changed,
             },
         )
-        if self.run.on_finished is not None:
-            self.run.on_finished(self.work, entry)
+        if self.work.job_id is not None:
+            reload.record_progress(self.deps, self.work, entry, retrying=retrying, resumes_at=resumes_at)
         return entry
 
 
@@ -284,8 +287,10 @@ def _failed(
             calls=calls,
             error_kind=kind,
             message=f"{message} The import continues by itself (next try in {delay} seconds).",
+            resumes_at=deps.now() + dt.timedelta(seconds=delay),
         )
-    record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
+    # Delivered again by SQS unless this was the last delivery (then it is final here and dead-lettered too).
+    record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message, retrying=not run.final_attempt)
     raise RetryLater(kind, message)
 
 

@@ -22,7 +22,7 @@ from smartaccounts_sync.api.models import (
     SettingsOut,
     TestConnectionIn,
 )
-from smartaccounts_sync.api.presenters import settings_out, state_out
+from smartaccounts_sync.api.presenters import reload_summary, settings_out, state_out
 from smartaccounts_sync.domain.field_catalogue import CATALOGUE
 from smartaccounts_sync.domain.integration import SummaryTaskSettings
 from smartaccounts_sync.errors import FieldProblem, NotFound, ValidationFailed
@@ -35,7 +35,12 @@ TAGS = ["Integration"]
 
 def _state(company_id: str) -> IntegrationStateOut:
     deps = dependencies(router)
-    return state_out(deps.integrations.get(company_id), linked_clients=len(deps.links.list(company_id)))
+    running = deps.jobs.running(company_id)
+    return state_out(
+        deps.integrations.get(company_id),
+        linked_clients=len(deps.links.list(company_id)),
+        running_reload=reload_summary(running) if running else None,
+    )
 
 
 @router.get("/integrations/smartaccounts", summary="Integration state", tags=TAGS)

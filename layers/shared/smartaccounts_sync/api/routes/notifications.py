@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from smartaccounts_sync.api.context import caller, dependencies
 from smartaccounts_sync.api.models import Out
 from smartaccounts_sync.domain.sync_records import Notification
-from smartaccounts_sync.service import notifications, summary_tasks
+from smartaccounts_sync.service import notifications
 
 router = APIGatewayHttpRouter()
 TAGS = ["Notifications"]
@@ -48,8 +48,6 @@ def notification_out(n: Notification) -> NotificationOut:
 @router.get("/notifications", summary="Company notifications, newest first", tags=TAGS)
 def list_notifications() -> NotificationsOut:
     deps, who = dependencies(router), caller(router)
-    if who.role == "owner":
-        summary_tasks.remember_owner(deps, who.company_id, who.user_id)
     found = notifications.list_notifications(deps, who.company_id)
     return NotificationsOut(
         notifications=[notification_out(n) for n in found], unread=sum(1 for n in found if n.read_at is None)

@@ -111,8 +111,6 @@ def get_summary_tasks(clientId: str, from_: MonthQuery = None, to: ToQuery = Non
     deps = dependencies(router)
     who = caller(router)
     company_id = who.company_id
-    if who.role == "owner":
-        summary_tasks.remember_owner(deps, company_id, who.user_id)
     last = YearMonth.parse(to) if to else YearMonth.of(tallinn_today(deps.now()))
     first = YearMonth.parse(from_) if from_ else last.minus(DEFAULT_MONTHS - 1)
     tasks = summary_tasks.list_tasks(deps, company_id, clientId, first, last)

@@ -1,0 +1,296 @@
+"""Reload jobs in the jobs table, with progress updated atomically by concurrent workers.
+
+Items under `pk = COMPANY#<companyId>`:
+- `RELOAD#<jobId>`: the job. Progress is native attributes so workers update it with single atomic writes:
+  `clientsDone` and `callsUsed` (ADD), `doneClients` (a string set; a client already in it is not counted again,
+  so a duplicate delivery changes nothing), `errors` (a map per client), `status` and times.
+- `RELOAD_RUNNING`: the company's one running reload (a lock written in the same transaction as the job).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError as BotoClientError
+
+from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadStatus
+
+JOB_TTL = dt.timedelta(days=90)
+LOCK_TTL = dt.timedelta(days=3)
+_OPEN = [ReloadStatus.QUEUED.value, ReloadStatus.RUNNING.value, ReloadStatus.WAITING_FOR_QUOTA.value]
+
+
+class ReloadJobRepository(Protocol):
+    def start(self, job: ReloadJob) -> ReloadJob | None: ...
+    def get(self, company_id: str, job_id: str) -> ReloadJob | None: ...
+    def running(self, company_id: str) -> ReloadJob | None: ...
+    def client_done(
+        self, company_id: str, job_id: str, client_id: str, calls: int, error: ClientError | None, now: dt.datetime
+    ) -> ReloadJob | None: ...
+    def add_calls(self, company_id: str, job_id: str, calls: int) -> None: ...
+    def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None: ...
+    def finish(self, company_id: str, job_id: str, status: ReloadStatus, now: dt.datetime) -> bool: ...
+
+
+class DynamoDbReloadJobRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def _key(self, company_id: str, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": company_pk(company_id)}, "sk": {"S": sk}}
+
+    # ------------------------------------------------------------------ read
+    def get(self, company_id: str, job_id: str) -> ReloadJob | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key=self._key(company_id, f"RELOAD#{job_id}"), ConsistentRead=True
+        ).get("Item")
+        return self._job(item) if item else None
+
+    def running(self, company_id: str) -> ReloadJob | None:
+        lock = self._ddb.get_item(
+            TableName=self._table, Key=self._key(company_id, "RELOAD_RUNNING"), ConsistentRead=True
+        ).get("Item")
+        if not lock:
+            return None
+        job = self.get(company_id, lock["jobId"]["S"])
+        return job if job and not job.status.finished else None
+
+    @staticmethod
+    def _job(item: dict[str, Any]) -> ReloadJob:
+        static = json.loads(item["data"]["S"])
+
+        def opt(name: str) -> str | None:
+            value = item.get(name, {"NULL": True})
+            return None if "NULL" in value else value["S"]
+
+        return ReloadJob(
+            **static,
+            status=ReloadStatus(item["status"]["S"]),
+            clients_total=int(item["clientsTotal"]["N"]),
+            clients_done=int(item.get("clientsDone", {"N": "0"})["N"]),
+            done_clients=sorted(item.get("doneClients", {"SS": []})["SS"]),
+            errors={
+                client: ClientError(kind=v["M"]["kind"]["S"], message=v["M"]["message"]["S"])
+                for client, v in item.get("errors", {"M": {}})["M"].items()
+            },
+            calls_used=int(item.get("callsUsed", {"N": "0"})["N"]),
+            started_at=opt("startedAt"),
+            finished_at=opt("finishedAt"),
+            resumes_at=opt("resumesAt"),
+        )
+
+    # ------------------------------------------------------------------ write
+    def start(self, job: ReloadJob) -> ReloadJob | None:
+        """Creates the job unless the company already runs one; returns None when the lock is taken."""
+        static = job.model_dump(
+            mode="json",
+            include={"job_id", "company_id", "scope", "client_ids", "window", "requested_by", "created_at"},
+        )
+        expires = int((job.created_at + JOB_TTL).timestamp())
+        item = self._key(job.company_id, f"RELOAD#{job.job_id}") | {
+            "data": {"S": json.dumps(static)},
+            "status": {"S": job.status.value},
+            "clientsTotal": {"N": str(job.clients_total)},
+            "clientsDone": {"N": "0"},
+            "callsUsed": {"N": "0"},
+            "errors": {"M": {}},
+            # no startedAt/finishedAt yet: the first finished client sets startedAt with if_not_exists
+            "expiresAt": {"N": str(expires)},
+        }
+        lock = self._key(job.company_id, "RELOAD_RUNNING") | {
+            "jobId": {"S": job.job_id},
+            "expiresAt": {"N": str(int((job.created_at + LOCK_TTL).timestamp()))},
+        }
+        try:
+            self._ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": lock,
+                            # a lock left by a crashed job expires; DynamoDB's TTL deletion may lag, so check too
+                            "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
+                            "ExpressionAttributeValues": {":now": {"N": str(int(job.created_at.timestamp()))}},
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": item}},
+                ]
+            )
+        except BotoClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return None
+            raise
+        return job
+
+    def client_done(
+        self, company_id: str, job_id: str, client_id: str, calls: int, error: ClientError | None, now: dt.datetime
+    ) -> ReloadJob | None:
+        """Counts a client once; returns the updated job, or None when this client was already counted."""
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":one": {"N": "1"},
+            ":calls": {"N": str(calls)},
+            ":client": {"SS": [client_id]},
+            ":client_id": {"S": client_id},
+            ":now": {"S": now.isoformat()},
+            ":running": {"S": ReloadStatus.RUNNING.value},
+            ":waiting": {"S": ReloadStatus.WAITING_FOR_QUOTA.value},
+            ":queued": {"S": ReloadStatus.QUEUED.value},
+        }
+        update = (
+            "ADD clientsDone :one, callsUsed :calls, doneClients :client "
+            "SET #status = :running, startedAt = if_not_exists(startedAt, :now)"
+        )
+        if error is not None:
+            names["#client"] = client_id
+            values[":error"] = {"M": {"kind": {"S": error.kind}, "message": {"S": error.message}}}
+            update += ", errors.#client = :error"
+        try:
+            item = self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(company_id, f"RELOAD#{job_id}"),
+                UpdateExpression=update,
+                ConditionExpression=(
+                    "attribute_exists(pk) AND NOT contains(doneClients, :client_id) "
+                    "AND #status IN (:queued, :running, :waiting)"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except BotoClientError as failure:
+            if failure.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return self._job(item)
+
+    def add_calls(self, company_id: str, job_id: str, calls: int) -> None:
+        if calls:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(company_id, f"RELOAD#{job_id}"),
+                UpdateExpression="ADD callsUsed :calls",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":calls": {"N": str(calls)}},
+            )
+
+    def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(company_id, f"RELOAD#{job_id}"),
+                UpdateExpression="SET #status = :waiting, resumesAt = :resumes",
+                ConditionExpression="#status IN (:queued, :running, :waiting)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":waiting": {"S": ReloadStatus.WAITING_FOR_QUOTA.value},
+                    ":resumes": {"S": resumes_at.isoformat()},
+                    ":queued": {"S": ReloadStatus.QUEUED.value},
+                    ":running": {"S": ReloadStatus.RUNNING.value},
+                },
+            )
+        except BotoClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def finish(self, company_id: str, job_id: str, status: ReloadStatus, now: dt.datetime) -> bool:
+        """Moves the job to its final status once (True for the one caller that did it) and frees the lock."""
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(company_id, f"RELOAD#{job_id}"),
+                UpdateExpression="SET #status = :final, finishedAt = :now, resumesAt = :null",
+                ConditionExpression="#status IN (:queued, :running, :waiting)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":final": {"S": status.value},
+                    ":now": {"S": now.isoformat()},
+                    ":null": {"NULL": True},
+                    ":queued": {"S": ReloadStatus.QUEUED.value},
+                    ":running": {"S": ReloadStatus.RUNNING.value},
+                    ":waiting": {"S": ReloadStatus.WAITING_FOR_QUOTA.value},
+                },
+            )
+        except BotoClientError as failure:
+            if failure.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        try:
+            self._ddb.delete_item(
+                TableName=self._table,
+                Key=self._key(company_id, "RELOAD_RUNNING"),
+                ConditionExpression="jobId = :job",
+                ExpressionAttributeValues={":job": {"S": job_id}},
+            )
+        except BotoClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        return True
+
+
+class InMemoryReloadJobRepository:
+    """The same semantics in memory, for unit tests."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[tuple[str, str], ReloadJob] = {}
+        self.locks: dict[str, str] = {}
+
+    def start(self, job: ReloadJob) -> ReloadJob | None:
+        if job.company_id in self.locks:
+            return None
+        self.locks[job.company_id] = job.job_id
+        self.jobs[(job.company_id, job.job_id)] = job
+        return job
+
+    def get(self, company_id: str, job_id: str) -> ReloadJob | None:
+        return self.jobs.get((company_id, job_id))
+
+    def running(self, company_id: str) -> ReloadJob | None:
+        job_id = self.locks.get(company_id)
+        return self.jobs.get((company_id, job_id)) if job_id else None
+
+    def client_done(
+        self, company_id: str, job_id: str, client_id: str, calls: int, error: ClientError | None, now: dt.datetime
+    ) -> ReloadJob | None:
+        job = self.jobs.get((company_id, job_id))
+        if job is None or client_id in job.done_clients or job.status.finished:
+            return None
+        errors = {**job.errors, client_id: error} if error else job.errors
+        job = job.model_copy(
+            update={
+                "clients_done": job.clients_done + 1,
+                "done_clients": sorted([*job.done_clients, client_id]),
+                "calls_used": job.calls_used + calls,
+                "errors": errors,
+                "status": ReloadStatus.RUNNING,
+                "started_at": job.started_at or now,
+            }
+        )
+        self.jobs[(company_id, job_id)] = job
+        return job
+
+    def add_calls(self, company_id: str, job_id: str, calls: int) -> None:
+        job = self.jobs[(company_id, job_id)]
+        self.jobs[(company_id, job_id)] = job.model_copy(update={"calls_used": job.calls_used + calls})
+
+    def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None:
+        job = self.jobs[(company_id, job_id)]
+        if not job.status.finished:
+            self.jobs[(company_id, job_id)] = job.model_copy(
+                update={"status": ReloadStatus.WAITING_FOR_QUOTA, "resumes_at": resumes_at}
+            )
+
+    def finish(self, company_id: str, job_id: str, status: ReloadStatus, now: dt.datetime) -> bool:
+        job = self.jobs[(company_id, job_id)]
+        if job.status.finished:
+            return False
+        self.jobs[(company_id, job_id)] = job.model_copy(
+            update={"status": status, "finished_at": now, "resumes_at": None}
+        )
+        if self.locks.get(company_id) == job_id:
+            del self.locks[company_id]
+        return True

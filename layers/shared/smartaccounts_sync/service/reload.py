@@ -1,0 +1,168 @@
+"""Reload data: re-import the last 12 months of every linked client (or one client) in the background.
+
+The request answers at once with a job; the work fans out through SQS, one message per client (one paged query
+per document type covers all 12 months); the import worker reports each client's outcome here. A company runs one
+reload at a time: a second request, or a one-client request while the company's reload runs, joins that job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from smartaccounts_sync.domain.import_day import reload_window
+from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
+from smartaccounts_sync.domain.months import tallinn_today
+from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadStatus
+from smartaccounts_sync.domain.sync_records import ImportOutcome, NotificationKind, SyncHistoryEntry
+from smartaccounts_sync.errors import NotFound, ServiceError
+from smartaccounts_sync.observability import logger
+from smartaccounts_sync.service import notifications
+from smartaccounts_sync.service.connection import require_enabled
+from smartaccounts_sync.service.dependencies import Dependencies
+
+
+class NothingToReload(ServiceError):
+    code = "NOTHING_TO_RELOAD"
+    status = 409
+    title = "Nothing to reload"
+
+
+@dataclass(frozen=True)
+class ReloadRequest:
+    job: ReloadJob
+    joined: bool  # True: an existing running job answers this request
+
+
+def request_reload(deps: Dependencies, company_id: str, user_id: str, client_id: str | None = None) -> ReloadRequest:
+    record = deps.integrations.get(company_id)
+    require_enabled(record)
+    if record.settings is None:
+        raise NothingToReload(
+            "Summary task settings are not configured yet: set the task title, topic, import day and field mapping "
+            "on the Settings tab first."
+        )
+    if client_id is not None:
+        if deps.uku.get_client(company_id, client_id) is None:
+            raise NotFound(f"There is no client {client_id!r} in this Uku company.")
+        if deps.links.get(company_id, client_id) is None:
+            raise NotFound(f"Client {client_id!r} is not linked to SmartAccounts; link it first.")
+    running = deps.jobs.running(company_id)
+    if running is not None:
+        return ReloadRequest(running, joined=True)
+    links = deps.links.list(company_id)
+    if client_id is not None:
+        links = [link for link in links if link.client_id == client_id]
+    if not links:
+        raise NothingToReload("No client is linked to a SmartAccounts company yet; link clients first.")
+    now = deps.now()
+    job = ReloadJob(
+        job_id=f"reload-{uuid.uuid4().hex[:16]}",
+        company_id=company_id,
+        scope="ONE_CLIENT" if client_id else "ALL_CLIENTS",
+        client_ids=sorted(link.client_id for link in links),
+        window=reload_window(tallinn_today(now), record.settings.import_day),
+        clients_total=len(links),
+        requested_by=user_id,
+        created_at=now,
+    )
+    if deps.jobs.start(job) is None:  # someone else started one a moment ago: join it
+        running = deps.jobs.running(company_id)
+        if running is not None:
+            return ReloadRequest(running, joined=True)
+        raise NothingToReload("Another reload is finishing; try again in a moment.")
+    works = [
+        ImportWork(
+            company_id=company_id, client_id=c, months=job.window, reason=ImportReason.RELOAD, job_id=job.job_id
+        )
+        for c in job.client_ids
+    ]
+    try:
+        deps.work_queue.send(works)
+    except ServiceError:
+        deps.jobs.finish(company_id, job.job_id, ReloadStatus.FAILED, deps.now())
+        raise
+    logger.info("reload queued", extra={"job_id": job.job_id, "clients": job.clients_total})
+    return ReloadRequest(job, joined=False)
+
+
+def get_job(deps: Dependencies, company_id: str, job_id: str) -> ReloadJob:
+    job = deps.jobs.get(company_id, job_id)
+    if job is None:
+        raise NotFound(f"There is no reload job {job_id!r} for this company.")
+    return job
+
+
+def client_finished(
+    deps: Dependencies, work: ImportWork, calls: int, error: ClientError | None = None
+) -> ReloadJob | None:
+    """Counts one client's outcome once; the worker that counts the last client completes the job."""
+    if work.job_id is None:
+        return None
+    job = deps.jobs.client_done(work.company_id, work.job_id, work.client_id, calls, error, deps.now())
+    if job is None:  # a duplicate delivery, or the job already ended
+        return None
+    if job.clients_done >= job.clients_total:
+        status = job.final_status()
+        if deps.jobs.finish(work.company_id, work.job_id, status, deps.now()):
+            _completed(deps, job.model_copy(update={"status": status}))
+    return job
+
+
+def record_progress(
+    deps: Dependencies,
+    work: ImportWork,
+    entry: SyncHistoryEntry,
+    *,
+    retrying: bool = False,
+    resumes_at: dt.datetime | None = None,
+) -> None:
+    """The import worker's report of one client's attempt, as the job sees it."""
+    if entry.outcome is ImportOutcome.DEFERRED:
+        calls_spent(deps, work, entry.calls_used)
+        waiting_for_quota(deps, work, resumes_at or deps.now())
+    elif retrying:
+        calls_spent(deps, work, entry.calls_used)
+    elif entry.outcome is ImportOutcome.SUCCEEDED:
+        client_finished(deps, work, entry.calls_used)
+    else:
+        error = ClientError(kind=entry.error_kind or entry.outcome.value, message=entry.message or entry.outcome.value)
+        client_finished(deps, work, entry.calls_used, error)
+
+
+def calls_spent(deps: Dependencies, work: ImportWork, calls: int) -> None:
+    """SmartAccounts calls of an attempt that will be retried still count towards the job's calls used."""
+    if work.job_id is not None:
+        deps.jobs.add_calls(work.company_id, work.job_id, calls)
+
+
+def waiting_for_quota(deps: Dependencies, work: ImportWork, resumes_at: dt.datetime) -> None:
+    if work.job_id is not None:
+        deps.jobs.waiting_for_quota(work.company_id, work.job_id, resumes_at)
+
+
+def _completed(deps: Dependencies, job: ReloadJob) -> None:
+    failed = len(job.errors)
+    months = f"{job.window[0]} to {job.window[-1]}"
+    if failed:
+        message = (
+            f"Reload data finished for {job.clients_total - failed} of {job.clients_total} client(s) ({months}); "
+            f"{failed} client(s) failed: "
+            + "; ".join(f"{client}: {error.message}" for client, error in sorted(job.errors.items()))
+        )
+    else:
+        message = f"Reload data finished: {job.clients_total} client(s), {months}. Summary tasks are up to date."
+    detail = {
+        "companyId": job.company_id,
+        "jobId": job.job_id,
+        "status": job.status.value,
+        "window": [str(m) for m in job.window],
+        "clientsTotal": job.clients_total,
+        "clientsFailed": failed,
+        "errors": {client: {"kind": e.kind, "message": e.message} for client, e in job.errors.items()},
+    }
+    notifications.notify(
+        deps, job.company_id, NotificationKind.RELOAD_COMPLETED, "SmartAccounts reload is ready", message, detail
+    )
+    notifications.publish(deps, notifications.RELOAD_COMPLETED, detail)

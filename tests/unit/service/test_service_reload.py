@@ -1,0 +1,125 @@
+"""Reload data's job logic on in-memory fakes: fan-out, joining, counting each client once, one completion."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from smartaccounts_sync.domain.client_link import ClientLink
+from smartaccounts_sync.domain.import_day import ImportDay
+from smartaccounts_sync.domain.import_work import ImportReason
+from smartaccounts_sync.domain.integration import SummaryTaskSettings
+from smartaccounts_sync.domain.months import YearMonth
+from smartaccounts_sync.domain.reload_job import ReloadStatus
+from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
+from smartaccounts_sync.domain.uku import UkuClient
+from smartaccounts_sync.errors import IntegrationDisabled, NotFound
+from smartaccounts_sync.service import reload
+from smartaccounts_sync.service.dependencies import Dependencies
+
+COMPANY = "uku-1"
+
+
+@pytest.fixture
+def company(deps: Dependencies) -> Dependencies:
+    """Enabled, settings saved (last work day), three linked clients."""
+    record = deps.integrations.get(COMPANY).model_copy(
+        update={
+            "enabled": True,
+            "settings": SummaryTaskSettings(
+                task_title="{client} {month}", topic_id="t", import_day=ImportDay.last_work_day(), field_mapping={}
+            ),
+        }
+    )
+    deps.integrations.save(record)
+    for i in range(3):
+        deps.uku.create_client(COMPANY, UkuClient(id=f"c{i}", name=f"Client {i}"))
+        deps.links.put(
+            COMPANY, ClientLink(client_id=f"c{i}", company_id="co-a", company_name="Alpha", linked_at=deps.now())
+        )
+    return deps
+
+
+def _entry(deps: Dependencies, work, outcome: ImportOutcome, calls: int = 3, kind: str | None = None):
+    return SyncHistoryEntry(
+        id="h",
+        company_id=work.company_id,
+        client_id=work.client_id,
+        at=deps.now(),
+        reason=work.reason.value,
+        job_id=work.job_id,
+        months=work.months,
+        values={},
+        tasks_changed=0,
+        calls_used=calls,
+        outcome=outcome,
+        error_kind=kind,
+        message="m" if kind else None,
+    )
+
+
+def test_reload_fans_out_one_message_per_client_with_the_twelve_month_window(company: Dependencies) -> None:
+    request = reload.request_reload(company, COMPANY, "user-1")
+    job = request.job
+    assert not request.joined and job.status is ReloadStatus.QUEUED and job.clients_total == 3
+    # the fakes' today is 2026-03-10: February's last work day (the 27th) has passed, March's has not
+    assert job.window == YearMonth.range(YearMonth(2025, 3), YearMonth(2026, 2))
+    sent = company.work_queue.sent
+    assert sorted(w.client_id for w in sent) == ["c0", "c1", "c2"]
+    assert all(w.months == job.window and w.reason is ImportReason.RELOAD and w.job_id == job.job_id for w in sent)
+
+
+def test_a_second_request_and_a_one_client_request_join_the_running_job(company: Dependencies) -> None:
+    first = reload.request_reload(company, COMPANY, "user-1").job
+    again = reload.request_reload(company, COMPANY, "user-2")
+    one = reload.request_reload(company, COMPANY, "user-2", client_id="c1")
+    assert again.joined and one.joined and again.job.job_id == one.job.job_id == first.job_id
+    assert len(company.work_queue.sent) == 3  # nothing sent twice
+
+
+def test_each_client_counts_once_and_the_last_one_completes_the_job_once(company: Dependencies) -> None:
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    works = company.work_queue.sent
+    reload.record_progress(company, works[0], _entry(company, works[0], ImportOutcome.SUCCEEDED, calls=4))
+    reload.record_progress(company, works[0], _entry(company, works[0], ImportOutcome.SUCCEEDED, calls=4))  # again
+    reload.record_progress(company, works[1], _entry(company, works[1], ImportOutcome.FAILED, 2, "NOT_FOUND"))
+    assert company.jobs.get(COMPANY, job.job_id).clients_done == 2
+    reload.record_progress(company, works[2], _entry(company, works[2], ImportOutcome.SUCCEEDED, calls=5))
+    reload.record_progress(company, works[2], _entry(company, works[2], ImportOutcome.SUCCEEDED, calls=5))
+
+    done = company.jobs.get(COMPANY, job.job_id)
+    assert done.status is ReloadStatus.COMPLETED_WITH_ERRORS and done.clients_done == 3 and done.calls_used == 11
+    assert done.errors["c1"].kind == "NOT_FOUND"
+    assert company.jobs.running(COMPANY) is None
+    [notification] = company.notifications.list(COMPANY)
+    assert notification.data["jobId"] == job.job_id and notification.data["clientsFailed"] == 1
+    assert [e["jobId"] for e in company.events.of_type("ReloadCompleted")] == [job.job_id]
+
+
+def test_waiting_for_quota_and_retried_attempts_count_calls_but_not_clients(company: Dependencies) -> None:
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    work = company.work_queue.sent[0]
+    resumes = company.now() + dt.timedelta(minutes=15)
+    reload.record_progress(company, work, _entry(company, work, ImportOutcome.DEFERRED, 2), resumes_at=resumes)
+    waiting = company.jobs.get(COMPANY, job.job_id)
+    assert waiting.status is ReloadStatus.WAITING_FOR_QUOTA and waiting.resumes_at == resumes
+    reload.record_progress(company, work, _entry(company, work, ImportOutcome.FAILED, 1, "UNAVAILABLE"), retrying=True)
+    after = company.jobs.get(COMPANY, job.job_id)
+    assert after.clients_done == 0 and after.calls_used == 3 and after.errors == {}
+
+
+def test_nothing_to_reload_and_refusals(company: Dependencies) -> None:
+    with pytest.raises(NotFound):
+        reload.request_reload(company, COMPANY, "user-1", client_id="nobody")
+    company.links.delete(COMPANY, "c2")
+    with pytest.raises(NotFound):
+        reload.request_reload(company, COMPANY, "user-1", client_id="c2")
+    for i in range(2):
+        company.links.delete(COMPANY, f"c{i}")
+    with pytest.raises(reload.NothingToReload):
+        reload.request_reload(company, COMPANY, "user-1")
+    record = company.integrations.get(COMPANY)
+    company.integrations.save(record.model_copy(update={"enabled": False}))
+    with pytest.raises(IntegrationDisabled):
+        reload.request_reload(company, COMPANY, "user-1")
