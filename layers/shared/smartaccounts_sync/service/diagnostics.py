@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from smartaccounts_sync.domain.client_link import ClientLink
+from smartaccounts_sync.domain.field_catalogue import field_by_key, is_known_field
 from smartaccounts_sync.domain.integration import CompanyIntegration, ConnectionStatus
+from smartaccounts_sync.domain.sync_records import ImportOutcome
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.service.client_links import linked_clients, unseen_links
 from smartaccounts_sync.service.dependencies import Dependencies
@@ -98,18 +101,8 @@ def run_diagnostics(deps: Dependencies, company_id: str) -> list[Check]:
             else "Enable the integration and save the summary task settings.",
         )
     )
-    checks.append(
-        Check(
-            "lastImport",
-            "Last import",
-            CheckStatus.PASS if record.last_import_at else CheckStatus.SKIPPED,
-            (
-                f"Last imported {record.last_imported_month} on {record.last_import_at:%Y-%m-%d %H:%M} UTC."
-                if record.last_import_at
-                else "No import has run yet: wait for the next import day or use Reload data."
-            ),
-        )
-    )
+    checks.append(_last_import_check(deps, company_id, links))
+    checks.append(_empty_fields_check(deps, company_id, links, mapped))
     return checks
 
 
@@ -160,4 +153,79 @@ def _visibility_check(deps: Dependencies, company_id: str, record: CompanyIntegr
         f"The credentials no longer see the SmartAccounts company of: {names}.",
         "Pick the client's company again in the Integration column, or save credentials that see it.",
         error_kind="NOT_FOUND",
+    )
+
+
+#: How many recent imported months the empty-field check looks at per client.
+RECENT_MONTHS = 3
+
+
+def _last_import_check(deps: Dependencies, company_id: str, links: list[ClientLink]) -> Check:
+    """The latest import of every linked client: passes when each succeeded, names the ones that did not."""
+    title = "Last import succeeded"
+    latest = []
+    for link in links:
+        entries = deps.history.list(company_id, link.client_id, limit=1)
+        if entries:
+            latest.append(entries[0])
+    if not latest:
+        return Check(
+            "lastImport",
+            title,
+            CheckStatus.SKIPPED,
+            "No import has run yet: wait for the next import day or use Reload data.",
+        )
+    bad = [e for e in latest if e.outcome not in (ImportOutcome.SUCCEEDED, ImportOutcome.DEFERRED)]
+    when = max(e.at for e in latest)
+    if not bad:
+        return Check(
+            "lastImport",
+            title,
+            CheckStatus.PASS,
+            f"The latest import of each of {len(latest)} client(s) succeeded (most recent {when:%Y-%m-%d %H:%M} UTC).",
+        )
+    names = {c.id: c.name for c in deps.uku.list_clients(company_id)}
+    listed = "; ".join(
+        f"{names.get(e.client_id, e.client_id)}: {e.error_kind or e.outcome.value} - {e.message or ''}".strip(" -")
+        for e in bad
+    )
+    return Check(
+        "lastImport",
+        title,
+        CheckStatus.FAIL,
+        f"The latest import failed for {len(bad)} client(s): {listed}",
+        "Fix the cause named for each client (see its sync history), then use Reload data for it.",
+        error_kind=bad[0].error_kind,
+    )
+
+
+def _empty_fields_check(deps: Dependencies, company_id: str, links: list[ClientLink], mapped: dict[str, str]) -> Check:
+    """Mapped fields whose value was empty or zero in every recent summary task of every linked client."""
+    title = "Mapped fields receive values"
+    if not mapped:
+        return Check("emptyMappedFields", title, CheckStatus.SKIPPED, "No field is mapped.")
+    tasks = []
+    for link in links:
+        if link.last_imported_month is None:
+            continue
+        last = link.last_imported_month
+        tasks += deps.summary_tasks.list(company_id, link.client_id, last.minus(RECENT_MONTHS - 1), last)
+    if not tasks:
+        return Check("emptyMappedFields", title, CheckStatus.SKIPPED, "No summary task has been imported yet.")
+    empty = sorted(key for key in mapped if not any(task.values.get(key) for task in tasks))
+    if not empty:
+        return Check(
+            "emptyMappedFields",
+            title,
+            CheckStatus.PASS,
+            f"Every mapped field has values in {len(tasks)} recent task(s).",
+        )
+    labels = ", ".join(field_by_key(key).label for key in empty if is_known_field(key))
+    return Check(
+        "emptyMappedFields",
+        title,
+        CheckStatus.FAIL,
+        f"These mapped fields stayed empty in every recent summary task: {labels}.",
+        "Check that the SmartAccounts company has such documents and that the field is mapped to the intended Uku "
+        "custom task field on the Settings tab; then use Reload data to back-fill existing months.",
     )
