@@ -6,7 +6,7 @@ import os
 import signal
 import threading
 
-from local_stack.seed import DEMO_COMPANY, seed_demo
+from local_stack.seed import DEMO_COMPANY, DEMO_OWNER, seed_demo
 from local_stack.stack import LocalStack
 
 
@@ -28,7 +28,7 @@ def main() -> None:
         print(f"Swagger UI:            {stack.api_url}/docs")
         print(f"API:                   {stack.api_url}")
         print(f"Dev token (company {DEMO_COMPANY}, owner, team plan; `make token` prints others):")
-        print(stack.token(DEMO_COMPANY, "owner", "team"), flush=True)
+        print(stack.token(DEMO_COMPANY, "owner", "team", sub=DEMO_OWNER), flush=True)
         stopped.wait()
     except KeyboardInterrupt:
         pass

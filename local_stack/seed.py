@@ -41,8 +41,7 @@ def seed_demo(stack: Any) -> str:
         uku.create_topic(DEMO_COMPANY, topic)
     for name, kind in DEMO_FIELDS:
         uku.create_custom_field(DEMO_COMPANY, name, kind)
-    if hasattr(uku, "set_company_owner"):
-        uku.set_company_owner(DEMO_COMPANY, DEMO_OWNER)
+    uku.set_company_owner(DEMO_COMPANY, DEMO_OWNER)
     return (
         f"Uku company {DEMO_COMPANY}: {len(DEMO_CLIENTS)} clients, {len(DEMO_TOPICS)} topics, "
         f"{len(DEMO_FIELDS)} custom task fields. SmartAccounts sandbox key pair: demo-firm-key / demo-firm-secret"
