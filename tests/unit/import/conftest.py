@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 
+from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLinkRepository
 from smartaccounts_sync.adapters.event_publisher import InMemoryEventPublisher
 from smartaccounts_sync.adapters.integration_repository import InMemoryIntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import InMemoryNotificationRepository
 from smartaccounts_sync.adapters.secrets import InMemoryCredentialStore
 from smartaccounts_sync.adapters.summary_task_repository import InMemorySummaryTaskRepository
 from smartaccounts_sync.adapters.sync_history_repository import InMemorySyncHistoryRepository
+from smartaccounts_sync.adapters.uku_store import InMemoryUkuStore
 from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue
 from smartaccounts_sync.domain.client_link import ClientLink
 from smartaccounts_sync.domain.import_day import ImportDay
@@ -33,38 +35,6 @@ from smartaccounts_sync.smartaccounts.models import ApiCredentials, ClientInvoic
 
 NOW = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)
 COMPANY = "uku-1"
-
-
-class FakeLinks:
-    def __init__(self) -> None:
-        self.links: dict[tuple[str, str], ClientLink] = {}
-
-    def get(self, company_id: str, client_id: str) -> ClientLink | None:
-        return self.links.get((company_id, client_id))
-
-    def list(self, company_id: str) -> list[ClientLink]:
-        return [link for (c, _), link in self.links.items() if c == company_id]
-
-    def put(self, company_id: str, link: ClientLink) -> None:
-        self.links[(company_id, link.client_id)] = link
-
-    def delete(self, company_id: str, client_id: str) -> None:
-        self.links.pop((company_id, client_id), None)
-
-
-class FakeUku:
-    def __init__(self) -> None:
-        self.clients: dict[tuple[str, str], UkuClient] = {}
-        self.owners: dict[str, str] = {}
-
-    def get_client(self, company_id: str, client_id: str) -> UkuClient | None:
-        return self.clients.get((company_id, client_id))
-
-    def company_owner(self, company_id: str) -> str | None:
-        return self.owners.get(company_id)
-
-    def set_company_owner(self, company_id: str, user_id: str) -> None:
-        self.owners[company_id] = user_id
 
 
 @dataclass
@@ -103,8 +73,8 @@ class FakeSmartAccounts:
 class World:
     deps: Dependencies
     sa: FakeSmartAccounts
-    links: FakeLinks
-    uku: FakeUku
+    links: InMemoryClientLinkRepository
+    uku: InMemoryUkuStore
     integrations: InMemoryIntegrationRepository
     credentials: InMemoryCredentialStore
 
@@ -135,7 +105,7 @@ def all_fields_mapping() -> dict[str, str | None]:
 @pytest.fixture
 def world() -> World:
     sa = FakeSmartAccounts()
-    links, uku = FakeLinks(), FakeUku()
+    links, uku = InMemoryClientLinkRepository(), InMemoryUkuStore()
     integrations, credentials = InMemoryIntegrationRepository(), InMemoryCredentialStore()
     deps = Dependencies(
         settings=Settings(),

@@ -6,7 +6,6 @@ above the socket (URL preparation, headers, timeouts) runs as in production whil
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,17 +126,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += max(0.0, seconds)
-
-
-class _NoSockets(socket.socket):
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        raise RuntimeError("SmartAccounts unit tests must not open sockets")
-
-
-@pytest.fixture(autouse=True)
-def _no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "socket", _NoSockets)
-    monkeypatch.setattr(socket, "create_connection", _NoSockets)
 
 
 @pytest.fixture(autouse=True)

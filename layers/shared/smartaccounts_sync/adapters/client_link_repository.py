@@ -77,3 +77,32 @@ class DynamoDbClientLinkRepository:
             "expiresAt": {"N": str(int((now + ttl).timestamp()))},
         }
         self._ddb.put_item(TableName=self._table, Item=item)
+
+
+class InMemoryClientLinkRepository:
+    """The same behaviour in memory, for unit tests."""
+
+    def __init__(self) -> None:
+        self.links: dict[tuple[str, str], ClientLink] = {}
+        self.cache: dict[tuple[str, str], tuple[list[dict], dt.datetime]] = {}
+
+    def get(self, company_id: str, client_id: str) -> ClientLink | None:
+        return self.links.get((company_id, client_id))
+
+    def list(self, company_id: str) -> list[ClientLink]:
+        return [link for (c, _), link in self.links.items() if c == company_id]
+
+    def put(self, company_id: str, link: ClientLink) -> None:
+        self.links[(company_id, link.client_id)] = link
+
+    def delete(self, company_id: str, client_id: str) -> None:
+        self.links.pop((company_id, client_id), None)
+
+    def cached_companies(self, company_id: str, cache_key: str, now: dt.datetime) -> list[dict] | None:
+        entry = self.cache.get((company_id, cache_key))
+        return entry[0] if entry and entry[1] > now else None
+
+    def cache_companies(
+        self, company_id: str, cache_key: str, companies: list[dict], now: dt.datetime, ttl: dt.timedelta
+    ) -> None:
+        self.cache[(company_id, cache_key)] = (companies, now + ttl)

@@ -137,3 +137,53 @@ class DynamoDbUkuStore:
             TableName=self._table,
             Item={"pk": {"S": company_pk(company_id)}, "sk": {"S": "OWNER"}, "userId": {"S": user_id}},
         )
+
+
+class InMemoryUkuStore:
+    """The same behaviour in memory, for unit tests."""
+
+    def __init__(self) -> None:
+        self.topics: dict[tuple[str, str], Topic] = {}
+        self.fields: dict[tuple[str, str], CustomTaskField] = {}
+        self.clients: dict[tuple[str, str], UkuClient] = {}
+        self.owners: dict[str, str] = {}
+
+    def list_topics(self, company_id: str) -> list[Topic]:
+        return [t for (c, _), t in self.topics.items() if c == company_id]
+
+    def get_topic(self, company_id: str, topic_id: str) -> Topic | None:
+        return self.topics.get((company_id, topic_id))
+
+    def create_topic(self, company_id: str, name: str) -> Topic:
+        if any(t.name.casefold() == name.casefold() for t in self.list_topics(company_id)):
+            raise Conflict("A topic with this name already exists.")
+        topic = Topic(id=f"topic-{uuid.uuid4().hex[:8]}", name=name)
+        self.topics[(company_id, topic.id)] = topic
+        return topic
+
+    def list_custom_fields(self, company_id: str) -> list[CustomTaskField]:
+        return [f for (c, _), f in self.fields.items() if c == company_id]
+
+    def get_custom_field(self, company_id: str, field_id: str) -> CustomTaskField | None:
+        return self.fields.get((company_id, field_id))
+
+    def create_custom_field(self, company_id: str, name: str, type: str) -> CustomTaskField:
+        created = CustomTaskField(id=f"field-{uuid.uuid4().hex[:8]}", name=name, type=type)
+        self.fields[(company_id, created.id)] = created
+        return created
+
+    def list_clients(self, company_id: str) -> list[UkuClient]:
+        return [c for (co, _), c in self.clients.items() if co == company_id]
+
+    def get_client(self, company_id: str, client_id: str) -> UkuClient | None:
+        return self.clients.get((company_id, client_id))
+
+    def create_client(self, company_id: str, client: UkuClient) -> UkuClient:
+        self.clients[(company_id, client.id)] = client
+        return client
+
+    def company_owner(self, company_id: str) -> str | None:
+        return self.owners.get(company_id)
+
+    def set_company_owner(self, company_id: str, user_id: str) -> None:
+        self.owners[company_id] = user_id
