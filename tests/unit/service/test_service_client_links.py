@@ -132,3 +132,19 @@ def test_unseen_links_are_marked_failing_then_ok_again_without_waiting_for_the_c
     fake_sa.add("firm-key-0001", "firm-secret", ("co-a", "Alpha OÜ", "1"), ("co-b", "Beta AS", "2"))
     assert client_links.unseen_links(connected, CO) == []
     assert connected.links.get(CO, "cl-1").status is LinkStatus.OK
+
+
+def test_a_clients_own_secret_is_deleted_on_unlink_and_when_relinked_to_the_company_key(connected) -> None:
+    # Given two clients linked with their own key pair
+    for client_id in ("cl-1", "cl-2"):
+        client_links.link_client(connected, CO, client_id, "co-c", "own-key-00001", "own-secret")
+    own = {c: connected.secret_name(CO, c) for c in ("cl-1", "cl-2")}
+    assert set(own.values()) <= set(connected.credentials.secrets)
+
+    # When one is unlinked and the other relinked to use the company's key
+    client_links.unlink_client(connected, CO, "cl-1")
+    client_links.link_client(connected, CO, "cl-2", "co-a")
+
+    # Then neither client secret is kept, and the company's is untouched
+    assert own["cl-1"] not in connected.credentials.secrets and own["cl-2"] not in connected.credentials.secrets
+    assert connected.secret_name(CO) in connected.credentials.secrets

@@ -16,12 +16,15 @@ from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
 
 CACHE_SECONDS = 30
+RECOVERY_DAYS = 7
 
 
 class CredentialStore(Protocol):
     def save(self, name: str, credentials: ApiCredentials) -> None: ...
 
     def load(self, name: str) -> ApiCredentials: ...
+
+    def delete(self, name: str) -> None: ...
 
 
 class SecretUnavailable(ServiceError):
@@ -60,6 +63,15 @@ class SecretsManagerCredentialStore:
             ) from None
         return ApiCredentials(api_key=value["apiKey"], api_secret=value["apiSecret"])
 
+    def delete(self, name: str) -> None:
+        """Schedules the secret's deletion (recoverable for a week); an absent secret is fine."""
+        try:
+            self._client.delete_secret(SecretId=name, RecoveryWindowInDays=RECOVERY_DAYS)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        self._provider.clear_cache()
+
 
 class InMemoryCredentialStore:
     """For unit tests: the same behaviour without AWS."""
@@ -76,3 +88,6 @@ class InMemoryCredentialStore:
         if name not in self.secrets:
             raise SecretUnavailable("The saved SmartAccounts credentials could not be read; save them again.")
         return self.secrets[name]
+
+    def delete(self, name: str) -> None:
+        self.secrets.pop(name, None)

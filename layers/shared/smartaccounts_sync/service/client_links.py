@@ -143,6 +143,8 @@ def link_client(
         last_import_at=previous.last_import_at if previous and previous.company_id == company.id else None,
     )
     deps.links.put(company_id, link)
+    if previous is not None and previous.credentials is not None and stored is None:
+        deps.credentials.delete(previous.credentials.secret_name)  # relinked to use the company's key
     logger.info("client linked", extra={"client_id": client_id, "own_credentials": own})
     return LinkResult(link, relinked=previous is not None and previous.company_id != company.id, trimmed=trimmed)
 
@@ -156,9 +158,12 @@ def unlink_client(deps: Dependencies, company_id: str, client_id: str) -> None:
     record = deps.integrations.get(company_id)
     require_enabled(record)
     _require_client(deps, company_id, client_id)
-    if deps.links.get(company_id, client_id) is None:
+    link = deps.links.get(company_id, client_id)
+    if link is None:
         raise NotFound(f"Client {client_id!r} is not linked to SmartAccounts.")
     deps.links.delete(company_id, client_id)
+    if link.credentials is not None:  # the client's own key pair is no longer needed
+        deps.credentials.delete(link.credentials.secret_name)
 
 
 def linked_clients(deps: Dependencies, company_id: str) -> list[ClientLink]:

@@ -1,0 +1,36 @@
+"""The Secrets Manager credential store against the moto server over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from smartaccounts_sync.adapters.secrets import SecretsManagerCredentialStore, SecretUnavailable
+from smartaccounts_sync.smartaccounts.models import ApiCredentials
+
+pytestmark = pytest.mark.integration
+
+
+def test_save_new_version_load_and_delete(aws) -> None:
+    client = aws("secretsmanager")
+    store = SecretsManagerCredentialStore(client)
+    name = f"uku-smartaccounts/test/company/{uuid.uuid4().hex[:8]}"
+
+    # Given a saved pair, then a second save of another pair
+    store.save(name, ApiCredentials(api_key="key-one", api_secret="secret-one"))
+    store.save(name, ApiCredentials(api_key="key-two", api_secret="secret-two"))
+
+    # Then the secret has two versions and the newest is what loads (the cache does not serve the old one)
+    versions = client.list_secret_version_ids(SecretId=name)["Versions"]
+    assert len(versions) == 2
+    loaded = store.load(name)
+    assert loaded.api_key == "key-two" and loaded.api_secret.get_secret_value() == "secret-two"
+
+    # When it is deleted, it is scheduled for deletion and no longer loads; deleting again is fine
+    store.delete(name)
+    assert client.describe_secret(SecretId=name).get("DeletedDate") is not None
+    with pytest.raises(SecretUnavailable) as refused:
+        store.load(name)
+    assert "secret-two" not in str(refused.value)
+    store.delete(f"{name}-never-existed")
