@@ -10,7 +10,9 @@ import json
 from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
@@ -57,11 +59,10 @@ class SecretsManagerCredentialStore:
     def load(self, name: str) -> ApiCredentials:
         try:
             value = self._provider.get(name, max_age=CACHE_SECONDS, transform="json")
-        except Exception:  # noqa: BLE001 - Powertools wraps every failure; the text may not leak the value
-            raise SecretUnavailable(
-                "The saved SmartAccounts credentials could not be read; save them again."
-            ) from None
-        return ApiCredentials(api_key=value["apiKey"], api_secret=value["apiSecret"])
+            return ApiCredentials(api_key=value["apiKey"], api_secret=value["apiSecret"])
+        except (GetParameterError, TransformParameterError, KeyError, TypeError, ValidationError):
+            # the original text could hold the value: it is not passed on
+            raise SecretUnavailable("The saved SmartAccounts credentials could not be read; save them again.") from None
 
     def delete(self, name: str) -> None:
         """Schedules the secret's deletion (recoverable for a week); an absent secret is fine."""
