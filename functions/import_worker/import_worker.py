@@ -17,10 +17,12 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.domain.import_work import ImportWork
 from smartaccounts_sync.observability import logger, metrics, tracer
+from smartaccounts_sync.service import reload
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
 from smartaccounts_sync.settings import Settings, load_settings
@@ -35,6 +37,15 @@ def _idempotent(settings: Settings, context: LambdaContext, handle: Any) -> Any:
     config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_HOURS * 3600)
     config.register_lambda_context(context)
     return idempotent_function(data_keyword_argument="delivery", config=config, persistence_store=persistence)(handle)
+
+
+def fail_for_good(deps: Dependencies, body: str) -> None:
+    try:
+        work = ImportWork.model_validate_json(body)
+    except ValidationError:
+        logger.error("import work that cannot be read was dead-lettered")
+        return
+    reload.client_failed_for_good(deps, work)
 
 
 @logger.inject_lambda_context
@@ -54,7 +65,12 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
 
     def record_handler(record: SQSRecord) -> dict:
         run.final_attempt = int(record.attributes.approximate_receive_count) >= settings.import_max_receive_count
-        return once(delivery={"messageId": record.message_id, "body": record.body})
+        try:
+            return once(delivery={"messageId": record.message_id, "body": record.body})
+        except Exception:
+            if run.final_attempt:  # dead-lettered next: a reload job must still count this client
+                fail_for_good(deps, record.body)
+            raise
 
     processor = BatchProcessor(event_type=EventType.SQS)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -10,6 +10,8 @@ import uuid
 import boto3
 import pytest
 
+from smartaccounts_sync.domain.import_day import ImportDay, import_date_for, next_import
+from smartaccounts_sync.domain.months import tallinn_today
 from tests.support.events import EVENTS, shape
 from tests.support.local_company import INTEGRATION
 
@@ -43,15 +45,19 @@ def subscriber(stack):
 
 def test_failing_restored_and_task_events_carry_no_key_or_secret(stack, admin, make_company, subscriber) -> None:
     # Given a company importing with its key, a revoked key, then a new pair
+    # (dates from today's calendar: the first import day after linking, and the next month's)
+    rule = ImportDay.last_work_day()
+    first_month, first_day = next_import(tallinn_today(), rule, None)
+    second_day = import_date_for(first_month.next(), rule)
     company = make_company(["co-small"], mapped=("saleEntries",))
-    stack.fire_scheduled_import(dt.date(2026, 11, 30))
+    stack.fire_scheduled_import(first_day)
     stack.wait_until_idle()
     admin.post(f"keys/{company.api_key}/revoke")
-    stack.fire_scheduled_import(dt.date(2026, 12, 31))
+    stack.fire_scheduled_import(second_day)
     stack.wait_until_idle()
     new_key, new_secret = admin.new_key("co-small")
     company.call("PUT", f"{INTEGRATION}/credentials", json={"apiKey": new_key, "apiSecret": new_secret})
-    stack.fire_scheduled_import(dt.date(2027, 1, 3))
+    stack.fire_scheduled_import(second_day + dt.timedelta(days=3))
     stack.wait_until_idle()
 
     # Then the subscriber got each kind, shaped as the samples in events/published/ say

@@ -11,11 +11,20 @@ import boto3
 import pytest
 import requests
 
+from smartaccounts_sync.domain.import_day import ImportDay, import_date_for
+from smartaccounts_sync.domain.months import YearMonth, tallinn_today
 from tests.support.local_company import INTEGRATION, Company, assert_task_matches, expected_month
 
 pytestmark = pytest.mark.integration
 
 FIELDS = ("saleEntries", "creditInvoices", "salesTotal", "bankEntries", "cashEntries", "bankTurnover")
+
+
+RULE = ImportDay.last_work_day()  # the rule make_company saves
+
+
+def _window_params(window: list[str]) -> dict[str, str]:
+    return {"from": window[0], "to": window[-1]}
 
 
 def _link_with_own_key(company: Company, admin, sa_company: str, name: str) -> str:
@@ -68,9 +77,11 @@ def test_reload_back_fills_twelve_months_of_every_client_with_progress_and_one_n
         assert location == f"/v1/reload-jobs/{accepted['jobId']}"
         assert accepted["status"] == "QUEUED" and accepted["clientsTotal"] == 6 and accepted["clientsDone"] == 0
 
-        # Then the window is the 12 months ending with the last month whose import day has passed (today 2026-11-24:
-        # November's last work day is the 30th, so October 2026)
-        assert accepted["window"] == [f"2025-{m:02d}" for m in (11, 12)] + [f"2026-{m:02d}" for m in range(1, 11)]
+        # Then the window is 12 consecutive months ending with the last month whose import day has passed
+        window = [YearMonth.parse(m) for m in accepted["window"]]
+        assert window == YearMonth.range(window[0], window[-1]) and len(window) == 12
+        today = tallinn_today()
+        assert import_date_for(window[-1], RULE) <= today < import_date_for(window[-1].next(), RULE)
 
         # And a second request while it runs joins it, as does a one-client reload
         again = company.call("POST", f"{INTEGRATION}/reload", expect=202)
@@ -94,7 +105,7 @@ def test_reload_back_fills_twelve_months_of_every_client_with_progress_and_one_n
         tasks = {
             t["month"]: t
             for t in company.call(
-                "GET", f"/v1/clients/{client_id}/summary-tasks", params={"from": "2025-11", "to": "2026-10"}
+                "GET", f"/v1/clients/{client_id}/summary-tasks", params=_window_params(job["window"])
             )["tasks"]
         }
         assert sorted(tasks) == job["window"]
@@ -115,7 +126,7 @@ def test_duplicate_deliveries_change_nothing(stack, admin, make_company) -> None
     stack.wait_until_idle()
     job = company.call("GET", location)
     client_id = company.clients["co-small"]
-    tasks = company.call("GET", f"/v1/clients/{client_id}/summary-tasks", params={"from": "2025-11", "to": "2026-10"})
+    tasks = company.call("GET", f"/v1/clients/{client_id}/summary-tasks", params=_window_params(job["window"]))
 
     # When the same work arrives again, twice (SQS delivers at least once)
     body = json.dumps(
@@ -142,10 +153,7 @@ def test_duplicate_deliveries_change_nothing(stack, admin, make_company) -> None
         job["callsUsed"],
         job["status"],
     )
-    assert (
-        company.call("GET", f"/v1/clients/{client_id}/summary-tasks", params={"from": "2025-11", "to": "2026-10"})
-        == tasks
-    )
+    assert company.call("GET", f"/v1/clients/{client_id}/summary-tasks", params=_window_params(job["window"])) == tasks
     assert len(_notifications(company)) == 1
 
 
@@ -180,9 +188,9 @@ def test_daily_quota_running_out_mid_job_waits_and_completes_by_itself(stack, ad
     assert job["clientsDone"] == 3 and job["errors"] == {}
     # nothing was dropped: every client has all 12 months
     for client in company.call("GET", "/v1/clients")["clients"]:
-        tasks = company.call(
-            "GET", f"/v1/clients/{client['id']}/summary-tasks", params={"from": "2025-11", "to": "2026-10"}
-        )["tasks"]
+        tasks = company.call("GET", f"/v1/clients/{client['id']}/summary-tasks", params=_window_params(job["window"]))[
+            "tasks"
+        ]
         assert len(tasks) == 12
     # and the sync history says which imports waited for the quota
     deferred = [

@@ -123,3 +123,42 @@ def test_nothing_to_reload_and_refusals(company: Dependencies) -> None:
     company.integrations.save(record.model_copy(update={"enabled": False}))
     with pytest.raises(IntegrationDisabled):
         reload.request_reload(company, COMPANY, "user-1")
+
+
+def test_a_request_the_running_one_client_job_does_not_cover_is_refused_naming_it(company: Dependencies) -> None:
+    # Given a reload of one client running
+    running = reload.request_reload(company, COMPANY, "user-1", client_id="c0").job
+    # When the whole company, or another client, is asked for: refused (409) naming the running job, nothing queued
+    for client_id in (None, "c1"):
+        with pytest.raises(reload.ReloadRunning) as refused:
+            reload.request_reload(company, COMPANY, "user-2", client_id=client_id)
+        assert refused.value.status == 409 and refused.value.extra["runningJobId"] == running.job_id
+    # And the same client joins it
+    assert reload.request_reload(company, COMPANY, "user-2", client_id="c0").joined
+    assert len(company.work_queue.sent) == 1
+
+
+def test_picked_up_work_marks_the_job_running_and_a_dead_lettered_client_still_counts(company: Dependencies) -> None:
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    first = company.work_queue.sent[0]
+    reload.client_started(company, first)
+    started = company.jobs.get(COMPANY, job.job_id)
+    assert started.status is ReloadStatus.RUNNING and started.started_at == company.now()
+    for work in company.work_queue.sent:
+        reload.client_failed_for_good(company, work)
+    done = company.jobs.get(COMPANY, job.job_id)
+    assert done.status is ReloadStatus.COMPLETED_WITH_ERRORS and set(done.errors) == {"c0", "c1", "c2"}
+    assert {e.kind for e in done.errors.values()} == {"INTERNAL"}
+
+
+def test_a_failure_to_queue_closes_the_job_and_frees_the_company(company: Dependencies) -> None:
+    class BrokenQueue:
+        def send(self, works) -> None:
+            raise RuntimeError("SQS said no")
+
+    company.work_queue = BrokenQueue()  # type: ignore[assignment]
+    with pytest.raises(RuntimeError):
+        reload.request_reload(company, COMPANY, "user-1")
+    assert company.jobs.running(COMPANY) is None
+    [job] = company.jobs.jobs.values()
+    assert job.status is ReloadStatus.FAILED

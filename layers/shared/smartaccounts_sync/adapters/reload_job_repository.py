@@ -31,6 +31,7 @@ class ReloadJobRepository(Protocol):
         self, company_id: str, job_id: str, client_id: str, calls: int, error: ClientError | None, now: dt.datetime
     ) -> ReloadJob | None: ...
     def add_calls(self, company_id: str, job_id: str, calls: int) -> None: ...
+    def started(self, company_id: str, job_id: str, now: dt.datetime) -> None: ...
     def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None: ...
     def finish(self, company_id: str, job_id: str, status: ReloadStatus, now: dt.datetime) -> bool: ...
 
@@ -54,8 +55,8 @@ class DynamoDbReloadJobRepository:
         lock = self._ddb.get_item(
             TableName=self._table, Key=self._key(company_id, "RELOAD_RUNNING"), ConsistentRead=True
         ).get("Item")
-        if not lock:
-            return None
+        if not lock or int(lock["expiresAt"]["N"]) < int(dt.datetime.now(dt.UTC).timestamp()):
+            return None  # none, or left by a job that died (DynamoDB's TTL deletion may lag)
         job = self.get(company_id, lock["jobId"]["S"])
         return job if job and not job.status.finished else None
 
@@ -178,6 +179,24 @@ class DynamoDbReloadJobRepository:
                 ExpressionAttributeValues={":calls": {"N": str(calls)}},
             )
 
+    def started(self, company_id: str, job_id: str, now: dt.datetime) -> None:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(company_id, f"RELOAD#{job_id}"),
+                UpdateExpression="SET #status = :running, startedAt = if_not_exists(startedAt, :now)",
+                ConditionExpression="#status IN (:queued, :running)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":running": {"S": ReloadStatus.RUNNING.value},
+                    ":queued": {"S": ReloadStatus.QUEUED.value},
+                    ":now": {"S": now.isoformat()},
+                },
+            )
+        except BotoClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None:
         try:
             self._ddb.update_item(
@@ -276,6 +295,13 @@ class InMemoryReloadJobRepository:
     def add_calls(self, company_id: str, job_id: str, calls: int) -> None:
         job = self.jobs[(company_id, job_id)]
         self.jobs[(company_id, job_id)] = job.model_copy(update={"calls_used": job.calls_used + calls})
+
+    def started(self, company_id: str, job_id: str, now: dt.datetime) -> None:
+        job = self.jobs[(company_id, job_id)]
+        if job.status in (ReloadStatus.QUEUED, ReloadStatus.RUNNING):
+            self.jobs[(company_id, job_id)] = job.model_copy(
+                update={"status": ReloadStatus.RUNNING, "started_at": job.started_at or now}
+            )
 
     def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None:
         job = self.jobs[(company_id, job_id)]

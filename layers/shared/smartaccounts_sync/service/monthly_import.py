@@ -156,6 +156,7 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
     """Imports the months due for one client. Returns its history entry (None when nothing was due)."""
     run = run or ImportRun()
     record = _Recorder(deps, work, run)
+    reload.client_started(deps, work)
     integration = deps.integrations.get(work.company_id)
     if not integration.enabled or integration.settings is None:
         why = "the integration is disabled" if not integration.enabled else "the summary task settings are missing"

@@ -16,7 +16,7 @@ from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome, NotificationKind, SyncHistoryEntry
-from smartaccounts_sync.errors import NotFound, ServiceError
+from smartaccounts_sync.errors import Conflict, NotFound, ServiceError
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service import notifications
 from smartaccounts_sync.service.connection import require_enabled
@@ -50,7 +50,7 @@ def request_reload(deps: Dependencies, company_id: str, user_id: str, client_id:
             raise NotFound(f"Client {client_id!r} is not linked to SmartAccounts; link it first.")
     running = deps.jobs.running(company_id)
     if running is not None:
-        return ReloadRequest(running, joined=True)
+        return _join(running, client_id)
     links = deps.links.list(company_id)
     if client_id is not None:
         links = [link for link in links if link.client_id == client_id]
@@ -70,7 +70,7 @@ def request_reload(deps: Dependencies, company_id: str, user_id: str, client_id:
     if deps.jobs.start(job) is None:  # someone else started one a moment ago: join it
         running = deps.jobs.running(company_id)
         if running is not None:
-            return ReloadRequest(running, joined=True)
+            return _join(running, client_id)
         raise NothingToReload("Another reload is finishing; try again in a moment.")
     works = [
         ImportWork(
@@ -80,11 +80,34 @@ def request_reload(deps: Dependencies, company_id: str, user_id: str, client_id:
     ]
     try:
         deps.work_queue.send(works)
-    except ServiceError:
+    except Exception:
+        # whatever went wrong, the job must not stay open holding the company's reload lock
         deps.jobs.finish(company_id, job.job_id, ReloadStatus.FAILED, deps.now())
         raise
     logger.info("reload queued", extra={"job_id": job.job_id, "clients": job.clients_total})
     return ReloadRequest(job, joined=False)
+
+
+def _join(running: ReloadJob, client_id: str | None) -> ReloadRequest:
+    """A request the running job already covers joins it; any other waits for it to finish (one per company)."""
+    if running.scope == "ALL_CLIENTS" or (client_id is not None and client_id in running.client_ids):
+        return ReloadRequest(running, joined=True)
+    raise ReloadRunning(running)
+
+
+class ReloadRunning(Conflict):
+    def __init__(self, running: ReloadJob) -> None:
+        super().__init__(
+            f"A reload of {', '.join(running.client_ids)} is running for this company (job {running.job_id}); "
+            "a company runs one reload at a time. Reload data again when it has finished.",
+            extra={"runningJobId": running.job_id, "runningJobLocation": f"/v1/reload-jobs/{running.job_id}"},
+        )
+
+
+def client_started(deps: Dependencies, work: ImportWork) -> None:
+    """A worker picked up a client of the job: the job is running (and says since when)."""
+    if work.job_id is not None:
+        deps.jobs.started(work.company_id, work.job_id, deps.now())
 
 
 def get_job(deps: Dependencies, company_id: str, job_id: str) -> ReloadJob:
@@ -129,6 +152,16 @@ def record_progress(
     else:
         error = ClientError(kind=entry.error_kind or entry.outcome.value, message=entry.message or entry.outcome.value)
         client_finished(deps, work, entry.calls_used, error)
+
+
+def client_failed_for_good(deps: Dependencies, work: ImportWork) -> None:
+    """The last delivery of a client's work ended in an unexpected failure: the job counts it, so it can finish."""
+    client_finished(
+        deps,
+        work,
+        0,
+        ClientError(kind="INTERNAL", message="The import failed unexpectedly; Uku's operators have been alerted."),
+    )
 
 
 def calls_spent(deps: Dependencies, work: ImportWork, calls: int) -> None:
