@@ -161,7 +161,7 @@ def test_token_without_uku_claims_is_refused(stack) -> None:
         f"{stack.api_url}{INTEGRATION}", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
     )
     # Then it is refused with the claims named, and no company is assumed
-    body = problem(response, 400, "VALIDATION_FAILED")
+    body = problem(response, 403, "TOKEN_CLAIMS_MISSING")
     assert "uku:companyId" in {e["field"] for e in body["errors"]}
 
 

@@ -4,9 +4,11 @@ every sample matches a route of template.yaml (issue 4 "Done when")."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from local_stack.template import Template
 from tests.e2e.conftest import Api
@@ -90,3 +92,20 @@ FAMILIES = sorted({family(r.path) for r in ROUTES})
 def test_every_route_family_has_a_sample(route_family: str) -> None:
     sampled = {family(load_event("http_api", s.stem)["rawPath"]) for s in SAMPLES}
     assert route_family in sampled
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/integrations/smartaccounts/vat-types"),
+        ("POST", "/v1/integrations/smartaccounts/vat-types/refresh"),
+        ("GET", "/v1/invoices/inv-1/export"),
+        ("POST", "/v1/invoices/inv-1/export/retry"),
+    ],
+)
+def test_contract_routes_not_built_yet_answer_501_with_a_problem(stack, method: str, path: str) -> None:
+    token = stack.token(f"co-{uuid.uuid4().hex[:8]}", "owner", "team")
+    response = requests.request(method, stack.api_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert response.status_code == 501
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "NOT_IMPLEMENTED" and "not available yet" in response.json()["detail"]

@@ -39,6 +39,26 @@ class ValidationFailed(ServiceError):
         self.problems = problems
 
 
+class TokenClaimsMissing(ServiceError):
+    """A verified token without the Uku claims the service needs: not the caller's input, not a body problem."""
+
+    code = "TOKEN_CLAIMS_MISSING"
+    status = 403
+    title = "The access token lacks the Uku claims"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(
+            "The access token does not carry " + ", ".join(p.field for p in problems) + "; sign in to Uku again."
+        )
+        self.problems = problems
+
+
+class NotImplementedYet(ServiceError):
+    code = "NOT_IMPLEMENTED"
+    status = 501
+    title = "Not available yet"
+
+
 class RoleNotAllowed(ServiceError):
     code = "ROLE_NOT_ALLOWED"
     status = 403

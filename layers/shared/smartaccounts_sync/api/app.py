@@ -10,6 +10,7 @@ from smartaccounts_sync.api.routes import (
     client_integration,
     health,
     integration,
+    not_built,
     notifications,
     reload,
     summary_tasks,
@@ -31,6 +32,7 @@ V1_ROUTERS = (
     summary_tasks.router,
     notifications.router,
     reload.router,
+    not_built.router,
 )
 
 

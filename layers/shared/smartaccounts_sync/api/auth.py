@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from smartaccounts_sync.errors import FieldProblem, PlanNotAllowed, RoleNotAllowed, ValidationFailed
+from smartaccounts_sync.errors import FieldProblem, PlanNotAllowed, RoleNotAllowed, TokenClaimsMissing
 
 Role = Literal["owner", "admin", "member"]
 Plan = Literal["free", "team", "elite"]
@@ -33,7 +33,7 @@ class Caller(BaseModel):
             return cls.model_validate(claims or {})
         except ValidationError as error:
             problems = [FieldProblem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in error.errors()]
-            raise ValidationFailed(problems, "The access token lacks the Uku claims this service needs") from None
+            raise TokenClaimsMissing(problems) from None
 
     def require_manager(self) -> None:
         """Management needs role owner or admin and plan team or elite; says which rule failed."""

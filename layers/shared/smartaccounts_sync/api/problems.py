@@ -69,6 +69,19 @@ def register(app: APIGatewayHttpResolver) -> None:
             )
         )
 
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response:
+        # The last resort: a bug or an AWS failure. Logged with its trace for operators; the answer says nothing more.
+        logger.exception("unexpected failure", extra={"error_type": type(error).__name__})
+        return problem_response(
+            Problem(
+                code="INTERNAL",
+                title="Internal error",
+                status=500,
+                detail="The service failed to answer; this is on Uku's side and has been logged. Try again later.",
+            )
+        )
+
     @app.not_found
     def not_found(_: NotFoundError) -> Response:
         return problem_response(
