@@ -34,3 +34,15 @@ def test_save_new_version_load_and_delete(aws) -> None:
         store.load(name)
     assert "secret-two" not in str(refused.value)
     store.delete(f"{name}-never-existed")
+
+
+def test_a_secret_deleted_within_its_recovery_window_can_be_saved_again(aws) -> None:
+    # Given a client's pair saved then deleted (unlinked), and the client linked again with its own key
+    store = SecretsManagerCredentialStore(aws("secretsmanager"))
+    name = f"uku-smartaccounts/test/company/c/client/{uuid.uuid4().hex[:8]}"
+    store.save(name, ApiCredentials(api_key="key-one", api_secret="secret-one"))
+    store.delete(name)
+    store.save(name, ApiCredentials(api_key="key-three", api_secret="secret-three"))
+    # Then the secret is live again with the new pair
+    assert aws("secretsmanager").describe_secret(SecretId=name).get("DeletedDate") is None
+    assert store.load(name).api_key == "key-three"

@@ -15,7 +15,7 @@ from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.statistics import compute_monthly_statistics
 from smartaccounts_sync.domain.sync_records import ImportOutcome
 from smartaccounts_sync.service.monthly_import import ImportRun, RetryLater, import_client
-from smartaccounts_sync.service.scheduled_import import run_scheduled_import
+from smartaccounts_sync.service.scheduled_import import CompaniesNotScheduled, run_scheduled_import
 from smartaccounts_sync.smartaccounts.documents import fetch_documents, ledger_document, purchase_document
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import JournalEntry, VendorInvoice
@@ -145,3 +145,45 @@ def test_schedule_enqueues_one_message_per_client_and_never_twice(world) -> None
     assert [str(m) for m in world.deps.work_queue.sent[0].months] == ["2026-11"]
     advanced = world.integrations.get(COMPANY)
     assert advanced.next_import_month == YearMonth(2026, 12) and advanced.next_import_date == dt.date(2026, 12, 31)
+
+
+@pytest.mark.parametrize("final", [False, True])
+def test_a_passing_failure_on_the_last_delivery_keeps_the_month_due(world, final: bool) -> None:
+    # Given the schedule already moved the company on to December
+    dec = YearMonth(2026, 12)
+    record = world.integrations.get(COMPANY)
+    world.integrations.save(
+        record.model_copy(update={"next_import_month": dec, "next_import_date": dt.date(2026, 12, 31)})
+    )
+    world.sa.error = SmartAccountsError(ErrorKind.UNAVAILABLE, "down")
+    # When November's import fails on a delivery that is (not) the last before the dead-letter queue
+    with pytest.raises(RetryLater):
+        import_client(world.deps, nov_work(), ImportRun(final_attempt=final))
+    # Then only the last delivery makes November due again (the next evening's run comes back for it)
+    record = world.integrations.get(COMPANY)
+    assert record.next_import_month == (NOV if final else dec)
+    assert (record.next_import_date == dt.date(2026, 11, 30)) is final
+
+
+def test_a_company_that_cannot_be_scheduled_does_not_stop_the_others(world) -> None:
+    # Given two due companies, the first of which cannot be read
+    real = world.deps.integrations
+
+    class OneBroken:
+        def companies_due(self, on: dt.date) -> list[str]:
+            return ["broken-company", *real.companies_due(on)]
+
+        def get(self, company_id: str):
+            if company_id == "broken-company":
+                raise RuntimeError("storage failure")
+            return real.get(company_id)
+
+        def save(self, record):
+            return real.save(record)
+
+    world.deps.integrations = OneBroken()  # type: ignore[assignment]
+    # When the evening run comes, the healthy company is still scheduled, and the run reports the failure
+    with pytest.raises(CompaniesNotScheduled) as failed:
+        run_scheduled_import(world.deps, dt.date(2026, 11, 30))
+    assert failed.value.company_ids == ["broken-company"]
+    assert [w.company_id for w in world.deps.work_queue.sent] == [COMPANY]

@@ -43,7 +43,7 @@ class SecretsManagerCredentialStore:
     def save(self, name: str, credentials: ApiCredentials) -> None:
         value = json.dumps({"apiKey": credentials.api_key, "apiSecret": credentials.api_secret.get_secret_value()})
         try:
-            self._client.put_secret_value(SecretId=name, SecretString=value)
+            state = self._client.describe_secret(SecretId=name)
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceNotFoundException":
                 raise SecretUnavailable("The credentials could not be stored; nothing was changed.") from None
@@ -53,6 +53,11 @@ class SecretsManagerCredentialStore:
                 Description="SmartAccounts API key pair used by the Uku SmartAccounts integration",
                 Tags=[{"Key": "service", "Value": "uku-smartaccounts"}],
             )
+        else:
+            if state.get("DeletedDate"):
+                # scheduled for deletion (unlinked within the recovery window): AWS refuses writes until restored
+                self._client.restore_secret(SecretId=name)
+            self._client.put_secret_value(SecretId=name, SecretString=value)
         # The next read must see the new version, not the cached one.
         self._provider.clear_cache()
 

@@ -291,6 +291,8 @@ def _failed(
             resumes_at=deps.now() + dt.timedelta(seconds=delay),
         )
     # Delivered again by SQS unless this was the last delivery (then it is final here and dead-lettered too).
+    if run.final_attempt and rule is not None:
+        _keep_company_due(deps, work, months[0], rule)  # the next evening's run comes back for these months
     record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message, retrying=not run.final_attempt)
     raise RetryLater(kind, message)
 

@@ -57,11 +57,29 @@ def _company_key_failing(record: CompanyIntegration) -> bool:
     return record.connection.status is ConnectionStatus.FAILING and record.connection.reason in _CREDENTIAL_REASONS
 
 
+class CompaniesNotScheduled(Exception):
+    """Some due companies could not be scheduled; the others were. The scheduler's retry tries the rest again."""
+
+    def __init__(self, company_ids: list[str]) -> None:
+        super().__init__(f"{len(company_ids)} due companies could not be scheduled: {', '.join(company_ids)}")
+        self.company_ids = company_ids
+
+
 def run_scheduled_import(deps: Dependencies, today: dt.date) -> ScheduledRun:
+    """Schedules every due company; one that fails does not stop the others, and the run fails at the end."""
     run = ScheduledRun(today)
+    failed: list[str] = []
     for company_id in deps.integrations.companies_due(today):
-        run.companies.append(schedule_company(deps, company_id, today))
-    logger.info("scheduled import", extra={"date": today.isoformat(), "companies": len(run.companies)})
+        try:
+            run.companies.append(schedule_company(deps, company_id, today))
+        except Exception:  # noqa: BLE001 - logged and re-raised below, after the other companies
+            logger.exception("company not scheduled", extra={"company_id": company_id})
+            failed.append(company_id)
+    logger.info(
+        "scheduled import", extra={"date": today.isoformat(), "companies": len(run.companies), "failed": failed}
+    )
+    if failed:  # a company whose scheduling failed stays due: its next import date was not advanced
+        raise CompaniesNotScheduled(failed)
     return run
 
 
