@@ -168,6 +168,8 @@ def test_a_passing_failure_on_the_last_delivery_keeps_the_month_due(world, final
 def test_a_company_that_cannot_be_scheduled_does_not_stop_the_others(world) -> None:
     # Given two due companies, the first of which cannot be read
     real = world.deps.integrations
+    record = real.get(COMPANY)
+    real.save(record.model_copy(update={"next_import_month": NOV, "next_import_date": dt.date(2026, 11, 30)}))
 
     class OneBroken:
         def companies_due(self, on: dt.date) -> list[str]:
