@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from smartaccounts_sync.domain.client_link import LinkStatus
+from smartaccounts_sync.domain.integration import ConnectionStatus
 from smartaccounts_sync.domain.uku import UkuClient
 from smartaccounts_sync.errors import IntegrationDisabled, NotConnected, NotFound
 from smartaccounts_sync.service import client_links, connection
@@ -148,3 +149,16 @@ def test_a_clients_own_secret_is_deleted_on_unlink_and_when_relinked_to_the_comp
     # Then neither client secret is kept, and the company's is untouched
     assert own["cl-1"] not in connected.credentials.secrets and own["cl-2"] not in connected.credentials.secrets
     assert connected.secret_name(CO) in connected.credentials.secrets
+
+
+def test_linking_through_failing_company_credentials_is_refused_saying_why(connected) -> None:
+    record = connected.integrations.get(CO)
+    failing = record.connection.model_copy(
+        update={"status": ConnectionStatus.FAILING, "reason": "CREDENTIALS_REVOKED", "message": "The pair was revoked."}
+    )
+    connected.integrations.save(record.model_copy(update={"connection": failing}))
+    with pytest.raises(NotConnected) as refused:
+        client_links.link_client(connected, CO, "cl-1", "co-a")
+    assert "CREDENTIALS_REVOKED" in refused.value.detail and refused.value.extra["errorKind"] == "CREDENTIALS_REVOKED"
+    # a client with its own working key can still be linked
+    assert client_links.link_client(connected, CO, "cl-1", "co-c", "own-key-00001", "own-secret").link.own_credentials

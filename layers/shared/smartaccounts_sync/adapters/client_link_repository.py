@@ -10,6 +10,8 @@ import datetime as dt
 import json
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.domain.client_link import ClientLink
 
@@ -18,6 +20,7 @@ class ClientLinkRepository(Protocol):
     def get(self, company_id: str, client_id: str) -> ClientLink | None: ...
     def list(self, company_id: str) -> list[ClientLink]: ...
     def put(self, company_id: str, link: ClientLink) -> None: ...
+    def update(self, company_id: str, link: ClientLink) -> bool: ...
     def delete(self, company_id: str, client_id: str) -> None: ...
     def cached_companies(self, company_id: str, cache_key: str, now: dt.datetime) -> list[dict] | None: ...
     def cache_companies(
@@ -55,8 +58,30 @@ class DynamoDbClientLinkRepository:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def put(self, company_id: str, link: ClientLink) -> None:
-        item = self._key(company_id, f"LINK#{link.client_id}") | {"data": {"S": link.model_dump_json()}}
-        self._ddb.put_item(TableName=self._table, Item=item)
+        """A user's link or relink: replaces whatever was there."""
+        self._ddb.put_item(TableName=self._table, Item=self._item(company_id, link))
+
+    def update(self, company_id: str, link: ClientLink) -> bool:
+        """A background change (import bookkeeping, health) to the same link: False when the client was unlinked or
+        relinked meanwhile, so such a write never brings back or overrides what the user did."""
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=self._item(company_id, link),
+                ConditionExpression="linkedAt = :linked",
+                ExpressionAttributeValues={":linked": {"S": link.linked_at.isoformat()}},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _item(self, company_id: str, link: ClientLink) -> dict[str, Any]:
+        return self._key(company_id, f"LINK#{link.client_id}") | {
+            "data": {"S": link.model_dump_json()},
+            "linkedAt": {"S": link.linked_at.isoformat()},
+        }
 
     def delete(self, company_id: str, client_id: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key=self._key(company_id, f"LINK#{client_id}"))
@@ -94,6 +119,13 @@ class InMemoryClientLinkRepository:
 
     def put(self, company_id: str, link: ClientLink) -> None:
         self.links[(company_id, link.client_id)] = link
+
+    def update(self, company_id: str, link: ClientLink) -> bool:
+        current = self.links.get((company_id, link.client_id))
+        if current is None or current.linked_at != link.linked_at:
+            return False
+        self.links[(company_id, link.client_id)] = link
+        return True
 
     def delete(self, company_id: str, client_id: str) -> None:
         self.links.pop((company_id, client_id), None)

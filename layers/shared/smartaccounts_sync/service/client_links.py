@@ -11,7 +11,7 @@ from smartaccounts_sync.domain.integration import CompanyIntegration, StoredCred
 from smartaccounts_sync.domain.uku import UkuClient
 from smartaccounts_sync.errors import NotConnected, NotFound
 from smartaccounts_sync.observability import logger
-from smartaccounts_sync.service.connection import require_enabled, trim_credentials
+from smartaccounts_sync.service.connection import credentials_failing, require_enabled, trim_credentials
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
@@ -60,6 +60,16 @@ def _company_credentials(deps: Dependencies, record: CompanyIntegration) -> ApiC
             "give this client its own key and secret."
         )
     return deps.credentials.load(record.credentials.secret_name)
+
+
+def _require_working_company_credentials(record: CompanyIntegration) -> None:
+    connection = record.connection
+    if credentials_failing(connection):
+        raise NotConnected(
+            f"The company's SmartAccounts credentials are failing ({connection.reason}): {connection.message} "
+            "Save working credentials on the Connect tab, or give this client its own key and secret.",
+            extra={"errorKind": connection.reason},
+        )
 
 
 def _cache_key(credentials: ApiCredentials) -> str:
@@ -112,6 +122,7 @@ def link_client(
         pasted = trim_credentials(api_key or "", api_secret or "")
         credentials, trimmed = pasted.credentials, pasted.trimmed
     else:
+        _require_working_company_credentials(record)
         credentials = _company_credentials(deps, record)
     try:
         if own:  # test the pair first: the answer names the company it belongs to
@@ -193,7 +204,7 @@ def mark_link(deps: Dependencies, company_id: str, link: ClientLink, error: Smar
             }
         )
     if updated != link:
-        deps.links.put(company_id, updated)
+        deps.links.update(company_id, updated)  # not if the client was unlinked or relinked meanwhile
     return updated
 
 

@@ -28,7 +28,13 @@ from smartaccounts_sync.troubleshooting import SmartAccountsProblem, cause_of, e
 CREDENTIAL_FAILURES = frozenset(
     {ErrorKind.INVALID_CREDENTIALS, ErrorKind.CREDENTIALS_REVOKED, ErrorKind.SIGNATURE_REJECTED}
 )
+CREDENTIAL_REASONS = frozenset(kind.value for kind in CREDENTIAL_FAILURES)
 _RETRIES_ON_CONFLICT = 3
+
+
+def credentials_failing(connection: Connection) -> bool:
+    """The company's key pair was refused by SmartAccounts (not a passing network or quota condition)."""
+    return connection.status is ConnectionStatus.FAILING and connection.reason in CREDENTIAL_REASONS
 
 
 @dataclass(frozen=True)

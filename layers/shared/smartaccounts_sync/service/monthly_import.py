@@ -26,7 +26,7 @@ from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 from smartaccounts_sync.domain.field_catalogue import is_known_field, mapped_keys, sources_needed
 from smartaccounts_sync.domain.import_day import ImportDay
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork, keep_due, months_to_import
-from smartaccounts_sync.domain.integration import CompanyIntegration, ConnectionStatus
+from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.statistics import DocumentBatch, compute_monthly_statistics
 from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
@@ -35,8 +35,10 @@ from smartaccounts_sync.observability import logger, metrics
 from smartaccounts_sync.service import client_links, reload
 from smartaccounts_sync.service.connection import (
     CREDENTIAL_FAILURES,
+    CREDENTIAL_REASONS,
     announce_failing,
     connection_failed,
+    credentials_failing,
     update_integration,
 )
 from smartaccounts_sync.service.dependencies import Dependencies
@@ -46,7 +48,6 @@ from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsErro
 from smartaccounts_sync.troubleshooting import cause_of, explain
 
 QUOTA_RETRY_CAP_SECONDS = 900
-CREDENTIAL_REASONS = frozenset(kind.value for kind in CREDENTIAL_FAILURES)
 
 
 class RetryLater(Exception):
@@ -149,7 +150,7 @@ def _mark_imported(deps: Dependencies, work: ImportWork, last: YearMonth) -> Non
         update["last_imported_month"] = last
     if link.status is LinkStatus.FAILING:
         update |= {"status": LinkStatus.OK, "reason": None, "message": None, "since": None}
-    deps.links.put(work.company_id, link.model_copy(update=update))
+    deps.links.update(work.company_id, link.model_copy(update=update))  # not if unlinked or relinked meanwhile
 
 
 def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = None) -> SyncHistoryEntry | None:
@@ -232,7 +233,7 @@ def _known_failing(integration: CompanyIntegration, link: ClientLink) -> str | N
             return link.reason
         return None
     connection = integration.connection
-    if connection.status is ConnectionStatus.FAILING and connection.reason in CREDENTIAL_REASONS:
+    if credentials_failing(connection):
         return connection.reason
     return None
 

@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 
 from smartaccounts_sync.domain.import_day import latest_due_month, next_import
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork, months_to_schedule
-from smartaccounts_sync.domain.integration import CompanyIntegration, ConnectionStatus
+from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.observability import logger
-from smartaccounts_sync.service.connection import CREDENTIAL_FAILURES, update_integration
+from smartaccounts_sync.service.connection import credentials_failing, update_integration
 from smartaccounts_sync.service.dependencies import Dependencies
-
-_CREDENTIAL_REASONS = frozenset(kind.value for kind in CREDENTIAL_FAILURES)
 
 
 @dataclass
@@ -54,7 +52,7 @@ class ScheduledRun:
 
 
 def _company_key_failing(record: CompanyIntegration) -> bool:
-    return record.connection.status is ConnectionStatus.FAILING and record.connection.reason in _CREDENTIAL_REASONS
+    return credentials_failing(record.connection)
 
 
 class CompaniesNotScheduled(Exception):
