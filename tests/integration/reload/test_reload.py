@@ -157,6 +157,42 @@ def test_duplicate_deliveries_change_nothing(stack, admin, make_company) -> None
     assert len(_notifications(company)) == 1
 
 
+def test_duplicates_delivered_while_the_job_runs_are_counted_once(stack, admin, make_company) -> None:
+    # Given a running reload of two clients (SmartAccounts answering slowly)
+    company = make_company(["co-small", "co-empty"], mapped=FIELDS)
+    admin.post("faults", {"latencyMs": 40})
+    try:
+        accepted = company.call("POST", f"{INTEGRATION}/reload", expect=202)
+        # When every client's work is delivered twice more while the job runs
+        sqs = boto3.client("sqs", endpoint_url=stack.moto_url, region_name="eu-north-1")
+        queue = stack.provisioned.queue_urls["ImportQueue"]
+        for client_id in accepted["clientIds"]:
+            body = json.dumps(
+                {
+                    "kind": "IMPORT",
+                    "companyId": company.id,
+                    "clientId": client_id,
+                    "months": accepted["window"],
+                    "reason": "RELOAD",
+                    "jobId": accepted["jobId"],
+                }
+            )
+            for _ in range(2):
+                sqs.send_message(QueueUrl=queue, MessageBody=body)
+        list(_wait_for_job(company, f"/v1/reload-jobs/{accepted['jobId']}"))
+        stack.wait_until_idle()
+    finally:
+        requests.delete(f"{admin.url}/faults", timeout=10)
+
+    # Then each client counted once, the job completed once, one notification, and every task written once
+    job = company.call("GET", f"/v1/reload-jobs/{accepted['jobId']}")
+    assert job["status"] == "COMPLETED" and job["clientsDone"] == 2 == job["clientsTotal"]
+    assert len(_notifications(company)) == 1
+    for client_id in accepted["clientIds"]:
+        tasks = company.call("GET", f"/v1/clients/{client_id}/summary-tasks", params=_window_params(job["window"]))
+        assert {task["version"] for task in tasks["tasks"]} == {1}
+
+
 def test_daily_quota_running_out_mid_job_waits_and_completes_by_itself(stack, admin, make_company) -> None:
     # Given three clients sharing one company key, and a SmartAccounts day of 4 seconds with 8 requests a day
     company = make_company(["co-small"], mapped=("saleEntries", "bankEntries"))

@@ -162,3 +162,16 @@ def test_linking_through_failing_company_credentials_is_refused_saying_why(conne
     assert "CREDENTIALS_REVOKED" in refused.value.detail and refused.value.extra["errorKind"] == "CREDENTIALS_REVOKED"
     # a client with its own working key can still be linked
     assert client_links.link_client(connected, CO, "cl-1", "co-c", "own-key-00001", "own-secret").link.own_credentials
+
+
+def test_a_clients_own_key_refused_now_is_listed_with_its_reason_and_the_others_still_checked(
+    connected, fake_sa
+) -> None:
+    # Given one client on the company key and one on its own key, whose pair is revoked later
+    client_links.link_client(connected, CO, "cl-1", "co-a")
+    client_links.link_client(connected, CO, "cl-2", "co-c", "own-key-00001", "own-secret")
+    fake_sa.fail("own-key-00001", ErrorKind.CREDENTIALS_REVOKED)
+    # When the visibility check runs, the revoked client is listed with that reason and the other one is checked
+    missing = client_links.unseen_links(connected, CO)
+    assert [(client.id, link.reason) for client, link in missing] == [("cl-2", "CREDENTIALS_REVOKED")]
+    assert connected.links.get(CO, "cl-1").status is LinkStatus.OK

@@ -209,23 +209,33 @@ def mark_link(deps: Dependencies, company_id: str, link: ClientLink, error: Smar
 
 
 def unseen_links(deps: Dependencies, company_id: str) -> list[tuple[UkuClient, ClientLink]]:
-    """Linked clients whose SmartAccounts company their credentials no longer see; marks them failing."""
+    """Linked clients whose SmartAccounts company their credentials no longer see (or whose own key SmartAccounts
+    refuses now); marks them failing with the reason. One fresh company list per key pair."""
     record = deps.integrations.get(company_id)
     missing = []
-    asked: dict[str, set[str]] = {}  # one fresh list per key pair in this run
+    asked: dict[str, set[str] | SmartAccountsError] = {}
     for link in deps.links.list(company_id):
         credentials = credentials_for(deps, record, link)
         key = _cache_key(credentials)
         if key not in asked:
-            asked[key] = {c.id for c in _companies_seen(deps, company_id, credentials, fresh=True)}
+            try:
+                asked[key] = {c.id for c in _companies_seen(deps, company_id, credentials, fresh=True)}
+            except SmartAccountsError as error:
+                if not link.own_credentials:
+                    raise  # the company's key itself fails: the connection check reports that
+                asked[key] = error
         seen = asked[key]
-        if link.company_id in seen:
+        if isinstance(seen, set) and link.company_id in seen:
             if link.status is LinkStatus.FAILING and link.reason == "NOT_FOUND":
                 mark_link(deps, company_id, link, None)
             continue
-        error = SmartAccountsError(
-            kind=ErrorKind.NOT_FOUND,
-            message=f"The credentials no longer see SmartAccounts company {link.company_name}.",
+        error = (
+            seen
+            if isinstance(seen, SmartAccountsError)
+            else SmartAccountsError(
+                kind=ErrorKind.NOT_FOUND,
+                message=f"The credentials no longer see SmartAccounts company {link.company_name}.",
+            )
         )
         updated = mark_link(deps, company_id, link, error)
         client = deps.uku.get_client(company_id, link.client_id)

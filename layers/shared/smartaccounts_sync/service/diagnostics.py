@@ -145,7 +145,10 @@ def _visibility_check(deps: Dependencies, company_id: str, record: CompanyIntegr
         return Check("linkedCompaniesVisible", title, CheckStatus.FAIL, error.detail, "Save the credentials again.")
     if not missing:
         return Check("linkedCompaniesVisible", title, CheckStatus.PASS, "Every linked company is visible.")
-    names = ", ".join(f"{c.name} ({link.company_id})" for c, link in missing)
+    names = ", ".join(
+        f"{c.name} ({link.company_id}{'' if link.reason == 'NOT_FOUND' else ': ' + (link.reason or '')})"
+        for c, link in missing
+    )
     return Check(
         "linkedCompaniesVisible",
         title,
