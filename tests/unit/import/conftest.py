@@ -32,6 +32,7 @@ from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials, ClientInvoice, JournalEntry, Payment, VendorInvoice
+from tests.support.local_company import ALL_FIELDS
 
 NOW = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)
 COMPANY = "uku-1"
@@ -84,22 +85,7 @@ class World:
 
 
 def all_fields_mapping() -> dict[str, str | None]:
-    return {
-        key: f"field-{key}"
-        for key in (
-            "saleEntries",
-            "purchaseEntries",
-            "bankEntries",
-            "documents",
-            "creditInvoices",
-            "cashEntries",
-            "salesTotal",
-            "purchasesTotal",
-            "manualEntries",
-            "salesVatTotal",
-            "bankTurnover",
-        )
-    }
+    return {key: f"field-{key}" for key in ALL_FIELDS}
 
 
 @pytest.fixture

@@ -20,7 +20,13 @@ from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadS
 
 JOB_TTL = dt.timedelta(days=90)
 LOCK_TTL = dt.timedelta(days=3)
-_OPEN = [ReloadStatus.QUEUED.value, ReloadStatus.RUNNING.value, ReloadStatus.WAITING_FOR_QUOTA.value]
+#: A condition on an open job (not finished), with the values it names.
+OPEN = "#status IN (:queued, :running, :waiting)"
+_OPEN_VALUES: dict[str, Any] = {
+    ":queued": {"S": ReloadStatus.QUEUED.value},
+    ":running": {"S": ReloadStatus.RUNNING.value},
+    ":waiting": {"S": ReloadStatus.WAITING_FOR_QUOTA.value},
+}
 
 
 class ReloadJobRepository(Protocol):
@@ -138,9 +144,7 @@ class DynamoDbReloadJobRepository:
             ":client": {"SS": [client_id]},
             ":client_id": {"S": client_id},
             ":now": {"S": now.isoformat()},
-            ":running": {"S": ReloadStatus.RUNNING.value},
-            ":waiting": {"S": ReloadStatus.WAITING_FOR_QUOTA.value},
-            ":queued": {"S": ReloadStatus.QUEUED.value},
+            **_OPEN_VALUES,
         }
         update = (
             "ADD clientsDone :one, callsUsed :calls, doneClients :client "
@@ -155,10 +159,7 @@ class DynamoDbReloadJobRepository:
                 TableName=self._table,
                 Key=self._key(company_id, f"RELOAD#{job_id}"),
                 UpdateExpression=update,
-                ConditionExpression=(
-                    "attribute_exists(pk) AND NOT contains(doneClients, :client_id) "
-                    "AND #status IN (:queued, :running, :waiting)"
-                ),
+                ConditionExpression=f"attribute_exists(pk) AND NOT contains(doneClients, :client_id) AND {OPEN}",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
@@ -203,14 +204,9 @@ class DynamoDbReloadJobRepository:
                 TableName=self._table,
                 Key=self._key(company_id, f"RELOAD#{job_id}"),
                 UpdateExpression="SET #status = :waiting, resumesAt = :resumes",
-                ConditionExpression="#status IN (:queued, :running, :waiting)",
+                ConditionExpression=OPEN,
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":waiting": {"S": ReloadStatus.WAITING_FOR_QUOTA.value},
-                    ":resumes": {"S": resumes_at.isoformat()},
-                    ":queued": {"S": ReloadStatus.QUEUED.value},
-                    ":running": {"S": ReloadStatus.RUNNING.value},
-                },
+                ExpressionAttributeValues={":resumes": {"S": resumes_at.isoformat()}, **_OPEN_VALUES},
             )
         except BotoClientError as failure:
             if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -223,15 +219,13 @@ class DynamoDbReloadJobRepository:
                 TableName=self._table,
                 Key=self._key(company_id, f"RELOAD#{job_id}"),
                 UpdateExpression="SET #status = :final, finishedAt = :now, resumesAt = :null",
-                ConditionExpression="#status IN (:queued, :running, :waiting)",
+                ConditionExpression=OPEN,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":final": {"S": status.value},
                     ":now": {"S": now.isoformat()},
                     ":null": {"NULL": True},
-                    ":queued": {"S": ReloadStatus.QUEUED.value},
-                    ":running": {"S": ReloadStatus.RUNNING.value},
-                    ":waiting": {"S": ReloadStatus.WAITING_FOR_QUOTA.value},
+                    **_OPEN_VALUES,
                 },
             )
         except BotoClientError as failure:
