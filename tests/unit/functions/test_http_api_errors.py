@@ -8,10 +8,9 @@ import http_api
 import pytest
 
 from local_stack.front import LambdaContext
-from smartaccounts_sync.adapters.secrets import InMemoryCredentialStore
 from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.settings import Settings
 from tests.support.events import load_event
+from tests.support.fakes import in_memory_dependencies
 
 
 class BrokenRepository:
@@ -21,14 +20,7 @@ class BrokenRepository:
 
 @pytest.fixture
 def broken() -> Dependencies:
-    return Dependencies(
-        settings=Settings(),
-        integrations=BrokenRepository(),  # type: ignore[arg-type]
-        uku=None,  # type: ignore[arg-type]
-        credentials=InMemoryCredentialStore(),
-        links=None,  # type: ignore[arg-type]
-        smartaccounts=None,  # type: ignore[arg-type]
-    )
+    return in_memory_dependencies(integrations=BrokenRepository())
 
 
 def test_an_unexpected_failure_is_a_500_problem_without_its_details(broken: Dependencies) -> None:

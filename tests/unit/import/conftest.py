@@ -13,6 +13,7 @@ from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLin
 from smartaccounts_sync.adapters.event_publisher import InMemoryEventPublisher
 from smartaccounts_sync.adapters.integration_repository import InMemoryIntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import InMemoryNotificationRepository
+from smartaccounts_sync.adapters.reload_job_repository import InMemoryReloadJobRepository
 from smartaccounts_sync.adapters.secrets import InMemoryCredentialStore
 from smartaccounts_sync.adapters.summary_task_repository import InMemorySummaryTaskRepository
 from smartaccounts_sync.adapters.sync_history_repository import InMemorySyncHistoryRepository
@@ -106,6 +107,7 @@ def world() -> World:
         notifications=InMemoryNotificationRepository(),
         events=InMemoryEventPublisher(),
         work_queue=InMemoryWorkQueue(),
+        jobs=InMemoryReloadJobRepository(),
     )
     secret = deps.secret_name(COMPANY)
     credentials.save(secret, ApiCredentials(api_key="company-key", api_secret="company-secret"))

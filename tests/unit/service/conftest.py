@@ -7,14 +7,11 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLinkRepository
-from smartaccounts_sync.adapters.integration_repository import InMemoryIntegrationRepository
-from smartaccounts_sync.adapters.secrets import InMemoryCredentialStore
-from smartaccounts_sync.adapters.uku_store import InMemoryUkuStore
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials, CompanyInfo, CompanyListItem
+from tests.support.fakes import in_memory_dependencies
 
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 
@@ -94,12 +91,6 @@ def clock() -> Clock:
 
 @pytest.fixture
 def deps(fake_sa: FakeSmartAccounts, clock: Clock) -> Dependencies:
-    return Dependencies(
-        settings=Settings(secret_name_prefix="uku-smartaccounts/test/"),
-        integrations=InMemoryIntegrationRepository(),
-        uku=InMemoryUkuStore(),
-        credentials=InMemoryCredentialStore(),
-        links=InMemoryClientLinkRepository(),
-        smartaccounts=fake_sa,
-        now=clock,
+    return in_memory_dependencies(
+        settings=Settings(secret_name_prefix="uku-smartaccounts/test/"), smartaccounts=fake_sa, now=clock
     )

@@ -8,31 +8,27 @@ from dataclasses import dataclass, field
 
 from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
-from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher, InMemoryEventPublisher
+from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher
 from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository, IntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import (
     DynamoDbNotificationRepository,
-    InMemoryNotificationRepository,
     NotificationRepository,
 )
 from smartaccounts_sync.adapters.reload_job_repository import (
     DynamoDbReloadJobRepository,
-    InMemoryReloadJobRepository,
     ReloadJobRepository,
 )
 from smartaccounts_sync.adapters.secrets import CredentialStore, SecretsManagerCredentialStore
 from smartaccounts_sync.adapters.summary_task_repository import (
     DynamoDbSummaryTaskRepository,
-    InMemorySummaryTaskRepository,
     SummaryTaskRepository,
 )
 from smartaccounts_sync.adapters.sync_history_repository import (
     DynamoDbSyncHistoryRepository,
-    InMemorySyncHistoryRepository,
     SyncHistoryRepository,
 )
 from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
-from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue, SqsWorkQueue, WorkQueue
+from smartaccounts_sync.adapters.work_queue import SqsWorkQueue, WorkQueue
 from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
@@ -54,14 +50,13 @@ class Dependencies:
     credentials: CredentialStore
     links: ClientLinkRepository
     smartaccounts: ClientFactory
+    summary_tasks: SummaryTaskRepository
+    history: SyncHistoryRepository
+    notifications: NotificationRepository
+    events: EventPublisher
+    work_queue: WorkQueue
+    jobs: ReloadJobRepository
     now: Callable[[], dt.datetime] = field(default=utc_now)
-    # Import ports; the in-memory defaults serve tests that do not exercise them (from_settings wires AWS).
-    summary_tasks: SummaryTaskRepository = field(default_factory=InMemorySummaryTaskRepository)
-    history: SyncHistoryRepository = field(default_factory=InMemorySyncHistoryRepository)
-    notifications: NotificationRepository = field(default_factory=InMemoryNotificationRepository)
-    events: EventPublisher = field(default_factory=InMemoryEventPublisher)
-    work_queue: WorkQueue = field(default_factory=InMemoryWorkQueue)
-    jobs: ReloadJobRepository = field(default_factory=InMemoryReloadJobRepository)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Dependencies:

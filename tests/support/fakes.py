@@ -1,0 +1,36 @@
+"""In-memory ports for the unit tier: every `Dependencies` port wired explicitly, none left to a default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLinkRepository
+from smartaccounts_sync.adapters.event_publisher import InMemoryEventPublisher
+from smartaccounts_sync.adapters.integration_repository import InMemoryIntegrationRepository
+from smartaccounts_sync.adapters.notification_repository import InMemoryNotificationRepository
+from smartaccounts_sync.adapters.reload_job_repository import InMemoryReloadJobRepository
+from smartaccounts_sync.adapters.secrets import InMemoryCredentialStore
+from smartaccounts_sync.adapters.summary_task_repository import InMemorySummaryTaskRepository
+from smartaccounts_sync.adapters.sync_history_repository import InMemorySyncHistoryRepository
+from smartaccounts_sync.adapters.uku_store import InMemoryUkuStore
+from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue
+from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.settings import Settings
+
+
+def in_memory_dependencies(**overrides: Any) -> Dependencies:
+    ports: dict[str, Any] = {
+        "settings": Settings(),
+        "integrations": InMemoryIntegrationRepository(),
+        "uku": InMemoryUkuStore(),
+        "credentials": InMemoryCredentialStore(),
+        "links": InMemoryClientLinkRepository(),
+        "smartaccounts": None,
+        "summary_tasks": InMemorySummaryTaskRepository(),
+        "history": InMemorySyncHistoryRepository(),
+        "notifications": InMemoryNotificationRepository(),
+        "events": InMemoryEventPublisher(),
+        "work_queue": InMemoryWorkQueue(),
+        "jobs": InMemoryReloadJobRepository(),
+    }
+    return Dependencies(**(ports | overrides))
