@@ -61,6 +61,9 @@ class LocalStack:
         self.template = Template()
         self.functions = self.template.functions()
         self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
+        # Lambda runs one invocation at a time per execution environment; the handlers keep per-invocation state in
+        # module-level objects (the Powertools resolver's current event), so each function is invoked serially here.
+        self._invocation_locks = {logical_id: threading.Lock() for logical_id in self.functions}
         self.provisioned: Provisioned | None = None
         self.moto: MotoServerProcess | None = None
         self.sandbox: SandboxServer | None = None
@@ -184,7 +187,8 @@ class LocalStack:
     # ------------------------------------------------------------------ invoking
     def invoke(self, function: str, event: dict) -> Any:
         spec = self.functions[function]
-        return self.handlers[function](event, LambdaContext(function, spec.timeout))
+        with self._invocation_locks[function]:
+            return self.handlers[function](event, LambdaContext(function, spec.timeout))
 
     def scheduled_import_function(self) -> str:
         """The function the template's schedule targets (found in the template, not named here)."""
