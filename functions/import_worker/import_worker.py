@@ -20,9 +20,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.adapters.dead_letters import DeadLetters, SqsDeadLetters
 from smartaccounts_sync.domain.import_work import ImportWork
 from smartaccounts_sync.observability import logger, metrics, tracer
-from smartaccounts_sync.service import reload
+from smartaccounts_sync.service import intake, reload
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
 from smartaccounts_sync.settings import Settings, load_settings
@@ -43,21 +44,31 @@ def fail_for_good(deps: Dependencies, body: str) -> None:
     try:
         work = ImportWork.model_validate_json(body)
     except ValidationError:
-        logger.error("import work that cannot be read was dead-lettered")
-        return
+        return  # never reached: unreadable work is dead-lettered at once by `intake.read_import_work`
     reload.client_failed_for_good(deps, work)
+
+
+def _dead_letters(settings: Settings) -> DeadLetters | None:
+    if not settings.import_dead_letter_queue_url:
+        return None
+    return SqsDeadLetters(aws_client("sqs", settings), settings.import_dead_letter_queue_url)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
+def lambda_handler(
+    event: dict, context: LambdaContext, deps: Dependencies | None = None, dead_letters: DeadLetters | None = None
+) -> dict:
     settings = load_settings()
     deps = deps or Dependencies.from_settings(settings)
+    dead_letters = dead_letters or _dead_letters(settings)
     run = ImportRun()
 
     def handle(delivery: dict) -> dict:
-        work = ImportWork.model_validate_json(delivery["body"])
+        work = intake.read_import_work(dead_letters, delivery["body"], delivery["messageId"])
+        if work is None:
+            return {"outcome": "DEAD_LETTERED"}
         entry = import_client(deps, work, run)
         return {"outcome": entry.outcome.value if entry else "NOTHING_DUE"}
 

@@ -1,19 +1,28 @@
 """Scheduled import function: EventBridge Scheduler (`{"trigger": "schedule"}`, today in Tallinn) or the local
-stack (`{"trigger": "local", "date": "YYYY-MM-DD"}`) -> one SQS message per linked client of every due company."""
+stack (`{"trigger": "local", "date": "YYYY-MM-DD"}`) -> one SQS message per linked client of every due company.
+
+An event that cannot be read is dead-lettered on the schedule's DLQ with its reason (never a bare ValidationError):
+retrying it cannot help. A run that fails is raised, so the Scheduler retries it (and dead-letters it after its
+RetryPolicy).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.adapters.dead_letters import DeadLetters, SqsDeadLetters
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.observability import logger, metrics, tracer
+from smartaccounts_sync.service import intake
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.scheduled_import import run_scheduled_import
-from smartaccounts_sync.settings import load_settings
+from smartaccounts_sync.settings import Settings, load_settings
 
 
 class ScheduleTrigger(BaseModel):
@@ -28,10 +37,30 @@ class ScheduleTrigger(BaseModel):
         return tallinn_today(now)
 
 
+def _dead_letters(settings: Settings) -> DeadLetters | None:
+    if not settings.schedule_dead_letter_queue_url:
+        return None
+    return SqsDeadLetters(aws_client("sqs", settings), settings.schedule_dead_letter_queue_url)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    deps = deps or Dependencies.from_settings(load_settings())
-    trigger = ScheduleTrigger.model_validate(event or {})
+def lambda_handler(
+    event: dict, context: LambdaContext, deps: Dependencies | None = None, dead_letters: DeadLetters | None = None
+) -> dict:
+    settings = load_settings()
+    try:
+        trigger = ScheduleTrigger.model_validate(event or {})
+    except ValidationError as error:
+        reason = intake.describe(error)
+        intake.rejected(
+            dead_letters or _dead_letters(settings),
+            json.dumps(event, default=str),
+            source="schedule",
+            reason=reason,
+            message_id=getattr(context, "aws_request_id", None),
+        )
+        return {"rejected": reason}
+    deps = deps or Dependencies.from_settings(settings)
     return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     )
     import_queue_url: str = Field(default="", description="SQS queue of import and reload work.")
     export_queue_url: str = Field(default="", description="SQS queue of invoice exports.")
+    import_dead_letter_queue_url: str = Field(
+        default="", description="Import work that can never be handled is dead-lettered here at once, with its reason."
+    )
+    schedule_dead_letter_queue_url: str = Field(
+        default="", description="Schedule events that cannot be read are dead-lettered here, with their reason."
+    )
     event_bus_name: str = Field(default="default", description="EventBridge bus the service publishes to.")
     secret_name_prefix: str = Field(
         default="uku-smartaccounts/local/", description="Prefix of every Secrets Manager secret the service owns."

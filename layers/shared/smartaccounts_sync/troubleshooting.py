@@ -69,6 +69,13 @@ _CAUSES: dict[ErrorKind, Cause] = {
         "SmartAccounts stopped returning further pages of results.",
         "Try again later; if it keeps happening, contact Uku support.",
     ),
+    ErrorKind.SCHEMA_MISMATCH: Cause(
+        "SCHEMA_MISMATCH",
+        "SmartAccounts answered in a form Uku does not understand (its data format has changed), so nothing was "
+        "imported rather than importing wrong values.",
+        "Nothing is wrong with your settings; Uku's operators have been alerted and the import is retried after "
+        "the fix.",
+    ),
 }
 
 CLOCK_CAUSE = Cause(
@@ -110,6 +117,7 @@ _STATUS: dict[ErrorKind, int] = {
     ErrorKind.VALIDATION_REJECTED: 422,
     ErrorKind.UNAVAILABLE: 502,
     ErrorKind.PAGING_STALLED: 502,
+    ErrorKind.SCHEMA_MISMATCH: 502,
 }
 
 

@@ -63,10 +63,13 @@ def test_import_writes_the_task_with_mapped_values_and_assigns_the_owner(loaded,
     assert len(world.events.of_type("SummaryTaskUpdated")) == 1
     assert entry.calls_used == 4
 
-    # the same work again: nothing due for the schedule; a reload of it writes nothing and publishes nothing
+    # the same work again: nothing due for the schedule; a reload message without a job is not run at all
+    calls = world.sa.calls_made
+    history = len(world.deps.history.list(COMPANY, "client-1"))
     assert import_client(world.deps, nov_work()) is None
-    again = import_client(world.deps, nov_work(ImportReason.RELOAD, "2026-11"))
-    assert again.tasks_changed == 0 and len(world.events.of_type("SummaryTaskUpdated")) == 1
+    assert import_client(world.deps, nov_work(ImportReason.RELOAD, "2026-11")) is None
+    assert world.sa.calls_made == calls and len(world.deps.history.list(COMPANY, "client-1")) == history
+    assert len(world.events.of_type("SummaryTaskUpdated")) == 1
     assert world.deps.summary_tasks.get(COMPANY, "client-1", NOV).version == 1
 
 

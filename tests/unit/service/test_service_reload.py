@@ -8,15 +8,16 @@ import pytest
 
 from smartaccounts_sync.domain.client_link import ClientLink
 from smartaccounts_sync.domain.import_day import ImportDay
-from smartaccounts_sync.domain.import_work import ImportReason
+from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.integration import SummaryTaskSettings
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.reload_job import ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
 from smartaccounts_sync.domain.uku import UkuClient
-from smartaccounts_sync.errors import IntegrationDisabled, NotFound
+from smartaccounts_sync.errors import IntegrationDisabled, NotFound, Problem
 from smartaccounts_sync.service import reload
 from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.monthly_import import import_client
 
 COMPANY = "uku-1"
 
@@ -133,6 +134,10 @@ def test_a_request_the_running_one_client_job_does_not_cover_is_refused_naming_i
         with pytest.raises(reload.ReloadRunning) as refused:
             reload.request_reload(company, COMPANY, "user-2", client_id=client_id)
         assert refused.value.status == 409 and refused.value.extra["runningJobId"] == running.job_id
+        problem = Problem.of(refused.value).to_dict()
+        assert problem["code"] == "RELOAD_RUNNING" and problem["title"] != "Changed by someone else"
+        assert running.job_id in problem["detail"] and "cannot join" in problem["detail"]
+        assert problem["runningJobClientIds"] == ["c0"] and problem["runningJobScope"] == "ONE_CLIENT"
     # And the same client joins it
     assert reload.request_reload(company, COMPANY, "user-2", client_id="c0").joined
     assert len(company.work_queue.sent) == 1
@@ -162,3 +167,45 @@ def test_a_failure_to_queue_closes_the_job_and_frees_the_company(company: Depend
     assert company.jobs.running(COMPANY) is None
     [job] = company.jobs.jobs.values()
     assert job.status is ReloadStatus.FAILED
+
+
+def _no_smartaccounts(*_args: object) -> None:
+    raise AssertionError("a duplicate must not call SmartAccounts")
+
+
+def test_duplicate_and_stray_reload_work_is_acknowledged_without_a_call_or_history(company: Dependencies) -> None:
+    # Given a reload whose first client is already counted, and SmartAccounts that must not be called
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    c0, c1, c2 = company.work_queue.sent
+    reload.record_progress(company, c0, _entry(company, c0, ImportOutcome.SUCCEEDED))
+    company.smartaccounts = _no_smartaccounts  # type: ignore[assignment]
+    stray = [
+        c0,  # this client is already done in its job
+        c1.model_copy(update={"job_id": "reload-missing"}),  # a job that does not exist
+        c1.model_copy(update={"job_id": None}),  # a reload that names no job
+        c1.model_copy(update={"client_id": "c9"}),  # a client that is not in the job
+    ]
+    # When each is delivered: nothing runs, nothing is recorded, the job is unchanged
+    for work in stray:
+        assert reload.settled(company, work) is not None
+        assert import_client(company, work) is None
+    assert [reload.settled(company, w) for w in stray] == [
+        "client_already_done",
+        "job_not_found",
+        "reload_without_job",
+        "client_not_in_job",
+    ]
+    for client in ("c0", "c1", "c9"):
+        assert company.history.list(COMPANY, client) == []
+    assert company.jobs.get(COMPANY, job.job_id).clients_done == 1
+    # And once the job finished, its remaining work costs nothing either
+    for work in (c1, c2):
+        reload.record_progress(company, work, _entry(company, work, ImportOutcome.SUCCEEDED))
+    assert company.jobs.get(COMPANY, job.job_id).status is ReloadStatus.COMPLETED
+    assert reload.settled(company, c2) == "job_finished" and import_client(company, c2) is None
+
+
+def test_work_for_an_unknown_uku_company_names_that_reason_not_integration_disabled(deps: Dependencies) -> None:
+    work = ImportWork(company_id="nobody", client_id="c0", months=[YearMonth(2026, 10)])
+    entry = import_client(deps, work)
+    assert entry is not None and entry.error_kind == "UNKNOWN_COMPANY"

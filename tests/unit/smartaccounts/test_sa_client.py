@@ -205,11 +205,11 @@ def test_add_client_invoice(client, transport) -> None:
     }
 
 
-def test_unexpected_item_shape_is_unavailable_without_echoing_data(client, transport) -> None:
+def test_unexpected_item_shape_is_a_schema_mismatch_without_echoing_data(client, transport) -> None:
     transport.respond(200, _page("clientInvoices", [{"id": 1, "date": "not a date"}], False))
     with pytest.raises(SmartAccountsError) as info:
         client.client_invoices(*JUNE)
-    assert info.value.kind is ErrorKind.UNAVAILABLE
+    assert info.value.kind is ErrorKind.SCHEMA_MISMATCH and not info.value.retryable
     assert "date" in info.value.message
     assert "not a date" not in str(info.value)
 
@@ -524,3 +524,19 @@ def test_from_settings_guards_with_dynamodb_by_default() -> None:
 
 def test_one_session_per_container() -> None:
     assert shared_session() is shared_session()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hasMoreEntries": False},  # the envelope key is missing
+        {"invoices": [], "hasMoreEntries": False},  # renamed
+        {"clientInvoices": {"id": 1}, "hasMoreEntries": False},  # not a list
+    ],
+)
+def test_a_missing_or_renamed_envelope_is_a_schema_mismatch_never_an_empty_list(client, transport, body) -> None:
+    transport.respond(200, body)
+    with pytest.raises(SmartAccountsError) as info:
+        client.client_invoices(*JUNE)
+    assert info.value.kind is ErrorKind.SCHEMA_MISMATCH
+    assert "clientInvoices" in info.value.message and info.value.api_code == "SA_SCHEMA_MISMATCH"

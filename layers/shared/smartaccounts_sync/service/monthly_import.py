@@ -32,7 +32,7 @@ from smartaccounts_sync.domain.statistics import DocumentBatch, compute_monthly_
 from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.observability import logger, metrics
-from smartaccounts_sync.service import client_links, reload
+from smartaccounts_sync.service import client_links, intake, reload
 from smartaccounts_sync.service.connection import (
     CREDENTIAL_FAILURES,
     CREDENTIAL_REASONS,
@@ -110,6 +110,9 @@ class _Recorder:
         self.deps.history.add(entry)
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
+        intake.count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
+        if error_kind is not None:
+            intake.count("ImportErrors", kind=error_kind)
         logger.info(
             "client import finished",
             extra={
@@ -156,9 +159,13 @@ def _mark_imported(deps: Dependencies, work: ImportWork, last: YearMonth) -> Non
 def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = None) -> SyncHistoryEntry | None:
     """Imports the months due for one client. Returns its history entry (None when nothing was due)."""
     run = run or ImportRun()
+    if intake.suppressed_duplicate(deps, work):
+        return None
     record = _Recorder(deps, work, run)
     reload.client_started(deps, work)
     integration = deps.integrations.get(work.company_id)
+    if integration.version == 0:  # no integration record at all: not a company of this service
+        return record(ImportOutcome.SKIPPED, list(work.months), error_kind="UNKNOWN_COMPANY", message=intake.UNKNOWN)
     if not integration.enabled or integration.settings is None:
         why = "the integration is disabled" if not integration.enabled else "the summary task settings are missing"
         return record(ImportOutcome.SKIPPED, list(work.months), error_kind="INTEGRATION_DISABLED", message=why)
@@ -277,6 +284,11 @@ def _failed(
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
     if error.kind is ErrorKind.NOT_FOUND:
         client_links.mark_link(deps, work.company_id, link, error)
+        if rule is not None:
+            _keep_company_due(deps, work, months[0], rule)
+        return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
+    if error.kind is ErrorKind.SCHEMA_MISMATCH:  # retrying cannot help; the operator is alarmed, the month stays due
+        logger.error("SmartAccounts answer not understood", extra={"client_id": work.client_id, "error": str(error)})
         if rule is not None:
             _keep_company_due(deps, work, months[0], rule)
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)

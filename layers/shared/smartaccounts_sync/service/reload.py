@@ -16,7 +16,7 @@ from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome, NotificationKind, SyncHistoryEntry
-from smartaccounts_sync.errors import Conflict, NotFound, ServiceError
+from smartaccounts_sync.errors import NotFound, ServiceError
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service import notifications
 from smartaccounts_sync.service.connection import require_enabled
@@ -95,13 +95,43 @@ def _join(running: ReloadJob, client_id: str | None) -> ReloadRequest:
     raise ReloadRunning(running)
 
 
-class ReloadRunning(Conflict):
+class ReloadRunning(ServiceError):
+    """409 `RELOAD_RUNNING`: a running job that does not cover the request; names the job and why it cannot join."""
+
+    code = "RELOAD_RUNNING"
+    status = 409
+    title = "A reload is already running for this company"
+
     def __init__(self, running: ReloadJob) -> None:
+        clients = ", ".join(running.client_ids)
         super().__init__(
-            f"A reload of {', '.join(running.client_ids)} is running for this company (job {running.job_id}); "
-            "a company runs one reload at a time. Reload data again when it has finished.",
-            extra={"runningJobId": running.job_id, "runningJobLocation": f"/v1/reload-jobs/{running.job_id}"},
+            f"Reload job {running.job_id} ({running.status.value}) is running for client(s) {clients} only, so this "
+            "request cannot join it: a company runs one reload at a time, and a running job never gains clients "
+            "(its window and progress are fixed when it starts). Reload data again when it has finished.",
+            extra={
+                "runningJobId": running.job_id,
+                "runningJobLocation": f"/v1/reload-jobs/{running.job_id}",
+                "runningJobScope": running.scope,
+                "runningJobClientIds": list(running.client_ids),
+            },
         )
+
+
+def settled(deps: Dependencies, work: ImportWork) -> str | None:
+    """Why reload work needs nothing (a duplicate or stray message), else None. Costs one read, no SmartAccounts
+    call and no history entry: the message is acknowledged as it is."""
+    if work.job_id is None:
+        return "reload_without_job" if work.reason is ImportReason.RELOAD else None
+    job = deps.jobs.get(work.company_id, work.job_id)
+    if job is None:
+        return "job_not_found"
+    if job.status.finished:
+        return "job_finished"
+    if work.client_id in job.done_clients:
+        return "client_already_done"
+    if work.client_id not in job.client_ids:
+        return "client_not_in_job"
+    return None
 
 
 def client_started(deps: Dependencies, work: ImportWork) -> None:

@@ -368,7 +368,7 @@ class SmartAccountsClient:
         except ValidationError as exc:
             fields = sorted({".".join(str(p) for p in err["loc"]) for err in exc.errors()})
             raise SmartAccountsError(
-                ErrorKind.UNAVAILABLE,
+                ErrorKind.SCHEMA_MISMATCH,
                 f"SmartAccounts returned data of an unexpected shape ({', '.join(fields[:5]) or 'body'}).",
                 endpoint=endpoint.path,
                 reason="unexpected_shape",

@@ -336,17 +336,26 @@ def parse_success_body(status: int, body: bytes, *, endpoint: Endpoint) -> dict[
 
 
 def envelope_items(data: Mapping[str, Any], endpoint: Endpoint, status: int) -> list[Any]:
-    items = data.get(endpoint.envelope)
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        raise SmartAccountsError(
-            ErrorKind.UNAVAILABLE,
-            f"{_TEXT_UNAVAILABLE}: '{endpoint.envelope}' in the response was not a list.",
-            endpoint=endpoint.path,
-            status=status,
+    """The list under the endpoint's envelope key. A missing (or renamed) key or a value that is not a list is schema
+    drift: SCHEMA_MISMATCH, never an empty list (that would become plausible zeros in every summary task)."""
+    if endpoint.envelope not in data:
+        raise schema_mismatch(
+            endpoint, status, f"the response has no '{endpoint.envelope}' (keys: {', '.join(sorted(data)[:8])})"
         )
+    items = data[endpoint.envelope]
+    if not isinstance(items, list):
+        raise schema_mismatch(endpoint, status, f"'{endpoint.envelope}' in the response was not a list")
     return items
+
+
+def schema_mismatch(endpoint: Endpoint, status: int | None, what: str) -> SmartAccountsError:
+    return SmartAccountsError(
+        ErrorKind.SCHEMA_MISMATCH,
+        f"SmartAccounts answered in an unexpected form: {what}.",
+        endpoint=endpoint.path,
+        status=status,
+        reason="envelope",
+    )
 
 
 def has_more(data: Mapping[str, Any]) -> bool:
