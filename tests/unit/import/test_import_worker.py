@@ -7,13 +7,15 @@ from decimal import Decimal
 
 import pytest
 
-from smartaccounts_sync.domain.client_link import LinkStatus
+from smartaccounts_sync.domain.client_link import LinkStatus, last_import
 from smartaccounts_sync.domain.field_catalogue import DocumentSource
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.integration import ConnectionStatus
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.statistics import compute_monthly_statistics
 from smartaccounts_sync.domain.sync_records import ImportOutcome
+from smartaccounts_sync.observability import metrics
+from smartaccounts_sync.service import notifications
 from smartaccounts_sync.service.monthly_import import ImportRun, RetryLater, import_client
 from smartaccounts_sync.service.scheduled_import import CompaniesNotScheduled, run_scheduled_import
 from smartaccounts_sync.smartaccounts.documents import fetch_documents, ledger_document, purchase_document
@@ -150,6 +152,24 @@ def test_schedule_enqueues_one_message_per_client_and_never_twice(world) -> None
     assert advanced.next_import_month == YearMonth(2026, 12) and advanced.next_import_date == dt.date(2026, 12, 31)
 
 
+
+def test_last_import_is_set_when_the_import_succeeded_not_when_work_was_queued(world) -> None:
+    record = world.integrations.get(COMPANY)
+    world.integrations.save(
+        record.model_copy(update={"next_import_month": NOV, "next_import_date": dt.date(2026, 11, 30)})
+    )
+    run_scheduled_import(world.deps, dt.date(2026, 11, 30))
+    assert world.integrations.get(COMPANY).last_import_at is None  # queued only
+    assert last_import(world.deps.links.list(COMPANY)) is None
+    world.sa.error = SmartAccountsError(ErrorKind.UNAVAILABLE, "down")
+    with pytest.raises(RetryLater):
+        import_client(world.deps, world.deps.work_queue.sent[0])
+    assert last_import(world.deps.links.list(COMPANY)) is None  # a failed import is no last import
+    world.sa.error = None
+    import_client(world.deps, world.deps.work_queue.sent[0])
+    assert last_import(world.deps.links.list(COMPANY)) == (NOV, world.deps.now())
+
+
 @pytest.mark.parametrize("final", [False, True])
 def test_a_passing_failure_on_the_last_delivery_keeps_the_month_due(world, final: bool) -> None:
     # Given the schedule already moved the company on to December
@@ -192,3 +212,32 @@ def test_a_company_that_cannot_be_scheduled_does_not_stop_the_others(world) -> N
         run_scheduled_import(world.deps, dt.date(2026, 11, 30))
     assert failed.value.company_ids == ["broken-company"]
     assert [w.company_id for w in world.deps.work_queue.sent] == [COMPANY]
+
+
+def test_an_answer_the_service_cannot_read_fails_the_import_loudly_and_keeps_the_month_due(world) -> None:
+    dec = YearMonth(2026, 12)
+    record = world.integrations.get(COMPANY)
+    world.integrations.save(
+        record.model_copy(update={"next_import_month": dec, "next_import_date": dt.date(2026, 12, 31)})
+    )
+    world.sa.error = SmartAccountsError(ErrorKind.SCHEMA_MISMATCH, "no 'clientInvoices' in the answer")
+    metrics.clear_metrics()
+    entry = import_client(world.deps, nov_work())  # not RetryLater: retrying cannot help
+    assert entry.outcome is ImportOutcome.FAILED and entry.error_kind == "SCHEMA_MISMATCH"
+    assert "format has changed" in entry.message
+    assert world.deps.summary_tasks.get(COMPANY, "client-1", NOV) is None  # never zeros
+    assert world.integrations.get(COMPANY).next_import_month == NOV
+    assert "SchemaMismatches" in metrics.metric_set
+    metrics.clear_metrics()
+
+
+def test_a_failed_event_publish_is_counted_not_swallowed(world) -> None:
+    class Refusing:
+        def publish(self, detail_type: str, detail: dict) -> None:
+            raise RuntimeError("EventBridge said no")
+
+    world.deps.events = Refusing()
+    metrics.clear_metrics()
+    notifications.publish(world.deps, notifications.RELOAD_COMPLETED, {"jobId": "j"})
+    assert metrics.metric_set["EventsNotPublished"]["Value"] == [1.0]
+    metrics.clear_metrics()

@@ -37,3 +37,13 @@ class ClientLink(BaseModel):
     @property
     def own_credentials(self) -> bool:
         return self.credentials is not None
+
+
+def last_import(links: list[ClientLink]) -> tuple[YearMonth, dt.datetime | None] | None:
+    """The company's last import as the user means it: the latest month a client's import succeeded for, and when
+    the latest succeeded import finished (set by the worker on success, never when work is queued)."""
+    months = [link.last_imported_month for link in links if link.last_imported_month is not None]
+    if not months:
+        return None
+    times = [link.last_import_at for link in links if link.last_import_at is not None]
+    return max(months), max(times) if times else None

@@ -289,6 +289,7 @@ def _failed(
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
     if error.kind is ErrorKind.SCHEMA_MISMATCH:  # retrying cannot help; the operator is alarmed, the month stays due
         logger.error("SmartAccounts answer not understood", extra={"client_id": work.client_id, "error": str(error)})
+        metrics.add_metric(name="SchemaMismatches", unit=MetricUnit.Count, value=1)  # SchemaMismatchAlarm
         if rule is not None:
             _keep_company_due(deps, work, months[0], rule)
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)

@@ -6,9 +6,11 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from smartaccounts_sync.domain.sync_records import Notification, NotificationKind
 from smartaccounts_sync.errors import NotFound
-from smartaccounts_sync.observability import logger
+from smartaccounts_sync.observability import logger, metrics
 from smartaccounts_sync.service.dependencies import Dependencies
 
 SUMMARY_TASK_UPDATED = "SummaryTaskUpdated"
@@ -50,6 +52,7 @@ def publish(deps: Dependencies, detail_type: str, detail: dict[str, Any]) -> Non
         deps.events.publish(detail_type, detail)
     except Exception:  # noqa: BLE001 - the event is a courtesy; the stored state is the truth
         logger.exception("event not published", extra={"detail_type": detail_type})
+        metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=1)  # its alarm watches this
 
 
 def list_notifications(deps: Dependencies, company_id: str) -> list[Notification]:

@@ -134,8 +134,7 @@ def _advance(
         month, on = next_import(today, current.settings.import_day, last)
         return current.model_copy(
             update={
-                "last_imported_month": last,
-                "last_import_at": deps.now(),
+                "last_imported_month": last,  # the schedule's cursor; lastImport is shown from succeeded imports
                 "next_import_month": month,
                 "next_import_date": on,
             }
@@ -149,7 +148,6 @@ def _rewind(before: CompanyIntegration) -> Callable[[CompanyIntegration], Compan
         return current.model_copy(
             update={
                 "last_imported_month": before.last_imported_month,
-                "last_import_at": before.last_import_at,
                 "next_import_month": before.next_import_month,
                 "next_import_date": before.next_import_date,
             }

@@ -23,6 +23,7 @@ from smartaccounts_sync.api.models import (
     TestConnectionIn,
 )
 from smartaccounts_sync.api.presenters import reload_summary, settings_out, state_out
+from smartaccounts_sync.domain.client_link import last_import
 from smartaccounts_sync.domain.field_catalogue import CATALOGUE
 from smartaccounts_sync.domain.integration import SummaryTaskSettings
 from smartaccounts_sync.errors import FieldProblem, NotFound, ValidationFailed
@@ -36,9 +37,14 @@ TAGS = ["Integration"]
 def _state(company_id: str) -> IntegrationStateOut:
     deps = dependencies(router)
     running = deps.jobs.running(company_id)
+    links = deps.links.list(company_id)
+    done = last_import(links)  # from the clients' succeeded imports, not from when work was queued
+    record = deps.integrations.get(company_id).model_copy(
+        update={"last_imported_month": done[0] if done else None, "last_import_at": done[1] if done else None}
+    )
     return state_out(
-        deps.integrations.get(company_id),
-        linked_clients=len(deps.links.list(company_id)),
+        record,
+        linked_clients=len(links),
         running_reload=reload_summary(running) if running else None,
     )
 
