@@ -21,7 +21,7 @@ ROLE ?= owner
 PLAN ?= team
 PYTEST_ARGS ?=
 
-.PHONY: help install run sandbox token lint build openapi openapi-check test test-fast bench clean
+.PHONY: help install run sandbox token lint build openapi openapi-check test test-fast bench redrive clean
 
 help:
 	@echo "make run      - start the local stack (API on http://127.0.0.1:$${PORT:-3000}, /docs, demo data)"
@@ -30,6 +30,7 @@ help:
 	@echo "make token COMPANY=<id> ROLE=<owner|admin|member> PLAN=<free|team|elite> - print a dev JWT"
 	@echo "make openapi  - write docs/openapi.json from the code"
 	@echo "make bench    - run the benchmarks under bench/"
+	@echo "make redrive DLQ=<url|name> [TO=<url|name>] [ENDPOINT=<url>] [ARGS=--list] - move dead letters back after a fix"
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required" >&2; exit 1; }
@@ -75,6 +76,10 @@ test-fast: install
 
 bench: install
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python "$$script" || exit 1; done
+
+redrive: install
+	@test -n "$(DLQ)" || { echo "usage: make redrive DLQ=<dead-letter queue url or name> [TO=...] [ENDPOINT=...] [ARGS=--list]" >&2; exit 1; }
+	@$(BIN)/python scripts/redrive.py --from "$(DLQ)" $(if $(TO),--to "$(TO)") $(if $(ENDPOINT),--endpoint-url "$(ENDPOINT)") $(ARGS)
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache

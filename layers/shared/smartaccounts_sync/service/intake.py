@@ -25,9 +25,9 @@ class Unreadable(Exception):
     """Input that can never be handled, where no dead-letter queue is configured to take it at once."""
 
 
-def count(name: str, **dimensions: str) -> None:
+def count(name: str, value: float = 1, **dimensions: str) -> None:
     """One Powertools metric with its own dimensions (flushed at once, not mixed into the handler's metrics)."""
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace) as metric:
         for key, value in dimensions.items():
             metric.add_dimension(name=key, value=value)
 

@@ -78,6 +78,7 @@ def _json_values(stats: dict[YearMonth, dict[str, int | Decimal]]) -> dict[str, 
 class _Recorder:
     def __init__(self, deps: Dependencies, work: ImportWork, run: ImportRun) -> None:
         self.deps, self.work, self.run = deps, work, run
+        self.key: str | None = None  # the key's fingerprint once known: quota use per key on the dashboard
 
     def __call__(
         self,
@@ -113,6 +114,8 @@ class _Recorder:
         intake.count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
         if error_kind is not None:
             intake.count("ImportErrors", kind=error_kind)
+        if calls and self.key:
+            intake.count("SmartAccountsCallsByKey", value=calls, key=self.key)
         logger.info(
             "client import finished",
             extra={
@@ -195,6 +198,7 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         _keep_company_due(deps, work, months[0], rule)
         return record(ImportOutcome.FAILED, months, error_kind=error.code, message=error.detail)
     fingerprint = key_fingerprint(credentials.api_key)
+    record.key = fingerprint
     if fingerprint in run.failing_keys:
         _keep_company_due(deps, work, months[0], rule)
         return record(

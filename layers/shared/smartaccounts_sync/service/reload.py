@@ -11,13 +11,15 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
 from smartaccounts_sync.domain.import_day import reload_window
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome, NotificationKind, SyncHistoryEntry
 from smartaccounts_sync.errors import NotFound, ServiceError
-from smartaccounts_sync.observability import logger
+from smartaccounts_sync.observability import logger, metrics
 from smartaccounts_sync.service import notifications
 from smartaccounts_sync.service.connection import require_enabled
 from smartaccounts_sync.service.dependencies import Dependencies
@@ -85,14 +87,22 @@ def request_reload(deps: Dependencies, company_id: str, user_id: str, client_id:
         deps.jobs.finish(company_id, job.job_id, ReloadStatus.FAILED, deps.now())
         raise
     logger.info("reload queued", extra={"job_id": job.job_id, "clients": job.clients_total})
+    _counted("queued")
     return ReloadRequest(job, joined=False)
 
 
 def _join(running: ReloadJob, client_id: str | None) -> ReloadRequest:
     """A request the running job already covers joins it; any other waits for it to finish (one per company)."""
     if running.scope == "ALL_CLIENTS" or (client_id is not None and client_id in running.client_ids):
+        _counted("joined")
         return ReloadRequest(running, joined=True)
+    _counted("refused")
     raise ReloadRunning(running)
+
+
+def _counted(result: str) -> None:
+    with single_metric(name="ReloadRequests", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as m:
+        m.add_dimension(name="result", value=result)
 
 
 class ReloadRunning(ServiceError):
@@ -206,6 +216,8 @@ def waiting_for_quota(deps: Dependencies, work: ImportWork, resumes_at: dt.datet
 
 
 def _completed(deps: Dependencies, job: ReloadJob) -> None:
+    with single_metric(name="ReloadsCompleted", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as m:
+        m.add_dimension(name="status", value=job.status.value)
     failed = len(job.errors)
     months = f"{job.window[0]} to {job.window[-1]}"
     if failed:
