@@ -10,7 +10,9 @@ the queue's redrive policy allows, as SQS does.
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +55,36 @@ def to_lambda_record(message: dict[str, Any], queue_arn: str, region: str) -> di
     }
 
 
+@dataclass
+class PumpFaults:
+    """Delivery faults for the fault-injection suite: at-least-once and unordered, as SQS is allowed to be.
+
+    With probability `duplicate_rate` a received message is also sent again as a copy (a new message id, the same
+    body, a random delay of up to `max_delay_seconds`), so it is delivered twice and out of order; every batch is
+    delivered shuffled.
+    """
+
+    duplicate_rate: float = 0.0
+    max_delay_seconds: int = 2
+    seed: int = 7
+    duplicates_sent: int = 0
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)  # noqa: S311 - test faults, not cryptography
+        self._lock = threading.Lock()
+
+    def disorder(self, sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with self._lock:
+            copies = [m for m in messages if self._random.random() < self.duplicate_rate]
+            delays = [self._random.randint(0, self.max_delay_seconds) for _ in copies]
+            messages = list(messages)
+            self._random.shuffle(messages)
+            self.duplicates_sent += len(copies)
+        for message, delay in zip(copies, delays, strict=True):
+            sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"], DelaySeconds=delay)
+        return messages
+
+
 class QueuePump:
     def __init__(
         self,
@@ -63,6 +95,7 @@ class QueuePump:
         region: str,
         retry_delay_seconds: int = 2,
         wait_seconds: int = 1,
+        faults: PumpFaults | None = None,
     ) -> None:
         self.sqs = sqs
         self.bindings = bindings
@@ -70,30 +103,42 @@ class QueuePump:
         self.region = region
         self.retry_delay_seconds = retry_delay_seconds
         self.wait_seconds = wait_seconds
+        self.faults = faults
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._busy = {b.queue_url: False for b in bindings}
+        self._lock = threading.Lock()
+        self._busy = {b.queue_url: 0 for b in bindings}  # deliveries in flight per queue
+        self.max_in_flight = {b.queue_url: 0 for b in bindings}  # the most concurrent deliveries seen
 
     def start(self) -> None:
+        """One poller per concurrent delivery the event source allows (`MaximumConcurrency`), as Lambda scales."""
         for binding in self.bindings:
-            thread = threading.Thread(target=self._run, args=(binding,), name=f"pump-{binding.source.queue}")
-            thread.daemon = True
-            thread.start()
-            self._threads.append(thread)
+            for worker in range(max(1, binding.source.maximum_concurrency)):
+                thread = threading.Thread(
+                    target=self._run, args=(binding,), name=f"pump-{binding.source.queue}-{worker}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 3.0) -> None:
+        """Stops polling; waits at most `timeout` seconds in all for deliveries in flight (the threads are daemons:
+        a handler still running when the process ends is cut off, as a Lambda timeout would)."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=self.wait_seconds + 5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def idle(self) -> bool:
-        return not any(self._busy.values())
+        with self._lock:
+            return not any(self._busy.values())
 
     def _run(self, binding: QueueBinding) -> None:
         while not self._stop.is_set():
             try:
                 self.poll_once(binding)
             except Exception:
+                if self._stop.is_set():
+                    return  # the moto server is going away with the stack
                 logger.exception("pump cycle failed", extra={"queue": binding.source.queue})
                 self._stop.wait(1)
 
@@ -108,11 +153,17 @@ class QueuePump:
         ).get("Messages", [])
         if not received:
             return 0
-        self._busy[binding.queue_url] = True
+        with self._lock:
+            self._busy[binding.queue_url] += 1
+            in_flight = self._busy[binding.queue_url]
+            self.max_in_flight[binding.queue_url] = max(self.max_in_flight[binding.queue_url], in_flight)
         try:
+            if self.faults is not None:
+                received = self.faults.disorder(self.sqs, binding.queue_url, received)
             self.deliver(binding, received)
         finally:
-            self._busy[binding.queue_url] = False
+            with self._lock:
+                self._busy[binding.queue_url] -= 1
         return len(received)
 
     def deliver(self, binding: QueueBinding, messages: list[dict[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.config import Config
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -61,9 +62,14 @@ class LocalStack:
         self.template = Template()
         self.functions = self.template.functions()
         self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
-        # Lambda runs one invocation at a time per execution environment; the handlers keep per-invocation state in
-        # module-level objects (the Powertools resolver's current event), so each function is invoked serially here.
-        self._invocation_locks = {logical_id: threading.Lock() for logical_id in self.functions}
+        # Lambda runs one invocation at a time per execution environment. The HTTP function keeps per-invocation
+        # state in module-level objects (the Powertools resolver's current event): one environment, one call at a
+        # time. A queue-driven function gets as many environments as its event source allows
+        # (`ScalingConfig.MaximumConcurrency`); its handler builds its state per invocation, so they share the module.
+        self.environments = {logical_id: 1 for logical_id in self.functions}
+        for source in self.template.queue_sources():
+            self.environments[source.function] = max(self.environments[source.function], source.maximum_concurrency)
+        self._environments = {name: threading.BoundedSemaphore(n) for name, n in self.environments.items()}
         self.provisioned: Provisioned | None = None
         self.moto: MotoServerProcess | None = None
         self.sandbox: SandboxServer | None = None
@@ -88,6 +94,14 @@ class LocalStack:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
+        """Starts every part; if any part fails (a port already taken), stops the parts already started."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request of three servers is noise
         for key, value in {
             "AWS_ACCESS_KEY_ID": "local",
@@ -129,7 +143,13 @@ class LocalStack:
         for logical_id, spec in self.functions.items():
             self.handlers[logical_id] = getattr(importlib.import_module(spec.module), spec.attribute)
         self.pump = QueuePump(
-            self.boto3_client("sqs"),
+            # no retry storm against a moto server that is going away: a failed poll is simply polled again
+            boto3.client(
+                "sqs",
+                endpoint_url=self.moto_url,
+                region_name=REGION,
+                config=Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=1),
+            ),
             self._queue_bindings(),
             self.invoke,
             region=REGION,
@@ -150,15 +170,25 @@ class LocalStack:
         self._http_thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stops every part that was started, each even if another fails, within about `timeout` seconds: the pump
+        waits that long for deliveries in flight (its threads are daemons and end with the process)."""
+        steps: list[Callable[[], None]] = []
         if self._http is not None:
-            self._http.shutdown()
-        if self.pump is not None:
-            self.pump.stop()
+            steps += [self._http.shutdown, self._http.server_close]
+        pump = self.pump
+        if pump is not None:
+            steps.append(lambda: pump.stop(timeout))
         if self.sandbox is not None:
-            self.sandbox.stop()
+            steps.append(self.sandbox.stop)
         if self.moto is not None:
-            self.moto.stop()
+            steps.append(self.moto.stop)
+        self._http = self.pump = self.sandbox = self.moto = None
+        for step in steps:
+            try:
+                step()
+            except Exception:  # the remaining parts must still stop
+                logging.getLogger("local_stack").exception("a part of the local stack did not stop cleanly")
 
     def _add_sandbox_key(self) -> None:
         """SANDBOX_API_KEY/SANDBOX_API_SECRET: a key pair that sees the sandbox's demo companies."""
@@ -187,7 +217,7 @@ class LocalStack:
     # ------------------------------------------------------------------ invoking
     def invoke(self, function: str, event: dict) -> Any:
         spec = self.functions[function]
-        with self._invocation_locks[function]:
+        with self._environments[function]:
             return self.handlers[function](event, LambdaContext(function, spec.timeout))
 
     def scheduled_import_function(self) -> str:

@@ -65,6 +65,8 @@ class QueueSource:
     queue: str
     batch_size: int
     report_batch_item_failures: bool
+    #: Concurrent deliveries (Lambda's `ScalingConfig.MaximumConcurrency`; locally 2 when the template sets none).
+    maximum_concurrency: int = 2
 
 
 @dataclass
@@ -138,6 +140,7 @@ class Template:
                     queue=queue_id,
                     batch_size=int(props.get("BatchSize", 10)),
                     report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+                    maximum_concurrency=int(props.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
                 )
             )
         return sources

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import pytest
@@ -82,3 +83,36 @@ def test_a_raising_handler_fails_the_whole_batch(queues) -> None:
     sqs.send_message(QueueUrl=url, MessageBody="one")
     assert pump.poll_once(pump.bindings[0]) == 1
     assert _bodies(sqs, url) == ["one"]
+
+
+def test_the_pump_delivers_with_the_concurrency_the_template_allows(queues) -> None:
+    sqs, url, arn, _dlq = queues
+    together = threading.Barrier(3, timeout=20)  # passes only when three deliveries run at the same time
+    delivered: list[str] = []
+
+    def handler(function: str, event: dict) -> dict:
+        together.wait()
+        delivered.extend(r["body"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+    source = QueueSource(
+        function="Worker", queue="Q", batch_size=1, report_batch_item_failures=True, maximum_concurrency=3
+    )
+    pump = QueuePump(sqs, [QueueBinding(source, url, arn)], handler, region="eu-north-1", retry_delay_seconds=0)
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    pump.start()
+    try:
+        while len(delivered) < 3 and not together.broken:
+            threading.Event().wait(0.1)
+    finally:
+        pump.stop()
+    assert sorted(delivered) == ["m0", "m1", "m2"] and pump.max_in_flight[url] == 3
+
+
+def test_the_local_stack_gives_queue_workers_their_concurrency_and_the_http_function_one_environment() -> None:
+    from local_stack.stack import LocalStack
+
+    stack = LocalStack(port=0, sandbox_port=0)  # not started: the environments come from the template
+    assert stack.environments["ImportWorkerFunction"] == 10
+    assert stack.environments["HttpApiFunction"] == 1
