@@ -22,8 +22,9 @@ from smartaccounts_sync.service import intake
     ],
 )
 def test_import_work_that_cannot_be_read_is_dead_lettered_with_its_reason(
-    body: str, field: str, capsys, caplog
+    body: str, field: str, capsys, caplog, monkeypatch
 ) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     dead = InMemoryDeadLetters()
     assert intake.read_import_work(dead, body, "msg-1") is None
     [sent] = dead.sent
@@ -39,7 +40,8 @@ def test_without_a_dead_letter_queue_unreadable_work_fails_so_sqs_redrives_it() 
         intake.read_import_work(None, "{}", "msg-2")
 
 
-def test_a_malformed_schedule_event_is_recorded_not_raised(capsys) -> None:
+def test_a_malformed_schedule_event_is_recorded_not_raised(capsys, monkeypatch) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     dead = InMemoryDeadLetters()
     context = LambdaContext("ScheduledImportFunction", 300)
     result = scheduled_import.lambda_handler({"trigger": "sometimes"}, context, dead_letters=dead)

@@ -9,12 +9,11 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import ValidationError
 
 from smartaccounts_sync.adapters.dead_letters import DeadLetters
 from smartaccounts_sync.domain.import_work import ImportWork
-from smartaccounts_sync.observability import logger, metrics
+from smartaccounts_sync.observability import count, logger
 from smartaccounts_sync.service import reload
 from smartaccounts_sync.service.dependencies import Dependencies
 
@@ -23,13 +22,6 @@ UNKNOWN = "There is no SmartAccounts integration for this Uku company; the work 
 
 class Unreadable(Exception):
     """Input that can never be handled, where no dead-letter queue is configured to take it at once."""
-
-
-def count(name: str, value: float = 1, **dimensions: str) -> None:
-    """One Powertools metric with its own dimensions (flushed at once, not mixed into the handler's metrics)."""
-    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace) as metric:
-        for key, value in dimensions.items():
-            metric.add_dimension(name=key, value=value)
 
 
 def suppressed_duplicate(deps: Dependencies, work: ImportWork) -> bool:

@@ -31,7 +31,7 @@ from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.statistics import DocumentBatch, compute_monthly_statistics
 from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
 from smartaccounts_sync.errors import ServiceError
-from smartaccounts_sync.observability import logger, metrics
+from smartaccounts_sync.observability import count, logger, metrics
 from smartaccounts_sync.service import client_links, intake, reload
 from smartaccounts_sync.service.connection import (
     CREDENTIAL_FAILURES,
@@ -111,11 +111,11 @@ class _Recorder:
         self.deps.history.add(entry)
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
-        intake.count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
+        count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
         if error_kind is not None:
-            intake.count("ImportErrors", kind=error_kind)
+            count("ImportErrors", kind=error_kind)
         if calls and self.key:
-            intake.count("SmartAccountsCallsByKey", value=calls, key=self.key)
+            count("SmartAccountsCallsByKey", value=calls, key=self.key)
         logger.info(
             "client import finished",
             extra={

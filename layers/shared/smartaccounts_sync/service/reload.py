@@ -11,15 +11,13 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
 from smartaccounts_sync.domain.import_day import reload_window
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome, NotificationKind, SyncHistoryEntry
 from smartaccounts_sync.errors import NotFound, ServiceError
-from smartaccounts_sync.observability import logger, metrics
+from smartaccounts_sync.observability import count, logger
 from smartaccounts_sync.service import notifications
 from smartaccounts_sync.service.connection import require_enabled
 from smartaccounts_sync.service.dependencies import Dependencies
@@ -101,8 +99,7 @@ def _join(running: ReloadJob, client_id: str | None) -> ReloadRequest:
 
 
 def _counted(result: str) -> None:
-    with single_metric(name="ReloadRequests", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as m:
-        m.add_dimension(name="result", value=result)
+    count("ReloadRequests", result=result)
 
 
 class ReloadRunning(ServiceError):
@@ -216,8 +213,7 @@ def waiting_for_quota(deps: Dependencies, work: ImportWork, resumes_at: dt.datet
 
 
 def _completed(deps: Dependencies, job: ReloadJob) -> None:
-    with single_metric(name="ReloadsCompleted", unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as m:
-        m.add_dimension(name="status", value=job.status.value)
+    count("ReloadsCompleted", status=job.status.value)
     failed = len(job.errors)
     months = f"{job.window[0]} to {job.window[-1]}"
     if failed:
