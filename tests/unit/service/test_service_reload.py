@@ -209,3 +209,12 @@ def test_work_for_an_unknown_uku_company_names_that_reason_not_integration_disab
     work = ImportWork(company_id="nobody", client_id="c0", months=[YearMonth(2026, 10)])
     entry = import_client(deps, work)
     assert entry is not None and entry.error_kind == "UNKNOWN_COMPANY"
+
+
+def test_work_for_a_client_that_no_longer_exists_names_that_reason(company: Dependencies) -> None:
+    work = ImportWork(company_id=COMPANY, client_id="gone", months=[YearMonth(2026, 10)])
+    entry = import_client(company, work)
+    assert entry is not None and entry.error_kind == "CLIENT_NOT_FOUND"
+    unlinked = ImportWork(company_id=COMPANY, client_id="c0", months=[YearMonth(2026, 10)])
+    company.links.delete(COMPANY, "c0")
+    assert import_client(company, unlinked).error_kind == "NOT_LINKED"

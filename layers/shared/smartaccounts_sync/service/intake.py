@@ -18,6 +18,7 @@ from smartaccounts_sync.service import reload
 from smartaccounts_sync.service.dependencies import Dependencies
 
 UNKNOWN = "There is no SmartAccounts integration for this Uku company; the work was not for this service."
+CLIENT_GONE = "There is no such client in this Uku company (it was deleted); nothing was imported for it."
 
 
 class Unreadable(Exception):

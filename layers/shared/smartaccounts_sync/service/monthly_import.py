@@ -176,7 +176,11 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
     rule = settings.import_day
     link = deps.links.get(work.company_id, work.client_id)
     client = deps.uku.get_client(work.company_id, work.client_id)
-    if link is None or client is None:
+    if client is None:  # the true reason: the Uku client is gone, not "not linked"
+        return record(
+            ImportOutcome.SKIPPED, list(work.months), error_kind="CLIENT_NOT_FOUND", message=intake.CLIENT_GONE
+        )
+    if link is None:
         return record(ImportOutcome.SKIPPED, list(work.months), error_kind="NOT_LINKED", message="not linked")
     months = months_to_import(work, rule, last_imported=link.last_imported_month, linked_at=link.linked_at)
     if not months:
