@@ -157,6 +157,12 @@ def handle_api(state: SandboxState, method: str, endpoint: str, raw_query: bytes
         if kind == "read" and method == "POST":
             ctx.json_body()  # a read may carry a JSON body (commonly {}); malformed JSON is still an error
         payload = handler(ctx)
+        if kind == "write":
+            with state.lock:
+                fault = state.fault_for(api_key)
+                if fault is not None and fault.crash_after_accept > 0:
+                    fault.crash_after_accept -= 1  # carried out, but the caller never hears so
+                    raise ApiError(500, "Internal server error")
         return Result(200, payload, api_key=api_key)
     except ApiError as err:
         return Result(err.status, err.body(), dict(err.headers), api_key=api_key)
@@ -266,6 +272,8 @@ def created_docs(state: SandboxState, company: Company, kind: str) -> list[dict]
             return list(state.created_invoices.get(company.id, []))
         if kind == "entries":
             return list(state.created_entries.get(company.id, []))
+        if kind == "payments":
+            return list(state.created_payments.get(company.id, []))
     return []
 
 
@@ -575,6 +583,45 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
             "totalAmount": doc["totalAmount"], "number": number, "referenceNumber": doc["referenceNumber"],
             "amount": doc["amount"], "vatAmount": doc["vatAmount"], "roundAmount": doc["roundAmount"],
             "dueDate": doc["dueDate"]}
+
+
+# ----- payments against created invoices (admin: a bank payment arrives) -------------------------------------------
+
+MSG_PAYMENT_TOO_LARGE = "payment amount larger than outstanding amount on row"
+
+
+def record_payment(state: SandboxState, company: Company, body: dict) -> dict:
+    """A bank payment of a buyer against one created invoice: lowers its ``outstandingAmount``."""
+    invoice = next((d for d in created_docs(state, company, "clientinvoices") if d["id"] == body.get("invoiceId")),
+                   None)
+    if invoice is None:
+        raise ApiError(404, "Invoice by id not found")
+    amount = to_decimal(body.get("amount"))
+    if amount is None or amount <= 0:
+        raise ApiError(400, "amount must be a positive number")
+    try:
+        date = parse_sa_date(str(body["date"])) if body.get("date") else tallinn_today()
+    except ValueError as exc:
+        raise ApiError(400, INVALID_DATE) from exc
+    with state.lock:
+        outstanding = Decimal(str(invoice["outstandingAmount"]))
+        if amount > outstanding:
+            raise ApiError(400, MSG_PAYMENT_TOO_LARGE)
+        invoice["outstandingAmount"] = num(money(outstanding - amount))
+        created = state.created_payments.setdefault(company.id, [])
+        seq = len(created) + 1
+        payment = {
+            "id": state.new_id(), "date": fmt_sa_date(date), "number": str(700000 + seq), "document": None,
+            "partnerType": "CLIENT", "clientId": invoice["clientId"], "client": invoice["client"],
+            "accountType": "BANK", "accountName": "Bank", "currency": invoice["currency"], "amount": num(amount),
+            "rows": [{"type": "CLIENT_INVOICE", "id": invoice["id"], "amount": num(amount),
+                      "description": f"Invoice {invoice['invoiceNumber']}"}],
+            "_date": date, "_entry": date, "_due": date, "_ord": (9999, 1, seq),
+        }
+        created.append(payment)
+        company.version += 1
+    return {"paymentId": payment["id"], "number": payment["number"], "amount": payment["amount"],
+            "outstandingAmount": invoice["outstandingAmount"]}
 
 
 # ----- clients and articles ---------------------------------------------------------------------------------------
