@@ -160,7 +160,8 @@ def handle_api(state: SandboxState, method: str, endpoint: str, raw_query: bytes
         if kind == "write":
             with state.lock:
                 fault = state.fault_for(api_key)
-                if fault is not None and fault.crash_after_accept > 0:
+                if (fault is not None and fault.crash_after_accept > 0
+                        and fault.crash_endpoint in (None, endpoint)):
                     fault.crash_after_accept -= 1  # carried out, but the caller never hears so
                     raise ApiError(500, "Internal server error")
         return Result(200, payload, api_key=api_key)

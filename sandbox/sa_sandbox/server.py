@@ -245,6 +245,7 @@ class SandboxApp:
                     latency_ms=float(body.get("latencyMs", 0) or 0),
                     rate_limit_burst=int(body.get("rateLimitBurst", 0) or 0),
                     crash_after_accept=int(body.get("crashAfterAccept", 0) or 0),
+                    crash_endpoint=body.get("crashEndpoint") or None,
                 )
             except (TypeError, ValueError) as exc:
                 raise ApiError(400, f"Invalid fault settings: {exc}") from exc

@@ -1,0 +1,329 @@
+"""Invoice export on the local stack: `InvoiceIssued` put with boto3 on Uku's bus, exported by the real worker through
+the template's rule and queue, read back from the sandbox over HTTP. Each time exactly one invoice exists in the
+firm's SmartAccounts company and the export record says what happened."""
+
+from __future__ import annotations
+
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+
+from local_stack.front import LambdaContext
+from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from tests.support.invoices import Firm, credit_detail, firm_factory, invoice_detail
+from tests.support.local_company import INTEGRATION
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def make_firm(stack, admin):
+    return firm_factory(stack, admin)
+
+
+@pytest.fixture
+def firm(make_firm) -> Firm:
+    return make_firm()
+
+
+def sa_client(stack, firm: Firm) -> SmartAccountsClient:
+    credentials = ApiCredentials(api_key=firm.company.api_key, api_secret=firm.company.api_secret)
+    return SmartAccountsClient(credentials, base_url=stack.sandbox.api_url, connect_timeout=3, read_timeout=10)
+
+
+def exported_once(firm: Firm, detail: dict) -> tuple[dict, dict]:
+    """Asserts one booked invoice that matches the event and an EXPORTED record naming it; returns both."""
+    record = firm.export(detail["invoiceId"])
+    booked = firm.booked()
+    assert len(booked) == 1, booked
+    invoice = booked[0]
+    assert record["status"] == "EXPORTED", record
+    assert record["smartAccounts"]["invoiceId"] == invoice["id"]
+    assert invoice["invoiceNumber"] == detail["number"]
+    assert invoice["date"] == ".".join(reversed(detail["issueDate"].split("-")))
+    assert record["totals"]["matches"] is True
+    assert Decimal(str(invoice["totalAmount"])) == Decimal(detail["totals"]["gross"])
+    return record, invoice
+
+
+def test_invoice_to_a_new_buyer_books_rows_vat_article_and_totals(stack, firm: Firm) -> None:
+    # Given a buyer SmartAccounts does not know, with a long street address
+    detail = invoice_detail(firm.id)
+    street = "Väga pika nimega tööstuspargi tänav 123, korpus B, sissepääs hoovist, teine korrus, kabinet 7"
+    detail["buyer"]["address"]["address1"] = street
+    calls_before = firm.calls()
+
+    # When Uku issues the invoice
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    # Then one invoice is booked with the lines, VAT codes, articles and totals of the event
+    record, invoice = exported_once(firm, detail)
+    assert [(r["code"], r["vatPc"], r["quantity"], r["price"], r["sum"]) for r in invoice["rows"]] == [
+        ("SERVICE", "VAT24", 1, 250, 250),
+        ("SERVICE", "VAT24", 2.5, 60, 135),  # no article code on the line: the company's default article
+    ]
+    assert (invoice["amount"], invoice["vatAmount"], invoice["totalAmount"]) == (385, 92.4, 477.4)
+    assert record["payment"]["status"] == "UNPAID" and record["payment"]["outstandingAmount"] == 477.4
+    # And the buyer was created with its address split into lines of at most 64 characters
+    (buyer,) = firm.created_buyers()
+    assert buyer["id"] == invoice["clientId"] and buyer["regCode"] == detail["buyer"]["registryCode"]
+    lines = [buyer["address"]["address1"], buyer["address"]["address2"]]
+    assert all(line and len(line) <= 64 for line in lines) and " ".join(lines) == street
+    assert buyer["contacts"] == [{"type": "EMAIL", "value": "arved@example.ee", "description": None}]
+    assert firm.calls().get("purchasesales/clients:add", 0) - calls_before.get("purchasesales/clients:add", 0) == 1
+
+    # When the next invoice of the same Uku client is issued
+    searches = firm.calls().get("purchasesales/clients:get", 0)
+    second = invoice_detail(firm.id, clientId=detail["clientId"], buyer=detail["buyer"])
+    firm.issue(second)
+    stack.wait_until_idle()
+
+    # Then it goes to the same SmartAccounts client without any look-up
+    assert firm.export(second["invoiceId"])["smartAccounts"]["clientId"] == buyer["id"]
+    assert firm.calls().get("purchasesales/clients:get", 0) == searches
+    assert len(firm.created_buyers()) == 1
+
+
+def test_buyer_found_by_registry_code(stack, firm: Firm) -> None:
+    # Given a buyer SmartAccounts knows, named differently in Uku
+    known = sa_client(stack, firm).buyers()[0]
+    detail = invoice_detail(firm.id)
+    detail["buyer"].update(name="Another spelling OÜ", registryCode=known.reg_code)
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    _, invoice = exported_once(firm, detail)
+    assert invoice["clientId"] == known.id
+    assert firm.created_buyers() == []
+
+
+def test_buyer_found_by_exact_name(stack, firm: Firm) -> None:
+    known = sa_client(stack, firm).buyers()[1]
+    detail = invoice_detail(firm.id)
+    detail["buyer"].update(name=known.name, registryCode=None)
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    _, invoice = exported_once(firm, detail)
+    assert invoice["clientId"] == known.id
+    assert firm.created_buyers() == []
+
+
+def test_credit_invoice_is_linked_to_its_exported_original(stack, firm: Firm) -> None:
+    original = invoice_detail(firm.id)
+    firm.issue(original)
+    stack.wait_until_idle()
+    credit = credit_detail(original)
+
+    firm.issue(credit)
+    stack.wait_until_idle()
+
+    record = firm.export(credit["invoiceId"])
+    booked = {b["invoiceNumber"]: b for b in firm.booked()}
+    assert len(booked) == 2
+    assert record["status"] == "EXPORTED" and record["kind"] == "credit" and record["totals"]["matches"] is True
+    assert booked[credit["number"]]["type"] == "CRE"
+    assert booked[credit["number"]]["baseForCreditInvoiceId"] == booked[original["number"]]["id"]
+    assert record["payment"] is None
+
+
+def test_credit_invoice_of_an_original_never_exported_fails_with_that_reason(stack, firm: Firm) -> None:
+    credit = credit_detail(invoice_detail(firm.id))
+
+    firm.issue(credit)
+    stack.wait_until_idle()
+
+    record = firm.export(credit["invoiceId"])
+    assert record["status"] == "FAILED" and record["reason"] == "ORIGINAL_NOT_EXPORTED"
+    assert credit["originalInvoiceId"] in record["message"]
+    assert firm.booked() == []
+
+
+def test_unknown_vat_type_fails_naming_the_line_and_code_and_notifies(stack, firm: Firm) -> None:
+    detail = invoice_detail(firm.id)
+    detail["lines"][1]["vatTypeCode"] = "VAT99"
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    record = firm.export(detail["invoiceId"])
+    assert record["status"] == "FAILED" and record["reason"] == "UNKNOWN_VAT_TYPE"
+    assert "Line 2" in record["message"] and "VAT99" in record["message"]
+    assert firm.booked() == []
+    notes = firm.company.call("GET", "/v1/notifications")["notifications"]
+    assert [n["kind"] for n in notes] == ["EXPORT_FAILED"] and detail["number"] in notes[0]["message"]
+
+
+def test_smartaccounts_rejecting_the_invoice_is_failed_with_its_own_messages(stack, make_firm) -> None:
+    # Given a firm whose SmartAccounts period is locked up to today
+    from smartaccounts_sync.domain.months import tallinn_today
+
+    firm = make_firm(locked_until=tallinn_today().isoformat())
+    detail = invoice_detail(firm.id)
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    record = firm.export(detail["invoiceId"])
+    assert record["status"] == "FAILED" and record["reason"] == "SA_VALIDATION_REJECTED"
+    assert record["smartAccountsMessages"] == ["Period is locked"]
+    assert record["attempts"] == 1  # refused, not retried
+    assert firm.booked() == []
+
+
+def test_disabled_integration_skips_then_retry_after_enabling_exports_once(stack, firm: Firm) -> None:
+    firm.company.call("POST", f"{INTEGRATION}/disable")
+    detail = invoice_detail(firm.id)
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    skipped = firm.export(detail["invoiceId"])
+    assert skipped["status"] == "SKIPPED" and skipped["reason"] == "INTEGRATION_DISABLED"
+    assert firm.booked() == []
+
+    # When the integration is enabled and the export retried
+    firm.company.call("POST", f"{INTEGRATION}/enable")
+    accepted = firm.company.call("POST", f"/v1/invoices/{detail['invoiceId']}/export/retry", expect=202)
+    assert accepted["status"] == "SKIPPED"
+    stack.wait_until_idle()
+
+    record, _ = exported_once(firm, detail)
+    assert record["attempts"] == 2
+    # And an exported invoice is not retried again
+    again = firm.company.call("POST", f"/v1/invoices/{detail['invoiceId']}/export/retry", expect=409)
+    assert again["code"] == "CONFLICT"
+
+
+def test_the_same_event_delivered_three_times_books_one_invoice(stack, firm: Firm) -> None:
+    detail = invoice_detail(firm.id)
+
+    firm.issue(detail, times=3)
+    stack.wait_until_idle()
+
+    record, _ = exported_once(firm, detail)
+    assert record["attempts"] == 1 and record["reconciled"] is False
+    assert firm.calls().get("purchasesales/clientinvoices:add", 0) == 1
+
+
+def test_crash_right_after_smartaccounts_accepted_is_reconciled_by_reading(stack, firm: Firm) -> None:
+    # Given SmartAccounts books the next invoice but its answer never arrives
+    firm.admin.post(
+        "faults",
+        {"apiKey": firm.company.api_key, "crashAfterAccept": 1, "crashEndpoint": "purchasesales/clientinvoices:add"},
+    )
+    detail = invoice_detail(firm.id)
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    # Then the next delivery found it by its number and did not post it again
+    record, _ = exported_once(firm, detail)
+    assert record["reconciled"] is True and record["attempts"] == 2
+    assert firm.calls().get("purchasesales/clientinvoices:add", 0) == 1
+
+
+def test_crash_right_after_smartaccounts_created_the_buyer_creates_no_second_buyer(stack, firm: Firm) -> None:
+    firm.admin.post(
+        "faults",
+        {"apiKey": firm.company.api_key, "crashAfterAccept": 1, "crashEndpoint": "purchasesales/clients:add"},
+    )
+    detail = invoice_detail(firm.id)
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    _, invoice = exported_once(firm, detail)
+    (buyer,) = firm.created_buyers()  # found again by its registry code, not created twice
+    assert invoice["clientId"] == buyer["id"]
+
+
+def test_two_workers_handling_the_same_invoice_at_once_book_it_once(stack, firm: Firm) -> None:
+    # Given two deliveries of the same invoice (two events), handled by two workers at the same moment,
+    # with SmartAccounts slow enough for them to overlap
+    firm.admin.post("faults", {"apiKey": firm.company.api_key, "latencyMs": 300})
+    detail = invoice_detail(firm.id)
+    handler = stack.handlers["InvoiceExportFunction"]
+    results: list[dict] = []
+
+    def worker(n: int) -> None:
+        body = {"id": f"evt-{n}-{detail['invoiceId']}", "source": "uku.billing", "detail-type": "InvoiceIssued",
+                "detail": detail}
+        event = {"Records": [{"messageId": f"m-{n}-{detail['invoiceId']}", "receiptHandle": "r", "body": json.dumps(body),
+                              "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                              "md5OfBody": "", "eventSource": "aws:sqs",
+                              "eventSourceARN": "arn:aws:sqs:eu-north-1:123456789012:ExportQueue",
+                              "awsRegion": "eu-north-1"}]}
+        results.append(handler(event, LambdaContext("InvoiceExportFunction", 120)))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    firm.admin.post("faults", {"apiKey": firm.company.api_key})
+
+    # Then one worker exported it; the other found it claimed (its message would come back later) or exported
+    record, _ = exported_once(firm, detail)
+    assert record["attempts"] == 1
+    assert sum(len(r["batchItemFailures"]) for r in results) <= 1
+    assert firm.calls().get("purchasesales/clientinvoices:add", 0) == 1
+
+
+def test_an_invalid_event_is_recorded_failed_with_the_reason_not_retried(stack, firm: Firm) -> None:
+    detail = invoice_detail(firm.id, dueDate="2000-01-01", lines=[])
+
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    record = firm.export(detail["invoiceId"])
+    assert record["status"] == "FAILED" and record["reason"] == "INVALID_EVENT"
+    assert "lines" in record["message"] and record["attempts"] == 1
+    assert firm.booked() == []
+    refused = firm.company.call("POST", f"/v1/invoices/{detail['invoiceId']}/export/retry", expect=409)
+    assert "not valid" in refused["detail"]
+
+
+def test_a_payment_recorded_in_smartaccounts_shows_as_paid_after_the_next_status_run(stack, firm: Firm) -> None:
+    # Given two exported invoices
+    first, second = invoice_detail(firm.id), invoice_detail(firm.id)
+    firm.issue(first)
+    firm.issue(second)
+    stack.wait_until_idle()
+    ids = {b["invoiceNumber"]: b["id"] for b in firm.booked()}
+
+    # When the buyer pays the first in full and the second in part, in SmartAccounts
+    firm.admin.post(f"companies/{firm.sa_company}/payments", {"invoiceId": ids[first["number"]], "amount": 477.4})
+    firm.admin.post(f"companies/{firm.sa_company}/payments", {"invoiceId": ids[second["number"]], "amount": 100})
+    before = firm.calls().get("purchasesales/clientinvoices:get", 0)
+    stack.fire_daily_refresh()
+
+    # Then the status run used one paged query for the company, and each record shows its state
+    assert firm.calls().get("purchasesales/clientinvoices:get", 0) - before == 1
+    paid, partly = firm.export(first["invoiceId"])["payment"], firm.export(second["invoiceId"])["payment"]
+    assert paid["status"] == "PAID" and paid["outstandingAmount"] == 0
+    assert partly["status"] == "PARTLY_PAID" and partly["outstandingAmount"] == 377.4
+
+    # And on demand through the export route, after the rest is paid, with one query again
+    firm.admin.post(f"companies/{firm.sa_company}/payments", {"invoiceId": ids[second["number"]], "amount": 377.4})
+    before = firm.calls().get("purchasesales/clientinvoices:get", 0)
+    record = firm.export(second["invoiceId"], refreshPayment="true")
+    assert record["payment"]["status"] == "PAID"
+    assert firm.calls().get("purchasesales/clientinvoices:get", 0) - before == 1
+
+
+def test_vat_types_imported_on_credentials_saved_listed_and_refreshed(stack, firm: Firm) -> None:
+    listed = firm.company.call("GET", f"{INTEGRATION}/vat-types")
+    codes = {t["code"]: t for t in listed["vatTypes"]}
+    assert {"VAT24", "VAT22", "VAT9", "VAT0"} <= set(codes) and listed["fetchedAt"]
+    assert codes["VAT24"]["percentage"] == 24 and codes["VAT20"]["activeForSales"] is False
+
+    refreshed = firm.company.call("POST", f"{INTEGRATION}/vat-types/refresh")
+    assert refreshed["fetchedAt"] > listed["fetchedAt"]
+    assert {t["code"] for t in refreshed["vatTypes"]} == set(codes)
