@@ -47,7 +47,8 @@ class FaultConfig:
     def view(self) -> dict:
         return {"errorRate": self.error_rate, "errorStatus": self.error_status, "timeoutRate": self.timeout_rate,
                 "timeoutSeconds": self.timeout_seconds, "latencyMs": self.latency_ms,
-                "rateLimitBurst": self.rate_limit_burst, "crashAfterAccept": self.crash_after_accept, "crashEndpoint": self.crash_endpoint}
+                "rateLimitBurst": self.rate_limit_burst, "crashAfterAccept": self.crash_after_accept,
+                "crashEndpoint": self.crash_endpoint}
 
 
 @dataclass

@@ -15,16 +15,12 @@ class InMemoryExportRecords:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], ExportRecord] = {}
         self._lock = threading.Lock()
-        self.fail_next_saves = 0  # a crash between SmartAccounts accepting and the record being written
 
     def get(self, company_id: str, invoice_id: str) -> ExportRecord | None:
         return self.items.get((company_id, invoice_id))
 
     def save(self, record: ExportRecord) -> ExportRecord:
         with self._lock:
-            if self.fail_next_saves:
-                self.fail_next_saves -= 1
-                raise RuntimeError("worker crashed before the record was written")
             key = (record.company_id, record.invoice_id)
             current = self.items.get(key)
             if (current.version if current else 0) != record.version:

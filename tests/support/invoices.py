@@ -122,8 +122,15 @@ class Firm:
 def firm_factory(stack, admin: Admin):
     def make(locked_until: str | None = None, default_article: str | None = "SERVICE") -> Firm:
         tag = uuid4().hex[:8]
-        sa = admin.post("companies", {"id": f"co-firm-{tag}", "name": f"Firm {tag} OÜ", "volume": "none",
-                                      **({"lockedUntil": locked_until} if locked_until else {})})
+        sa = admin.post(
+            "companies",
+            {
+                "id": f"co-firm-{tag}",
+                "name": f"Firm {tag} OÜ",
+                "volume": "none",
+                **({"lockedUntil": locked_until} if locked_until else {}),
+            },
+        )
         company_id = f"co-{tag}"
         api_key, api_secret = admin.new_key(sa["id"])
         company = Company(stack, company_id, stack.token(company_id, "owner", "team"), api_key, api_secret)
