@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from decimal import Decimal
 
+import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from local_stack.front import LambdaContext
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from tests.support.events import EVENTS, shape
 from tests.support.invoices import Firm, credit_detail, firm_factory, invoice_detail
 from tests.support.local_company import INTEGRATION
 
@@ -352,3 +355,61 @@ def test_vat_types_imported_on_credentials_saved_listed_and_refreshed(stack, fir
     refreshed = firm.company.call("POST", f"{INTEGRATION}/vat-types/refresh")
     assert refreshed["fetchedAt"] > listed["fetchedAt"]
     assert {t["code"] for t in refreshed["vatTypes"]} == set(codes)
+
+
+@pytest.fixture
+def subscriber(stack):
+    """A queue subscribed to everything the service publishes (source uku.smartaccounts) on its bus."""
+    events = boto3.client("events", endpoint_url=stack.moto_url, region_name="eu-north-1")
+    sqs = boto3.client("sqs", endpoint_url=stack.moto_url, region_name="eu-north-1")
+    name = f"subscriber-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    bus = stack.provisioned.names["ServiceBus"]
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps({"source": ["uku.smartaccounts"]}))
+    events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+
+    def received() -> list[str]:
+        bodies = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            if not batch:
+                return bodies
+            bodies += [m["Body"] for m in batch]
+
+    yield received
+    events.remove_targets(Rule=name, EventBusName=bus, Ids=["q"])
+    events.delete_rule(Name=name, EventBusName=bus)
+
+
+def test_export_events_are_shaped_as_documented_and_carry_no_key(stack, firm: Firm, subscriber) -> None:
+    # Given an exported invoice, a failed one and a payment
+    good, bad = invoice_detail(firm.id), invoice_detail(firm.id)
+    bad["lines"][0]["vatTypeCode"] = "VAT99"
+    firm.issue(good)
+    firm.issue(bad)
+    stack.wait_until_idle()
+    (booked,) = firm.booked()
+    firm.admin.post(f"companies/{firm.sa_company}/payments", {"invoiceId": booked["id"], "amount": 100})
+    firm.export(good["invoiceId"], refreshPayment="true")
+
+    # Then the subscriber got one event of each kind, shaped as the samples in events/published/ say
+    bodies = subscriber()
+    ours = [json.loads(b) for b in bodies if json.loads(b)["detail"].get("companyId") == firm.id]
+    assert sorted(e["detail-type"] for e in ours) == [
+        "InvoiceExportFailed",
+        "InvoiceExported",
+        "InvoicePaymentStatusChanged",
+    ]
+    samples = {
+        json.loads(p.read_text())["detail-type"]: json.loads(p.read_text())
+        for p in (EVENTS / "published").glob("*.json")
+    }
+    for event in ours:
+        assert shape(event["detail"]).keys() == shape(samples[event["detail-type"]]["detail"]).keys()
+    by_kind = {e["detail-type"]: e["detail"] for e in ours}
+    assert by_kind["InvoiceExported"]["smartAccountsInvoiceId"] == booked["id"]
+    assert by_kind["InvoiceExportFailed"]["errorKind"] == "UNKNOWN_VAT_TYPE"
+    assert by_kind["InvoicePaymentStatusChanged"]["status"] == "PARTLY_PAID"
+    text = "\n".join(bodies)
+    assert firm.company.api_key not in text and firm.company.api_secret not in text
