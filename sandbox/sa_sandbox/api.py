@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .data import VAT_BY_CODE, VAT_PCS, Company, invoice_entry_rows, partner_summary, vat_code_for
+from .data import Company, invoice_entry_rows, partner_summary, vat_code_for
 from .state import KeyRecord, SandboxState
 from .util import (
     INVALID_DATE,
@@ -256,8 +256,7 @@ def h_companies(ctx: Ctx) -> dict:
 
 
 def h_vatpcs(ctx: Ctx) -> dict:
-    ctx.company()
-    return {"vatPcs": [dict(v) for v in VAT_PCS]}
+    return {"vatPcs": [dict(v) for v in ctx.company().vat_register()]}
 
 
 # ----- documents --------------------------------------------------------------------------------------------------
@@ -480,6 +479,7 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
     if inv_type not in ("INV", "CRE"):
         errors.append("type must be INV or CRE")
     codes = {a["code"]: a for a in all_articles(state, company)}
+    vat_by_code = {v["vatPc"]: v for v in company.vat_register()}
     rows_in = body.get("rows")
     rows_out: list[dict] = []
     amount = vat_total = Decimal(0)
@@ -498,7 +498,7 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
         vat_code = row.get("vatPc")
         if vat_code in (None, ""):
             vat_code = vat_code_for(date or tallinn_today())
-        if vat_code not in VAT_BY_CODE:
+        if vat_code not in vat_by_code:
             msg = "Row vatPc must be an existing VAT code"
             if msg not in errors:
                 errors.append(msg)
@@ -510,7 +510,7 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
             errors.append("Row price, quantity and discount must be numbers")
             continue
         line = money(price * qty * (100 - discount) / 100)
-        vat = money(line * Decimal(VAT_BY_CODE[vat_code]["pc"]) / 100)
+        vat = money(line * Decimal(vat_by_code[vat_code]["pc"]) / 100)
         amount += line
         vat_total += vat
         rows_out.append({

@@ -83,6 +83,17 @@ class SandboxApp:
                     return json_response({"companies": [c.admin_view() for c in st.companies.values()]})
             if method == "POST":
                 return self._create_company(self._json(request))
+        if len(parts) == 3 and parts[0] == "companies" and parts[2] == "vat-pcs" and method == "PUT":
+            with st.lock:
+                company = st.companies.get(parts[1])
+                if company is None:
+                    raise ApiError(404, "Company not found")
+                items = self._json(request).get("vatPcs")
+                if not isinstance(items, list) or not all(isinstance(v, dict) and v.get("vatPc") for v in items):
+                    raise ApiError(400, "vatPcs must be a list of {vatPc, pc, ...}")
+                company.vat_pcs = [dict(v) for v in items]
+                company.version += 1
+                return json_response({"vatPcs": company.vat_pcs})
         if len(parts) == 3 and parts[0] == "companies" and parts[2] == "payments" and method == "POST":
             with st.lock:
                 company = st.companies.get(parts[1])

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+import requests
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
 from local_stack.front import LambdaContext
@@ -413,3 +414,39 @@ def test_export_events_are_shaped_as_documented_and_carry_no_key(stack, firm: Fi
     assert by_kind["InvoicePaymentStatusChanged"]["status"] == "PARTLY_PAID"
     text = "\n".join(bodies)
     assert firm.company.api_key not in text and firm.company.api_secret not in text
+
+
+def test_a_vat_type_that_disappears_is_kept_inactive_and_refused_on_new_invoices(stack, firm: Firm) -> None:
+    # Given SmartAccounts drops VAT13 from the firm's register
+    listed = firm.company.call("GET", f"{INTEGRATION}/vat-types")["vatTypes"]
+    kept = [
+        {
+            "vatPc": t["code"],
+            "pc": t["percentage"],
+            "descriptionEt": t["descriptionEt"],
+            "descriptionEn": t["descriptionEn"],
+            "activeSales": t["activeForSales"],
+        }
+        for t in listed
+        if t["code"] != "VAT13"
+    ]
+    response = requests.put(f"{firm.admin.url}/companies/{firm.sa_company}/vat-pcs", json={"vatPcs": kept}, timeout=30)
+    assert response.status_code == 200
+
+    # When the VAT types are refreshed
+    refreshed = {t["code"]: t for t in firm.company.call("POST", f"{INTEGRATION}/vat-types/refresh")["vatTypes"]}
+
+    # Then VAT13 is kept, marked as no longer in SmartAccounts, and an invoice using it is refused naming it
+    assert refreshed["VAT13"]["inSmartAccounts"] is False and refreshed["VAT13"]["activeForSales"] is False
+    assert refreshed["VAT24"]["inSmartAccounts"] is True
+    detail = invoice_detail(firm.id)
+    detail["lines"][0]["vatTypeCode"] = "VAT13"
+    firm.issue(detail)
+    stack.wait_until_idle()
+    record = firm.export(detail["invoiceId"])
+    assert (
+        record["reason"] == "UNKNOWN_VAT_TYPE"
+        and "VAT13" in record["message"]
+        and "no longer lists" in record["message"]
+    )
+    assert firm.booked() == []

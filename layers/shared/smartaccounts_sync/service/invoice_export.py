@@ -132,6 +132,7 @@ def record_invalid(deps: Dependencies, invalid: InvalidEvent) -> ExportRecord:
                 "attempts": base.attempts + 1,
                 "updated_at": now,
                 "lease_until": None,
+                "invoice": None,  # Uku's latest word on this invoice is invalid: nothing stale is sent on a retry
             }
         )
         try:
