@@ -450,3 +450,21 @@ def test_a_vat_type_that_disappears_is_kept_inactive_and_refused_on_new_invoices
         and "no longer lists" in record["message"]
     )
     assert firm.booked() == []
+
+
+def test_members_read_the_export_and_vat_types_but_only_managers_retry_or_refresh(stack, firm: Firm) -> None:
+    detail = invoice_detail(firm.id)
+    firm.issue(detail)
+    stack.wait_until_idle()
+    member = {"Authorization": f"Bearer {stack.token(firm.id, 'member', 'team')}"}
+    base = stack.api_url
+
+    assert requests.get(f"{base}/v1/invoices/{detail['invoiceId']}/export", headers=member, timeout=30).ok
+    assert requests.get(f"{base}{INTEGRATION}/vat-types", headers=member, timeout=30).ok
+    for path in (f"/v1/invoices/{detail['invoiceId']}/export/retry", f"{INTEGRATION}/vat-types/refresh"):
+        refused = requests.post(base + path, headers=member, timeout=30)
+        assert refused.status_code == 403 and refused.json()["code"] == "ROLE_NOT_ALLOWED"
+    # And another company never sees this company's export
+    other = {"Authorization": f"Bearer {stack.token('co-someone-else', 'owner', 'team')}"}
+    hidden = requests.get(f"{base}/v1/invoices/{detail['invoiceId']}/export", headers=other, timeout=30)
+    assert hidden.status_code == 404 and hidden.json()["code"] == "NOT_FOUND"
