@@ -12,6 +12,7 @@ from typing import Any
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service import payment_status, vat_types
+from smartaccounts_sync.service.connection import credentials_failing
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
 
@@ -42,8 +43,8 @@ def run_daily_refresh(deps: Dependencies) -> DailyRefresh:
         result.companies += 1
         try:
             record = deps.integrations.get(company_id)
-            if not record.enabled or record.credentials is None:
-                continue
+            if not record.enabled or record.credentials is None or credentials_failing(record.connection):
+                continue  # nothing to refresh with; the failing connection is already reported
             vat_types.import_register(deps, company_id, vat_types.company_client(deps, company_id))
             result.vat_registers += 1
             run = payment_status.refresh_company(deps, company_id)

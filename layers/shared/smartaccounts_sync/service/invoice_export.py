@@ -289,7 +289,8 @@ def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssu
     if buyer.registry_code:
         found = next((b.id for b in client.buyers(buyer.registry_code) if b.reg_code == buyer.registry_code), None)
     if found is None:
-        found = next((b.id for b in client.buyers(buyer.name) if b.name.strip() == buyer.name), None)
+        name = _text(buyer.name) or buyer.name  # as SmartAccounts has it when the service created it
+        found = next((b.id for b in client.buyers(name) if b.name.strip() == name), None)
     if found is None:
         found = client.add_buyer(_new_buyer(invoice)).client_id
     deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
