@@ -331,7 +331,8 @@ def test_a_payment_recorded_in_smartaccounts_shows_as_paid_after_the_next_status
     firm.admin.post(f"companies/{firm.sa_company}/payments", {"invoiceId": ids[first["number"]], "amount": 477.4})
     firm.admin.post(f"companies/{firm.sa_company}/payments", {"invoiceId": ids[second["number"]], "amount": 100})
     before = firm.calls().get("purchasesales/clientinvoices:get", 0)
-    stack.fire_daily_refresh()
+    fired = requests.post(f"{stack.api_url}/local/daily-refresh", timeout=120)
+    assert fired.status_code == 200 and fired.json()["paymentCallsUsed"][firm.id] == 1
 
     # Then the status run used one paged query for the company, and each record shows its state
     assert firm.calls().get("purchasesales/clientinvoices:get", 0) - before == 1
@@ -468,3 +469,19 @@ def test_members_read_the_export_and_vat_types_but_only_managers_retry_or_refres
     other = {"Authorization": f"Bearer {stack.token('co-someone-else', 'owner', 'team')}"}
     hidden = requests.get(f"{base}/v1/invoices/{detail['invoiceId']}/export", headers=other, timeout=30)
     assert hidden.status_code == 404 and hidden.json()["code"] == "NOT_FOUND"
+
+
+def test_only_a_message_that_names_no_company_or_invoice_reaches_the_dead_letter_queue(stack, firm: Firm) -> None:
+    sqs = boto3.client("sqs", endpoint_url=stack.moto_url, region_name="eu-north-1")
+    dlq = stack.provisioned.queue_urls["ExportDeadLetterQueue"]
+    unreadable = invoice_detail(firm.id)
+    del unreadable["companyId"], unreadable["invoiceId"]
+
+    firm.issue(unreadable)
+    stack.wait_until_idle(timeout=120)
+
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(m["Body"])["detail"]["number"] for m in dead] == [unreadable["number"]]
+    for message in dead:
+        sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
+    assert firm.booked() == []
