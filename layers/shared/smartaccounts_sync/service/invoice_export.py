@@ -239,7 +239,8 @@ def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIs
         )
     client = deps.smartaccounts(deps.credentials.load(integration.credentials.secret_name), None)
     register = deps.vat_types.get(invoice.company_id) or vat_types.import_register(deps, invoice.company_id, client)
-    check_vat_codes(invoice, register)
+    if record.posting_started_at is None:
+        check_vat_codes(invoice, register)  # nothing was ever posted: refuse without spending a call
 
     existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
     if existing is not None:
@@ -247,6 +248,7 @@ def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIs
             "invoice found already booked in SmartAccounts; reconciled", extra={"invoice_id": record.invoice_id}
         )
         return _finish_exported(deps, record, invoice, _booked(existing), reconciled=True)
+    check_vat_codes(invoice, register)
 
     default_article = integration.settings.default_article_code if integration.settings else None
     articles = {article.code for article in client.articles()}
