@@ -162,6 +162,7 @@ class LocalStack:
             verify_token,
             local_routes={
                 ("POST", "/local/scheduled-import"): self._fire_scheduled_import,
+                ("POST", "/local/daily-refresh"): self._fire_daily_refresh,
                 ("GET", "/local/queues"): self._queue_status,
             },
         )
@@ -221,11 +222,23 @@ class LocalStack:
             return self.handlers[function](event, LambdaContext(function, spec.timeout))
 
     def scheduled_import_function(self) -> str:
-        """The function the template's schedule targets (found in the template, not named here)."""
+        """The function the template's first schedule (the import check) targets, found in the template."""
         for schedule in self.template.of_type("AWS::Scheduler::Schedule").values():
             arn = schedule["Properties"]["Target"]["Arn"]
             return arn["Fn::GetAtt"][0] if isinstance(arn["Fn::GetAtt"], list) else arn["Fn::GetAtt"].split(".")[0]
         raise LookupError("template.yaml declares no schedule")
+
+    def daily_refresh_function(self) -> str:
+        """The function `DailyRefreshSchedule` targets (VAT types and paid status), found in the template."""
+        arn = self.template.resources["DailyRefreshSchedule"]["Properties"]["Target"]["Arn"]
+        return arn["Fn::GetAtt"][0] if isinstance(arn["Fn::GetAtt"], list) else arn["Fn::GetAtt"].split(".")[0]
+
+    def fire_daily_refresh(self) -> Any:
+        return self.invoke(self.daily_refresh_function(), {"trigger": "local"})
+
+    def _fire_daily_refresh(self, request: Request) -> Response:
+        result = self.fire_daily_refresh()
+        return Response(json.dumps(result, default=str), status=200, content_type="application/json")
 
     def fire_scheduled_import(self, on: date) -> Any:
         return self.invoke(self.scheduled_import_function(), {"trigger": "local", "date": on.isoformat()})

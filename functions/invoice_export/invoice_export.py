@@ -1,22 +1,83 @@
-"""Invoice export function: receives Uku's InvoiceIssued events from the export queue.
+"""Invoice export function: Uku's `InvoiceIssued` events (EventBridge rule -> export queue) and retries requested
+through the API, in SQS batches with partial failures reported.
 
-Exporting to SmartAccounts is not built yet (no open issue asks for it). Until it is, every message is reported as
-failed, so none is lost: SQS keeps it, dead-letters it after the redrive count (14 days' retention, with an alarm),
-and it can be redriven once the export exists. Consuming a message without exporting it would drop an invoice.
+A message is handled once per EventBridge event (Powertools idempotency keyed on the event id; a retry message on
+its message id). Exactly-once towards SmartAccounts is the export record's job (`service/invoice_export.py`). A
+message comes back only while the outcome is open (another worker holds the invoice, SmartAccounts unreachable);
+on its last delivery it is recorded as FAILED instead. Only a message that names no company or invoice reaches the
+dead-letter queue.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smartaccounts_sync.observability import logger
+from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.observability import logger, metrics, tracer
+from smartaccounts_sync.service import invoice_export
+from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.settings import Settings, load_settings
+
+IDEMPOTENCY_HOURS = 24
+
+
+def _idempotent(settings: Settings, context: LambdaContext, handle: Any) -> Any:
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table_name, boto3_client=aws_client("dynamodb", settings)
+    )
+    config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=IDEMPOTENCY_HOURS * 3600)
+    config.register_lambda_context(context)
+    return idempotent_function(data_keyword_argument="delivery", config=config, persistence_store=persistence)(handle)
+
+
+def delivery_key(record: SQSRecord) -> str:
+    """The EventBridge event id of an `InvoiceIssued` message (the same event delivered again is a no-op), else the
+    SQS message id (a retry requested through the API)."""
+    try:
+        body = json.loads(record.body)
+    except ValueError:
+        return f"message:{record.message_id}"
+    if isinstance(body, dict) and isinstance(body.get("id"), str) and "detail" in body:
+        return f"event:{body['id']}"
+    return f"message:{record.message_id}"
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    records = event.get("Records", [])
-    logger.error(
-        "invoice export is not available yet; messages stay queued for a later redrive",
-        extra={"messages": [r["messageId"] for r in records]},
-    )
-    return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
+    settings = load_settings()
+    deps = deps or Dependencies.from_settings(settings)
+    final = {"attempt": False}
+
+    def handle(delivery: dict) -> dict:
+        record = invoice_export.export_message(deps, delivery["body"], final_attempt=final["attempt"])
+        return {"status": record.status.value if record else None}
+
+    once = _idempotent(settings, context, handle)
+
+    def record_handler(record: SQSRecord) -> dict:
+        final["attempt"] = int(record.attributes.approximate_receive_count) >= settings.export_max_receive_count
+        try:
+            return once(delivery={"key": delivery_key(record), "body": record.body})
+        except invoice_export.UnreadableEvent as unreadable:
+            logger.error(
+                "export message cannot be handled; it goes to the dead-letter queue", extra={"why": str(unreadable)}
+            )
+            raise
+        except (invoice_export.ExportBusy, invoice_export.ExportInterrupted) as waiting:
+            logger.info("export comes back later", extra={"why": type(waiting).__name__})
+            raise
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

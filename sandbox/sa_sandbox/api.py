@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .data import VAT_BY_CODE, VAT_PCS, Company, invoice_entry_rows, partner_summary, vat_code_for
+from .data import Company, invoice_entry_rows, partner_summary, vat_code_for
 from .state import KeyRecord, SandboxState
 from .util import (
     INVALID_DATE,
@@ -157,6 +157,13 @@ def handle_api(state: SandboxState, method: str, endpoint: str, raw_query: bytes
         if kind == "read" and method == "POST":
             ctx.json_body()  # a read may carry a JSON body (commonly {}); malformed JSON is still an error
         payload = handler(ctx)
+        if kind == "write":
+            with state.lock:
+                fault = state.fault_for(api_key)
+                if (fault is not None and fault.crash_after_accept > 0
+                        and fault.crash_endpoint in (None, endpoint)):
+                    fault.crash_after_accept -= 1  # carried out, but the caller never hears so
+                    raise ApiError(500, "Internal server error")
         return Result(200, payload, api_key=api_key)
     except ApiError as err:
         return Result(err.status, err.body(), dict(err.headers), api_key=api_key)
@@ -249,8 +256,7 @@ def h_companies(ctx: Ctx) -> dict:
 
 
 def h_vatpcs(ctx: Ctx) -> dict:
-    ctx.company()
-    return {"vatPcs": [dict(v) for v in VAT_PCS]}
+    return {"vatPcs": [dict(v) for v in ctx.company().vat_register()]}
 
 
 # ----- documents --------------------------------------------------------------------------------------------------
@@ -266,6 +272,8 @@ def created_docs(state: SandboxState, company: Company, kind: str) -> list[dict]
             return list(state.created_invoices.get(company.id, []))
         if kind == "entries":
             return list(state.created_entries.get(company.id, []))
+        if kind == "payments":
+            return list(state.created_payments.get(company.id, []))
     return []
 
 
@@ -471,6 +479,7 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
     if inv_type not in ("INV", "CRE"):
         errors.append("type must be INV or CRE")
     codes = {a["code"]: a for a in all_articles(state, company)}
+    vat_by_code = {v["vatPc"]: v for v in company.vat_register()}
     rows_in = body.get("rows")
     rows_out: list[dict] = []
     amount = vat_total = Decimal(0)
@@ -489,7 +498,7 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
         vat_code = row.get("vatPc")
         if vat_code in (None, ""):
             vat_code = vat_code_for(date or tallinn_today())
-        if vat_code not in VAT_BY_CODE:
+        if vat_code not in vat_by_code:
             msg = "Row vatPc must be an existing VAT code"
             if msg not in errors:
                 errors.append(msg)
@@ -501,7 +510,7 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
             errors.append("Row price, quantity and discount must be numbers")
             continue
         line = money(price * qty * (100 - discount) / 100)
-        vat = money(line * Decimal(VAT_BY_CODE[vat_code]["pc"]) / 100)
+        vat = money(line * Decimal(vat_by_code[vat_code]["pc"]) / 100)
         amount += line
         vat_total += vat
         rows_out.append({
@@ -575,6 +584,45 @@ def h_add_client_invoice(ctx: Ctx) -> dict:
             "totalAmount": doc["totalAmount"], "number": number, "referenceNumber": doc["referenceNumber"],
             "amount": doc["amount"], "vatAmount": doc["vatAmount"], "roundAmount": doc["roundAmount"],
             "dueDate": doc["dueDate"]}
+
+
+# ----- payments against created invoices (admin: a bank payment arrives) -------------------------------------------
+
+MSG_PAYMENT_TOO_LARGE = "payment amount larger than outstanding amount on row"
+
+
+def record_payment(state: SandboxState, company: Company, body: dict) -> dict:
+    """A bank payment of a buyer against one created invoice: lowers its ``outstandingAmount``."""
+    invoice = next((d for d in created_docs(state, company, "clientinvoices") if d["id"] == body.get("invoiceId")),
+                   None)
+    if invoice is None:
+        raise ApiError(404, "Invoice by id not found")
+    amount = to_decimal(body.get("amount"))
+    if amount is None or amount <= 0:
+        raise ApiError(400, "amount must be a positive number")
+    try:
+        date = parse_sa_date(str(body["date"])) if body.get("date") else tallinn_today()
+    except ValueError as exc:
+        raise ApiError(400, INVALID_DATE) from exc
+    with state.lock:
+        outstanding = Decimal(str(invoice["outstandingAmount"]))
+        if amount > outstanding:
+            raise ApiError(400, MSG_PAYMENT_TOO_LARGE)
+        invoice["outstandingAmount"] = num(money(outstanding - amount))
+        created = state.created_payments.setdefault(company.id, [])
+        seq = len(created) + 1
+        payment = {
+            "id": state.new_id(), "date": fmt_sa_date(date), "number": str(700000 + seq), "document": None,
+            "partnerType": "CLIENT", "clientId": invoice["clientId"], "client": invoice["client"],
+            "accountType": "BANK", "accountName": "Bank", "currency": invoice["currency"], "amount": num(amount),
+            "rows": [{"type": "CLIENT_INVOICE", "id": invoice["id"], "amount": num(amount),
+                      "description": f"Invoice {invoice['invoiceNumber']}"}],
+            "_date": date, "_entry": date, "_due": date, "_ord": (9999, 1, seq),
+        }
+        created.append(payment)
+        company.version += 1
+    return {"paymentId": payment["id"], "number": payment["number"], "amount": payment["amount"],
+            "outstandingAmount": invoice["outstandingAmount"]}
 
 
 # ----- clients and articles ---------------------------------------------------------------------------------------

@@ -113,6 +113,10 @@ class Company:
     vendors: list[dict] = field(default_factory=list)
     articles: list[dict] = field(default_factory=list)
     version: int = 0  # bumped when objects are created through the API
+    vat_pcs: list[dict] | None = None  # the company's own VAT register when set through the admin API
+
+    def vat_register(self) -> list[dict]:
+        return self.vat_pcs if self.vat_pcs is not None else VAT_PCS
 
     @property
     def seed_str(self) -> str:

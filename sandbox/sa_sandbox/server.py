@@ -11,7 +11,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from .api import collect, handle_api, public
+from .api import collect, handle_api, public, record_payment
 from .data import KINDS, VOLUMES, make_company
 from .state import FaultConfig, SandboxState
 from .util import ApiError, parse_iso_date, short_hash
@@ -83,6 +83,23 @@ class SandboxApp:
                     return json_response({"companies": [c.admin_view() for c in st.companies.values()]})
             if method == "POST":
                 return self._create_company(self._json(request))
+        if len(parts) == 3 and parts[0] == "companies" and parts[2] == "vat-pcs" and method == "PUT":
+            with st.lock:
+                company = st.companies.get(parts[1])
+                if company is None:
+                    raise ApiError(404, "Company not found")
+                items = self._json(request).get("vatPcs")
+                if not isinstance(items, list) or not all(isinstance(v, dict) and v.get("vatPc") for v in items):
+                    raise ApiError(400, "vatPcs must be a list of {vatPc, pc, ...}")
+                company.vat_pcs = [dict(v) for v in items]
+                company.version += 1
+                return json_response({"vatPcs": company.vat_pcs})
+        if len(parts) == 3 and parts[0] == "companies" and parts[2] == "payments" and method == "POST":
+            with st.lock:
+                company = st.companies.get(parts[1])
+            if company is None:
+                raise ApiError(404, "Company not found")
+            return json_response(record_payment(st, company, self._json(request)), 201)
         if len(parts) == 3 and parts[0] == "companies" and method == "GET":
             with st.lock:
                 company = st.companies.get(parts[1])
@@ -238,6 +255,8 @@ class SandboxApp:
                     timeout_seconds=float(body.get("timeoutSeconds", 30) or 0),
                     latency_ms=float(body.get("latencyMs", 0) or 0),
                     rate_limit_burst=int(body.get("rateLimitBurst", 0) or 0),
+                    crash_after_accept=int(body.get("crashAfterAccept", 0) or 0),
+                    crash_endpoint=body.get("crashEndpoint") or None,
                 )
             except (TypeError, ValueError) as exc:
                 raise ApiError(400, f"Invalid fault settings: {exc}") from exc

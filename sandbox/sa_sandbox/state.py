@@ -41,11 +41,14 @@ class FaultConfig:
     timeout_seconds: float = 30.0
     latency_ms: float = 0.0
     rate_limit_burst: int = 0
+    crash_after_accept: int = 0  # the next N writes are carried out, then answered 500 (the answer is "lost")
+    crash_endpoint: str | None = None  # only writes to this endpoint (e.g. purchasesales/clientinvoices:add)
 
     def view(self) -> dict:
         return {"errorRate": self.error_rate, "errorStatus": self.error_status, "timeoutRate": self.timeout_rate,
                 "timeoutSeconds": self.timeout_seconds, "latencyMs": self.latency_ms,
-                "rateLimitBurst": self.rate_limit_burst}
+                "rateLimitBurst": self.rate_limit_burst, "crashAfterAccept": self.crash_after_accept,
+                "crashEndpoint": self.crash_endpoint}
 
 
 @dataclass
@@ -92,6 +95,7 @@ class SandboxState:
             self.created_entries: dict[str, list[dict]] = {}
             self.created_clients: dict[str, list[dict]] = {}
             self.created_articles: dict[str, list[dict]] = {}
+            self.created_payments: dict[str, list[dict]] = {}
             self.store.clear()
 
     def new_id(self) -> str:

@@ -95,17 +95,20 @@ def test_every_route_family_has_a_sample(route_family: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "status", "code"),
     [
-        ("GET", "/v1/integrations/smartaccounts/vat-types"),
-        ("POST", "/v1/integrations/smartaccounts/vat-types/refresh"),
-        ("GET", "/v1/invoices/inv-1/export"),
-        ("POST", "/v1/invoices/inv-1/export/retry"),
+        ("GET", "/v1/integrations/smartaccounts/vat-types", 200, None),
+        ("POST", "/v1/integrations/smartaccounts/vat-types/refresh", 409, "INTEGRATION_DISABLED"),
+        ("GET", "/v1/invoices/inv-1/export", 404, "NOT_FOUND"),
+        ("POST", "/v1/invoices/inv-1/export/retry", 404, "NOT_FOUND"),
     ],
 )
-def test_contract_routes_not_built_yet_answer_501_with_a_problem(stack, method: str, path: str) -> None:
+def test_vat_type_and_export_routes_answer(stack, method: str, path: str, status: int, code: str | None) -> None:
     token = stack.token(f"co-{uuid.uuid4().hex[:8]}", "owner", "team")
     response = requests.request(method, stack.api_url + path, headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    assert response.status_code == 501
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == "NOT_IMPLEMENTED" and "not available yet" in response.json()["detail"]
+    assert response.status_code == status, response.text
+    if code is None:
+        assert response.json() == {"vatTypes": [], "fetchedAt": None}
+    else:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == code

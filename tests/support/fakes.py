@@ -16,6 +16,12 @@ from smartaccounts_sync.adapters.uku_store import InMemoryUkuStore
 from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
+from tests.support.export_fakes import (
+    InMemoryBuyerLinks,
+    InMemoryExportQueue,
+    InMemoryExportRecords,
+    InMemoryVatTypes,
+)
 
 
 def in_memory_dependencies(**overrides: Any) -> Dependencies:
@@ -32,5 +38,9 @@ def in_memory_dependencies(**overrides: Any) -> Dependencies:
         "events": InMemoryEventPublisher(),
         "work_queue": InMemoryWorkQueue(),
         "jobs": InMemoryReloadJobRepository(),
+        "exports": InMemoryExportRecords(),
+        "buyer_links": InMemoryBuyerLinks(),
+        "vat_types": InMemoryVatTypes(),
+        "export_queue": InMemoryExportQueue(),
     }
     return Dependencies(**(ports | overrides))

@@ -53,12 +53,6 @@ class TokenClaimsMissing(ServiceError):
         self.problems = problems
 
 
-class NotImplementedYet(ServiceError):
-    code = "NOT_IMPLEMENTED"
-    status = 501
-    title = "Not available yet"
-
-
 class RoleNotAllowed(ServiceError):
     code = "ROLE_NOT_ALLOWED"
     status = 403

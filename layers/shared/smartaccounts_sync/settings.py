@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     import_max_receive_count: int = Field(
         default=5, ge=1, description="Deliveries of import work before SQS dead-letters it (the redrive policy)."
     )
+    export_max_receive_count: int = Field(
+        default=5, ge=1, description="Deliveries of an export message before SQS dead-letters it (the redrive policy)."
+    )
     import_queue_url: str = Field(default="", description="SQS queue of import and reload work.")
     export_queue_url: str = Field(default="", description="SQS queue of invoice exports.")
     import_dead_letter_queue_url: str = Field(

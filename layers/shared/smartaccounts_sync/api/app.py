@@ -10,11 +10,12 @@ from smartaccounts_sync.api.routes import (
     client_integration,
     health,
     integration,
-    not_built,
+    invoice_export,
     notifications,
     reload,
     summary_tasks,
     uku,
+    vat_types,
 )
 
 TITLE = "Uku SmartAccounts sync"
@@ -32,7 +33,8 @@ V1_ROUTERS = (
     summary_tasks.router,
     notifications.router,
     reload.router,
-    not_built.router,
+    vat_types.router,
+    invoice_export.router,
 )
 
 

@@ -40,6 +40,10 @@ class SettingsIn(ApiModel):
     field_mapping: dict[str, Id | None] = Field(
         default_factory=dict, description="SmartAccounts field key -> Uku custom task field id; null = not imported"
     )
+    default_article_code: Id | None = Field(
+        default=None,
+        description="invoice export: SmartAccounts article used for invoice lines without a known article code",
+    )
 
 
 class CustomTaskFieldIn(ApiModel):
@@ -89,6 +93,7 @@ class SettingsOut(Out):
     recurrence: str
     import_day: ImportDayOut
     field_mapping: dict[str, str | None]
+    default_article_code: str | None = None
     version: int
     notice: str | None = None
 

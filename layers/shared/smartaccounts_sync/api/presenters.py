@@ -39,6 +39,7 @@ def settings_out(record: CompanyIntegration, notice: str | None = None) -> Setti
         recurrence=s.recurrence,
         import_day=ImportDayOut(rule=s.import_day.rule, day=s.import_day.day),
         field_mapping=dict(s.field_mapping),
+        default_article_code=s.default_article_code,
         version=record.version,
         notice=notice,
     )

@@ -50,6 +50,9 @@ class SummaryTaskSettings(BaseModel):
     recurrence: Literal["MONTHLY"] = "MONTHLY"
     import_day: ImportDay
     field_mapping: dict[str, str | None] = Field(default_factory=dict)
+    default_article_code: str | None = Field(
+        default=None, description="invoice export: article for lines whose article SmartAccounts does not know"
+    )
 
     def mapped(self) -> dict[str, str]:
         return {key: target for key, target in self.field_mapping.items() if target}

@@ -18,6 +18,7 @@ from smartaccounts_sync.errors import (
     ValidationFailed,
 )
 from smartaccounts_sync.observability import logger
+from smartaccounts_sync.service import vat_types
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.notifications import CONNECTION_FAILING, CONNECTION_RESTORED, notify, publish
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
@@ -135,6 +136,7 @@ def save_credentials(
     record = update_integration(deps, company_id, change)
     logger.info("credentials saved", extra={"masked_key": stored.masked_key})
     _announce_restored(deps, company_id, previous[0] if previous else None, now)
+    vat_types.after_credentials_saved(deps, company_id)
     return record, ConnectionTest(company_name, pasted.trimmed, saved_credentials=True)
 
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
 from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher
+from smartaccounts_sync.adapters.export_queue import SqsExportQueue
+from smartaccounts_sync.adapters.export_record_repository import (
+    DynamoDbBuyerLinkRepository,
+    DynamoDbExportRecordRepository,
+)
 from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository, IntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import (
     DynamoDbNotificationRepository,
@@ -28,7 +33,14 @@ from smartaccounts_sync.adapters.sync_history_repository import (
     SyncHistoryRepository,
 )
 from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
+from smartaccounts_sync.adapters.vat_type_repository import DynamoDbVatTypeRepository
 from smartaccounts_sync.adapters.work_queue import SqsWorkQueue, WorkQueue
+from smartaccounts_sync.service.export_ports import (
+    BuyerLinkRepository,
+    ExportQueue,
+    ExportRecordRepository,
+    VatTypeRepository,
+)
 from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
@@ -56,6 +68,10 @@ class Dependencies:
     events: EventPublisher
     work_queue: WorkQueue
     jobs: ReloadJobRepository
+    exports: ExportRecordRepository
+    buyer_links: BuyerLinkRepository
+    vat_types: VatTypeRepository
+    export_queue: ExportQueue
     now: Callable[[], dt.datetime] = field(default=utc_now)
 
     @classmethod
@@ -79,6 +95,10 @@ class Dependencies:
             events=EventBridgePublisher(aws_client("events", settings), settings.event_bus_name),
             work_queue=SqsWorkQueue(aws_client("sqs", settings), settings.import_queue_url),
             jobs=DynamoDbReloadJobRepository(ddb, settings.jobs_table_name),
+            exports=DynamoDbExportRecordRepository(ddb, settings.config_table_name),
+            buyer_links=DynamoDbBuyerLinkRepository(ddb, settings.config_table_name),
+            vat_types=DynamoDbVatTypeRepository(ddb, settings.config_table_name),
+            export_queue=SqsExportQueue(aws_client("sqs", settings), settings.export_queue_url),
         )
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:

@@ -206,8 +206,21 @@ class SmartAccountsClient:
         params.extend(protocol.BUYER_DETAIL_PARAMS)
         return self._paged(protocol.CLIENTS_GET, params, Buyer)
 
-    def articles(self) -> list[Article]:
-        return self._paged(protocol.ARTICLES_GET, [], Article)
+    def articles(self, code: str | None = None) -> list[Article]:
+        params: list[tuple[str, str]] = [(protocol.ARTICLE_CODE_PARAM, code)] if code else []
+        return self._paged(protocol.ARTICLES_GET, params, Article)
+
+    def client_invoice_by_number(self, invoice_number: str, issued_on: date) -> ClientInvoice | None:
+        """The sales invoice with this number dated ``issued_on``, if SmartAccounts has one (reconciles a write)."""
+        found = self._paged(
+            protocol.CLIENT_INVOICES_GET, protocol.invoice_number_params(invoice_number, issued_on), ClientInvoice
+        )
+        matching = [invoice for invoice in found if invoice.invoice_number == invoice_number]
+        return matching[0] if matching else None
+
+    def unpaid_client_invoices(self, date_from: date) -> list[ClientInvoice]:
+        """One paged query: the company's sales invoices from ``date_from`` on that are not fully paid."""
+        return self._paged(protocol.CLIENT_INVOICES_GET, protocol.unpaid_invoice_params(date_from), ClientInvoice)
 
     # --- writes --------------------------------------------------------------------------------------------------
 

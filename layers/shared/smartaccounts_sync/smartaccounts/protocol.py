@@ -121,6 +121,25 @@ SEARCH_PARAM = "nameOrRegCode"
 ACCOUNT_TYPE_PARAM = "accountType"
 DOC_TYPE_PARAM = "docType"  # ASSUMED filter name on general/entries
 BUYER_DETAIL_PARAMS = (("fetchAddresses", "true"), ("fetchContacts", "true"))
+ARTICLE_CODE_PARAM = "code"
+ADDRESS_LINE_MAX = 64  # clients:add rejects longer address lines [C]
+
+
+def invoice_number_params(invoice_number: str, issued_on: date) -> list[tuple[str, str]]:
+    """Look-up of one sales invoice by its number. ``dateFrom`` is required unless ``paymentStatus`` or ``id`` is
+    given [C], so the query is narrowed to the invoice's own date (the service sends that date when it books)."""
+    return [*date_range_params(issued_on, issued_on), ("invoiceNumber", invoice_number)]
+
+
+def unpaid_invoice_params(date_from: date) -> list[tuple[str, str]]:
+    """Every sales invoice with something still outstanding, issued on or after ``date_from``: one paged query
+    (``paymentStatus=unpaid`` [C/S]). An invoice that left this list was paid in full."""
+    return [("dateFrom", format_date(date_from)), ("dateType", "date"), ("paymentStatus", "unpaid")]
+
+
+def without_4byte_characters(text: str) -> str:
+    """SmartAccounts rejects 4-byte UTF-8 characters (emoji and the like) in write bodies [C]: each becomes U+FFFD."""
+    return "".join(c if ord(c) <= 0xFFFF else "\ufffd" for c in text)
 
 
 # --- Requests ---------------------------------------------------------------------------------------------------

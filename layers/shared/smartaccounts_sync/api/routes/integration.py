@@ -130,6 +130,7 @@ def put_settings(body: SettingsIn) -> SettingsOut:
         recurrence=body.recurrence,
         import_day=body.import_day,
         field_mapping=body.field_mapping,
+        default_article_code=body.default_article_code,
     )
     saved = summary_task_settings.save_settings(dependencies(router), who.company_id, settings, _if_match())
     out = settings_out(saved.record, notice=saved.notice)

@@ -1,0 +1,109 @@
+"""Export records and buyer links in the configuration table.
+
+- Export record: `pk = COMPANY#<companyId>`, `sk = INVOICE#<invoiceId>`; the record as JSON in `data`, its `status`
+  and a `version` number. Every write is conditional: the first write of an invoice on the item not existing, every
+  later one on the version read, so of two workers only one claims an invoice (the other sees the claim).
+- Buyer link: `pk = COMPANY#<companyId>`, `sk = BUYER#<ukuClientId>`, `smartAccountsClientId`: the SmartAccounts
+  client an Uku client's invoices go to, so the next invoice costs no look-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus
+from smartaccounts_sync.errors import Conflict
+
+INVOICE_PREFIX = "INVOICE#"
+BUYER_PREFIX = "BUYER#"
+
+
+def _conflict(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DynamoDbExportRecordRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def _key(self, company_id: str, invoice_id: str) -> dict[str, Any]:
+        return {"pk": {"S": company_pk(company_id)}, "sk": {"S": f"{INVOICE_PREFIX}{invoice_id}"}}
+
+    @staticmethod
+    def _parse(item: dict[str, Any]) -> ExportRecord:
+        record = ExportRecord.model_validate_json(item["data"]["S"])
+        return record.model_copy(update={"version": int(item["version"]["N"])})
+
+    def get(self, company_id: str, invoice_id: str) -> ExportRecord | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key=self._key(company_id, invoice_id), ConsistentRead=True
+        ).get("Item")
+        return self._parse(item) if item else None
+
+    def save(self, record: ExportRecord) -> ExportRecord:
+        """Writes the record if nobody wrote it since it was read (version 0: if it does not exist); else CONFLICT."""
+        saved = record.model_copy(update={"version": record.version + 1})
+        item = self._key(record.company_id, record.invoice_id) | {
+            "data": {"S": saved.model_dump_json(exclude={"version"})},
+            "status": {"S": saved.status.value},
+            "version": {"N": str(saved.version)},
+        }
+        try:
+            if record.version == 0:
+                self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            else:
+                self._ddb.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="version = :read",
+                    ExpressionAttributeValues={":read": {"N": str(record.version)}},
+                )
+        except ClientError as error:
+            if _conflict(error):
+                raise Conflict(f"The export record of invoice {record.invoice_id} was changed meanwhile.") from None
+            raise
+        return saved
+
+    def exported(self, company_id: str) -> list[ExportRecord]:
+        """The company's EXPORTED records (the paid-status run picks those still awaiting payment)."""
+        records: list[ExportRecord] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": "#status = :exported",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": company_pk(company_id)},
+                ":prefix": {"S": INVOICE_PREFIX},
+                ":exported": {"S": ExportStatus.EXPORTED.value},
+            },
+        }
+        while True:
+            page = self._ddb.query(**kwargs)
+            records += [self._parse(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return records
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class DynamoDbBuyerLinkRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def _key(self, company_id: str, uku_client_id: str) -> dict[str, Any]:
+        return {"pk": {"S": company_pk(company_id)}, "sk": {"S": f"{BUYER_PREFIX}{uku_client_id}"}}
+
+    def get(self, company_id: str, uku_client_id: str) -> str | None:
+        item = self._ddb.get_item(TableName=self._table, Key=self._key(company_id, uku_client_id)).get("Item")
+        return item["smartAccountsClientId"]["S"] if item else None
+
+    def put(self, company_id: str, uku_client_id: str, smartaccounts_client_id: str) -> None:
+        self._ddb.put_item(
+            TableName=self._table,
+            Item=self._key(company_id, uku_client_id) | {"smartAccountsClientId": {"S": smartaccounts_client_id}},
+        )

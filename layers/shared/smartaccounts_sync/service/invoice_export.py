@@ -1,0 +1,570 @@
+"""Invoice export Uku -> SmartAccounts, exactly once.
+
+How an invoice is never created twice, whatever happens:
+
+1. **Claim.** A worker first claims the invoice's export record with a conditional write (PENDING with a lease).
+   Of two workers at once only one claim succeeds; the other sees a live lease and its message comes back later
+   (`ExportBusy`), or sees EXPORTED and stops.
+2. **Read before writing.** The claimed worker looks the invoice up in SmartAccounts by its number before
+   creating anything, so a crash after SmartAccounts accepted an earlier attempt (and before the record was
+   written) is reconciled by reading: the record becomes EXPORTED with `reconciled: true`, nothing is posted.
+3. **Never re-post blindly.** `posting_started_at` is written before the post. A post whose outcome is unknown
+   (timeout, lost connection, 5xx) leaves the record PENDING and the message is delivered again, which starts at 2.
+4. Powertools idempotency (in the handler) makes a redelivery of the same message a no-op on top.
+
+What waits for the customer (integration disabled, no working credentials, unknown VAT type, no article,
+SmartAccounts refusing the invoice) is a SKIPPED or FAILED record with the reason, not a message bouncing on the
+queue; `retry` sends it again once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from smartaccounts_sync.domain.invoice_export import (
+    ExportRecord,
+    ExportRefused,
+    ExportStatus,
+    FailureKind,
+    PaymentStatus,
+    SkipReason,
+    SmartAccountsInvoice,
+    check_totals,
+    check_vat_codes,
+    next_payment_state,
+    plan_rows,
+    split_address,
+)
+from smartaccounts_sync.domain.invoice_issued import InvalidEvent, InvoiceIssued, parse_invoice_issued
+from smartaccounts_sync.domain.sync_records import NotificationKind
+from smartaccounts_sync.errors import Conflict, NotFound
+from smartaccounts_sync.observability import logger
+from smartaccounts_sync.service import vat_types
+from smartaccounts_sync.service.connection import CREDENTIAL_FAILURES, connection_failed, credentials_failing
+from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.notifications import notify, publish
+from smartaccounts_sync.smartaccounts import protocol
+from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
+from smartaccounts_sync.smartaccounts.models import (
+    Address,
+    ClientInvoice,
+    Contact,
+    CreatedClientInvoice,
+    NewBuyer,
+    NewClientInvoice,
+    NewClientInvoiceRow,
+)
+from smartaccounts_sync.troubleshooting import explain
+
+INVOICE_EXPORTED = "InvoiceExported"
+INVOICE_EXPORT_FAILED = "InvoiceExportFailed"
+INVOICE_PAYMENT_STATUS_CHANGED = "InvoicePaymentStatusChanged"
+
+#: How long a claim holds an invoice: longer than the export function's timeout (120 s).
+LEASE = dt.timedelta(seconds=180)
+_CLAIM_TRIES = 3
+
+
+class ExportBusy(Exception):
+    """Another worker holds the invoice's lease right now: handle this message again later."""
+
+
+class ExportInterrupted(Exception):
+    """SmartAccounts could not be reached, or may have the invoice: the next delivery reconciles by reading."""
+
+
+class UnreadableEvent(Exception):
+    """A message that names no company or invoice: nowhere to record it, so it goes to the dead-letter queue."""
+
+
+# --- entry points -------------------------------------------------------------------------------------------------
+
+
+def export_message(deps: Dependencies, body: str, *, final_attempt: bool) -> ExportRecord | None:
+    """One message of the export queue: an `InvoiceIssued` event (through the EventBridge rule) or a retry."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        raise UnreadableEvent("the message is not JSON") from None
+    if isinstance(message, dict) and isinstance(message.get("retry"), dict):
+        retry = message["retry"]
+        return export_stored(deps, str(retry.get("companyId")), str(retry.get("invoiceId")), final_attempt)
+    detail = message.get("detail") if isinstance(message, dict) else None
+    try:
+        invoice = parse_invoice_issued(detail)
+    except InvalidEvent as invalid:
+        if not invalid.company_id or not invalid.invoice_id:
+            raise UnreadableEvent(f"InvoiceIssued without companyId or invoiceId: {invalid.reason}") from None
+        return record_invalid(deps, invalid)
+    return export_invoice(deps, invoice, final_attempt=final_attempt)
+
+
+def export_stored(deps: Dependencies, company_id: str, invoice_id: str, final_attempt: bool) -> ExportRecord | None:
+    record = deps.exports.get(company_id, invoice_id)
+    if record is None or record.invoice is None:
+        logger.warning("retry of an export without a stored invoice ignored", extra={"invoice_id": invoice_id})
+        return record
+    return export_invoice(deps, record.invoice, final_attempt=final_attempt)
+
+
+def record_invalid(deps: Dependencies, invalid: InvalidEvent) -> ExportRecord:
+    """An event that does not validate: a FAILED record with the reason (unless the invoice is already exported)."""
+    assert invalid.company_id and invalid.invoice_id  # noqa: S101 - checked by the caller
+    now = deps.now()
+    for _ in range(_CLAIM_TRIES):
+        current = deps.exports.get(invalid.company_id, invalid.invoice_id)
+        if current is not None and (current.status is ExportStatus.EXPORTED or current.leased(now)):
+            return current
+        base = current or ExportRecord(
+            company_id=invalid.company_id, invoice_id=invalid.invoice_id, created_at=now, updated_at=now
+        )
+        failed = base.model_copy(
+            update={
+                "number": invalid.number or base.number,
+                "status": ExportStatus.FAILED,
+                "reason": FailureKind.INVALID_EVENT.value,
+                "message": f"Uku's InvoiceIssued event is not valid: {invalid.reason}",
+                "smartaccounts_messages": [],
+                "attempts": base.attempts + 1,
+                "updated_at": now,
+                "lease_until": None,
+                "invoice": None,  # Uku's latest word on this invoice is invalid: nothing stale is sent on a retry
+            }
+        )
+        try:
+            saved = deps.exports.save(failed)
+        except Conflict:
+            continue
+        _announce_failure(deps, saved)
+        return saved
+    raise ExportBusy(invalid.invoice_id)
+
+
+def retry(deps: Dependencies, company_id: str, invoice_id: str) -> ExportRecord:
+    """`POST /invoices/{id}/export/retry`: queues the stored invoice again (the worker reads before it writes)."""
+    record = get_record(deps, company_id, invoice_id)
+    if record.status is ExportStatus.EXPORTED:
+        raise Conflict(f"Invoice {record.number or invoice_id} is already in SmartAccounts; it is not sent again.")
+    if record.leased(deps.now()):
+        raise Conflict(f"Invoice {record.number or invoice_id} is being exported right now.")
+    if record.invoice is None:
+        raise Conflict(
+            "Uku's InvoiceIssued event for this invoice was not valid, so there is nothing to send again; "
+            "Uku has to publish the invoice again."
+        )
+    deps.export_queue.send(json.dumps({"retry": {"companyId": company_id, "invoiceId": invoice_id}}))
+    return record
+
+
+def get_record(deps: Dependencies, company_id: str, invoice_id: str) -> ExportRecord:
+    record = deps.exports.get(company_id, invoice_id)
+    if record is None:
+        raise NotFound(f"Invoice {invoice_id!r} has not been sent for export (no InvoiceIssued event received).")
+    return record
+
+
+# --- the export -------------------------------------------------------------------------------------------------
+
+
+def export_invoice(deps: Dependencies, invoice: InvoiceIssued, *, final_attempt: bool = False) -> ExportRecord:
+    record, claimed = _claim(deps, invoice)
+    if not claimed:
+        if record.status is ExportStatus.EXPORTED or final_attempt:
+            return record
+        raise ExportBusy(invoice.invoice_id)
+    try:
+        return _export_claimed(deps, record, invoice)
+    except ExportRefused as refused:
+        return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
+    except SmartAccountsError as error:
+        return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
+
+
+def _claim(deps: Dependencies, invoice: InvoiceIssued) -> tuple[ExportRecord, bool]:
+    now = deps.now()
+    for _ in range(_CLAIM_TRIES):
+        current = deps.exports.get(invoice.company_id, invoice.invoice_id)
+        if current is not None and (current.status is ExportStatus.EXPORTED or current.leased(now)):
+            return current, False
+        base = current or ExportRecord(
+            company_id=invoice.company_id, invoice_id=invoice.invoice_id, created_at=now, updated_at=now
+        )
+        claim = base.model_copy(
+            update={
+                "number": invoice.number,
+                "kind": invoice.kind,
+                "status": ExportStatus.PENDING,
+                "reason": None,
+                "message": None,
+                "smartaccounts_messages": [],
+                "attempts": base.attempts + 1,
+                "updated_at": now,
+                "lease_until": now + LEASE,
+                "invoice": invoice,
+            }
+        )
+        try:
+            return deps.exports.save(claim), True
+        except Conflict:
+            continue
+    current = deps.exports.get(invoice.company_id, invoice.invoice_id)
+    assert current is not None  # noqa: S101 - a conflict means someone wrote it
+    return current, False
+
+
+def _latest(deps: Dependencies, record: ExportRecord) -> ExportRecord:
+    return deps.exports.get(record.company_id, record.invoice_id) or record
+
+
+def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIssued) -> ExportRecord:
+    integration = deps.integrations.get(invoice.company_id)
+    if not integration.enabled:
+        return _finish_skipped(
+            deps, record, SkipReason.INTEGRATION_DISABLED, "The SmartAccounts integration is disabled for this company."
+        )
+    if integration.credentials is None:
+        return _finish_skipped(
+            deps, record, SkipReason.NOT_CONNECTED, "No SmartAccounts credentials are saved for this company."
+        )
+    if credentials_failing(integration.connection):
+        return _finish_skipped(
+            deps,
+            record,
+            SkipReason.CREDENTIALS_FAILING,
+            f"The company's SmartAccounts credentials are failing: {integration.connection.message}",
+        )
+    client = deps.smartaccounts(deps.credentials.load(integration.credentials.secret_name), None)
+    register = deps.vat_types.get(invoice.company_id) or vat_types.import_register(deps, invoice.company_id, client)
+    if record.posting_started_at is None:
+        check_vat_codes(invoice, register)  # nothing was ever posted: refuse without spending a call
+
+    existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
+    if existing is not None:
+        logger.info(
+            "invoice found already booked in SmartAccounts; reconciled", extra={"invoice_id": record.invoice_id}
+        )
+        return _finish_exported(deps, record, invoice, _booked(existing), reconciled=True)
+    check_vat_codes(invoice, register)
+
+    default_article = integration.settings.default_article_code if integration.settings else None
+    articles = {article.code for article in client.articles()}
+    rows = plan_rows(invoice, register, articles, default_article)
+    base_id = _credited_original(deps, invoice)
+    buyer_id = _buyer(deps, client, invoice)
+    address = split_address(invoice.buyer.address)
+    warnings = (
+        ["The buyer's address was shortened to SmartAccounts' two lines of 64 characters."]
+        if (address and address.shortened)
+        else []
+    )
+
+    now = deps.now()
+    posting = deps.exports.save(record.model_copy(update={"posting_started_at": now, "updated_at": now}))
+    created = client.add_client_invoice(_new_invoice(invoice, rows, buyer_id, base_id))
+    return _finish_exported(deps, posting, invoice, _created(created, buyer_id), reconciled=False, warnings=warnings)
+
+
+def _credited_original(deps: Dependencies, invoice: InvoiceIssued) -> str | None:
+    if not invoice.is_credit:
+        return None
+    original = deps.exports.get(invoice.company_id, invoice.original_invoice_id or "")
+    if original is None or original.status is not ExportStatus.EXPORTED or original.smartaccounts is None:
+        raise ExportRefused(
+            FailureKind.ORIGINAL_NOT_EXPORTED,
+            f"This credit invoice corrects invoice {invoice.original_invoice_id!r}, which was never exported to "
+            "SmartAccounts. Export the original first, then retry this credit invoice.",
+        )
+    return original.smartaccounts.invoice_id
+
+
+def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssued) -> str:
+    """The SmartAccounts client: remembered for the Uku client, else by registry code, else exact name, else new."""
+    remembered = deps.buyer_links.get(invoice.company_id, invoice.client_id)
+    if remembered:
+        return remembered
+    buyer = invoice.buyer
+    found: str | None = None
+    if buyer.registry_code:
+        found = next((b.id for b in client.buyers(buyer.registry_code) if b.reg_code == buyer.registry_code), None)
+    if found is None:
+        name = _text(buyer.name) or buyer.name  # as SmartAccounts has it when the service created it
+        found = next((b.id for b in client.buyers(name) if b.name.strip() == name), None)
+    if found is None:
+        found = client.add_buyer(_new_buyer(invoice)).client_id
+    deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
+    return found
+
+
+# --- wire conversions ---------------------------------------------------------------------------------------------
+
+
+def _text(value: str | None) -> str | None:
+    return protocol.without_4byte_characters(value) if value else value
+
+
+def _new_buyer(invoice: InvoiceIssued) -> NewBuyer:
+    buyer = invoice.buyer
+    address = split_address(buyer.address)
+    return NewBuyer(
+        name=_text(buyer.name) or buyer.name,
+        reg_code=buyer.registry_code,
+        vat_number=buyer.vat_number,
+        address=Address(
+            country=address.country,
+            county=_text(address.county),
+            city=_text(address.city),
+            address1=_text(address.address1),
+            address2=_text(address.address2),
+            postal_code=address.postal_code,
+        )
+        if address
+        else None,
+        contacts=[Contact(type="EMAIL", value=buyer.email)] if buyer.email else None,
+    )
+
+
+def _new_invoice(invoice: InvoiceIssued, rows: list, buyer_id: str, base_id: str | None) -> NewClientInvoice:
+    return NewClientInvoice(
+        client_id=buyer_id,
+        date=invoice.issue_date,
+        due_date=invoice.due_date,
+        invoice_number=invoice.number,
+        currency=invoice.currency,
+        type="CRE" if base_id else "INV",
+        base_for_credit_invoice_id=base_id,
+        rows=[
+            NewClientInvoiceRow(
+                code=row.article_code,
+                description=_text(row.description),
+                price=row.unit_price,
+                quantity=row.quantity,
+                vat_pc=row.vat_code,
+                unit=_text(row.unit),
+                discount=row.discount_percent or None,
+            )
+            for row in rows
+        ],
+    )
+
+
+def _booked(found: ClientInvoice) -> dict[str, Any]:
+    gross = found.total_amount
+    return {
+        "ref": SmartAccountsInvoice(
+            invoice_id=found.id, invoice_number=found.invoice_number, number=found.number, client_id=found.client_id
+        ),
+        "net": found.amount,
+        "vat": found.vat_amount,
+        "gross": gross,
+        "outstanding": found.outstanding_amount,
+    }
+
+
+def _created(created: CreatedClientInvoice, buyer_id: str) -> dict[str, Any]:
+    return {
+        "ref": SmartAccountsInvoice(
+            invoice_id=created.invoice_id,
+            invoice_number=created.invoice_number,
+            number=created.number,
+            client_id=created.client_id or buyer_id,
+        ),
+        "net": created.amount,
+        "vat": created.vat_amount,
+        "gross": created.total_amount,
+        "outstanding": None,
+    }
+
+
+# --- outcomes -------------------------------------------------------------------------------------------------------
+
+
+def _finish_exported(
+    deps: Dependencies,
+    record: ExportRecord,
+    invoice: InvoiceIssued,
+    booked: dict[str, Any],
+    *,
+    reconciled: bool,
+    warnings: list[str] | None = None,
+) -> ExportRecord:
+    now = deps.now()
+    totals = check_totals(invoice, booked["net"], booked["vat"], booked["gross"])
+    payment = None
+    if not invoice.is_credit:
+        gross: Decimal | None = booked["gross"]
+        outstanding = booked["outstanding"] if booked["outstanding"] is not None else (gross or Decimal(0))
+        status = PaymentStatus.PAID if outstanding <= 0 else PaymentStatus.UNPAID
+        if gross is not None and 0 < outstanding < gross:
+            status = PaymentStatus.PARTLY_PAID
+        payment, _ = next_payment_state(None, status, outstanding, now)
+    exported = record.model_copy(
+        update={
+            "status": ExportStatus.EXPORTED,
+            "reason": None,
+            "message": None if totals.matches else "SmartAccounts' totals differ from Uku's; check the invoice.",
+            "smartaccounts_messages": [],
+            "smartaccounts": booked["ref"],
+            "reconciled": reconciled,
+            "totals": totals,
+            "payment": payment,
+            "warnings": warnings or [],
+            "updated_at": now,
+            "exported_at": now,
+            "lease_until": None,
+        }
+    )
+    saved = _save_outcome(deps, exported)
+    publish(deps, INVOICE_EXPORTED, exported_detail(saved))
+    return saved
+
+
+def _finish_skipped(deps: Dependencies, record: ExportRecord, reason: SkipReason, message: str) -> ExportRecord:
+    skipped = record.model_copy(
+        update={
+            "status": ExportStatus.SKIPPED,
+            "reason": reason.value,
+            "message": f"{message} The invoice was not sent; retry the export once this is fixed.",
+            "updated_at": deps.now(),
+            "lease_until": None,
+        }
+    )
+    logger.info("invoice export skipped", extra={"reason": reason.value})
+    return _save_outcome(deps, skipped)
+
+
+def _finish_failed(
+    deps: Dependencies, record: ExportRecord, kind: str, message: str, messages: tuple[str, ...] = ()
+) -> ExportRecord:
+    failed = record.model_copy(
+        update={
+            "status": ExportStatus.FAILED,
+            "reason": kind,
+            "message": message,
+            "smartaccounts_messages": list(messages),
+            "updated_at": deps.now(),
+            "lease_until": None,
+        }
+    )
+    saved = _save_outcome(deps, failed)
+    logger.info("invoice export failed", extra={"reason": kind})
+    _announce_failure(deps, saved)
+    return saved
+
+
+def _on_smartaccounts_error(
+    deps: Dependencies, record: ExportRecord, error: SmartAccountsError, final_attempt: bool
+) -> ExportRecord:
+    if error.kind in CREDENTIAL_FAILURES:
+        connection_failed(deps, record.company_id, error)
+    if error.kind.retryable and not final_attempt:
+        # not recorded as an outcome: the record stays PENDING (lease released) and the next delivery reads first
+        _save_outcome(
+            deps,
+            record.model_copy(
+                update={
+                    "message": f"Waiting to try again: {explain(error)}",
+                    "updated_at": deps.now(),
+                    "lease_until": None,
+                }
+            ),
+        )
+        raise ExportInterrupted(error.kind.value)
+    message = explain(error)
+    if record.posting_started_at is not None and error.kind.retryable:
+        message += " SmartAccounts may have booked it anyway: a retry looks it up by its number before sending."
+    return _finish_failed(deps, record, error.api_code, message, error.messages)
+
+
+def _save_outcome(deps: Dependencies, record: ExportRecord) -> ExportRecord:
+    try:
+        return deps.exports.save(record)
+    except Conflict:
+        # the lease ran out and another worker took over; its outcome stands
+        current = deps.exports.get(record.company_id, record.invoice_id)
+        logger.warning("export record changed by another worker; its outcome kept")
+        return current or record
+
+
+def _announce_failure(deps: Dependencies, record: ExportRecord) -> None:
+    detail = failed_detail(record)
+    publish(deps, INVOICE_EXPORT_FAILED, detail)
+    notify(
+        deps,
+        record.company_id,
+        NotificationKind.EXPORT_FAILED,
+        title="Invoice not exported to SmartAccounts",
+        message=f"Invoice {record.number or record.invoice_id}: {record.message}",
+        data={k: v for k, v in detail.items() if v not in (None, [])},
+    )
+
+
+# --- event details (docs/events.md) ---------------------------------------------------------------------------------
+
+
+def _amounts(amounts: Any) -> dict[str, float | None]:
+    return {k: (float(v) if v is not None else None) for k, v in amounts.model_dump().items()}
+
+
+def exported_detail(record: ExportRecord) -> dict[str, Any]:
+    sa = record.smartaccounts
+    return {
+        "companyId": record.company_id,
+        "invoiceId": record.invoice_id,
+        "number": record.number,
+        "kind": record.kind.value if record.kind else None,
+        "smartAccountsInvoiceId": sa.invoice_id if sa else None,
+        "smartAccountsNumber": (sa.number or sa.invoice_number) if sa else None,
+        "smartAccountsClientId": sa.client_id if sa else None,
+        "reconciled": record.reconciled,
+        "totalsMatch": record.totals.matches if record.totals else None,
+        "ukuTotals": _amounts(record.totals.uku) if record.totals else None,
+        "smartAccountsTotals": _amounts(record.totals.smartaccounts) if record.totals else None,
+        "exportedAt": record.exported_at.isoformat() if record.exported_at else None,
+    }
+
+
+def failed_detail(record: ExportRecord) -> dict[str, Any]:
+    return {
+        "companyId": record.company_id,
+        "invoiceId": record.invoice_id,
+        "number": record.number,
+        "errorKind": record.reason,
+        "message": record.message,
+        "smartAccountsMessages": list(record.smartaccounts_messages),
+        "attempts": record.attempts,
+        "failedAt": record.updated_at.isoformat(),
+    }
+
+
+def payment_detail(record: ExportRecord, previous: PaymentStatus | None) -> dict[str, Any]:
+    payment = record.payment
+    assert payment is not None  # noqa: S101
+    return {
+        "companyId": record.company_id,
+        "invoiceId": record.invoice_id,
+        "number": record.number,
+        "smartAccountsInvoiceId": record.smartaccounts.invoice_id if record.smartaccounts else None,
+        "status": payment.status.value,
+        "previousStatus": previous.value if previous else None,
+        "outstandingAmount": float(payment.outstanding),
+        "changedAt": payment.changed_at.isoformat(),
+    }
+
+
+__all__ = [
+    "INVOICE_EXPORTED",
+    "INVOICE_EXPORT_FAILED",
+    "INVOICE_PAYMENT_STATUS_CHANGED",
+    "ErrorKind",
+    "ExportBusy",
+    "ExportInterrupted",
+    "UnreadableEvent",
+    "export_invoice",
+    "export_message",
+    "get_record",
+    "retry",
+]

@@ -1,0 +1,66 @@
+"""In-memory ports of the VAT-type import, the invoice export and the paid-status run (unit tier)."""
+
+from __future__ import annotations
+
+import threading
+
+from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus
+from smartaccounts_sync.domain.vat_types import VatRegister
+from smartaccounts_sync.errors import Conflict
+
+
+class InMemoryExportRecords:
+    """Same conditional semantics as the DynamoDB repository: a write succeeds only on the version read."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], ExportRecord] = {}
+        self._lock = threading.Lock()
+
+    def get(self, company_id: str, invoice_id: str) -> ExportRecord | None:
+        return self.items.get((company_id, invoice_id))
+
+    def save(self, record: ExportRecord) -> ExportRecord:
+        with self._lock:
+            key = (record.company_id, record.invoice_id)
+            current = self.items.get(key)
+            if (current.version if current else 0) != record.version:
+                raise Conflict("changed meanwhile")
+            saved = record.model_copy(update={"version": record.version + 1})
+            self.items[key] = saved
+            return saved
+
+    def exported(self, company_id: str) -> list[ExportRecord]:
+        return [r for (c, _), r in self.items.items() if c == company_id and r.status is ExportStatus.EXPORTED]
+
+
+class InMemoryBuyerLinks:
+    def __init__(self) -> None:
+        self.links: dict[tuple[str, str], str] = {}
+
+    def get(self, company_id: str, uku_client_id: str) -> str | None:
+        return self.links.get((company_id, uku_client_id))
+
+    def put(self, company_id: str, uku_client_id: str, smartaccounts_client_id: str) -> None:
+        self.links[(company_id, uku_client_id)] = smartaccounts_client_id
+
+
+class InMemoryVatTypes:
+    def __init__(self) -> None:
+        self.registers: dict[str, VatRegister] = {}
+
+    def get(self, company_id: str) -> VatRegister | None:
+        return self.registers.get(company_id)
+
+    def save(self, register: VatRegister) -> None:
+        self.registers[register.company_id] = register
+
+    def companies(self) -> list[str]:
+        return sorted(self.registers)
+
+
+class InMemoryExportQueue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, body: str) -> None:
+        self.sent.append(body)

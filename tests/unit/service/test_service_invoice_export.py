@@ -1,0 +1,232 @@
+"""Invoice export on fakes: exactly once across a crash after SmartAccounts accepted, duplicates, refusals, waits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from smartaccounts_sync.domain.integration import (
+    CompanyIntegration,
+    Connection,
+    ConnectionStatus,
+    StoredCredentials,
+)
+from smartaccounts_sync.domain.invoice_export import ExportStatus, PaymentStatus
+from smartaccounts_sync.domain.invoice_issued import parse_invoice_issued
+from smartaccounts_sync.service import invoice_export, payment_status
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
+from smartaccounts_sync.smartaccounts.models import (
+    ApiCredentials,
+    Article,
+    Buyer,
+    ClientInvoice,
+    CreatedBuyer,
+    CreatedClientInvoice,
+    NewBuyer,
+    NewClientInvoice,
+    VatPercentage,
+)
+from tests.support.fakes import in_memory_dependencies
+
+NOW = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+SAMPLE = Path(__file__).resolve().parents[3] / "events" / "invoice_export" / "eventbridge-invoice-issued.json"
+COMPANY = "demo-company"
+
+
+class FakeSmartAccounts:
+    """The firm's SmartAccounts company: buyers, articles, VAT codes and the invoices booked in it."""
+
+    def __init__(self) -> None:
+        self.invoices: list[ClientInvoice] = []
+        self.buyer_list: list[Buyer] = []
+        self.adds = 0
+        self.calls_made = 0
+        self.fail_add: SmartAccountsError | None = None
+
+    def vat_percentages(self) -> list[VatPercentage]:
+        self.calls_made += 1
+        return [VatPercentage(vat_pc="VAT24", pc=Decimal(24), active_sales=True)]
+
+    def client_invoice_by_number(self, number: str, issued_on: dt.date) -> ClientInvoice | None:
+        self.calls_made += 1
+        return next((i for i in self.invoices if i.invoice_number == number and i.date == issued_on), None)
+
+    def articles(self, code: str | None = None) -> list[Article]:
+        self.calls_made += 1
+        return [Article(code="SERVICE")]
+
+    def buyers(self, search: str | None = None) -> list[Buyer]:
+        self.calls_made += 1
+        return [b for b in self.buyer_list if not search or search in b.name or search == b.reg_code]
+
+    def add_buyer(self, buyer: NewBuyer) -> CreatedBuyer:
+        self.calls_made += 1
+        created = Buyer(id=f"b{len(self.buyer_list) + 1}", name=buyer.name, reg_code=buyer.reg_code)
+        self.buyer_list.append(created)
+        return CreatedBuyer(client_id=created.id)
+
+    def add_client_invoice(self, invoice: NewClientInvoice) -> CreatedClientInvoice:
+        self.calls_made += 1
+        if self.fail_add is not None:
+            raise self.fail_add
+        self.adds += 1
+        net = sum((r.price * r.quantity * (100 - (r.discount or 0)) / 100 for r in invoice.rows), Decimal(0))
+        vat = (net * Decimal("0.24")).quantize(Decimal("0.01"))
+        booked = ClientInvoice(
+            id=f"sa-{self.adds}",
+            date=invoice.date,
+            invoice_number=invoice.invoice_number,
+            client_id=invoice.client_id,
+            amount=net,
+            vat_amount=vat,
+            total_amount=net + vat,
+            outstanding_amount=net + vat,
+            type=invoice.type or "INV",
+            base_for_credit_invoice_id=invoice.base_for_credit_invoice_id,
+        )
+        self.invoices.append(booked)
+        return CreatedClientInvoice(
+            invoice_id=booked.id,
+            invoice_number=booked.invoice_number,
+            client_id=booked.client_id,
+            amount=net,
+            vat_amount=vat,
+            total_amount=net + vat,
+        )
+
+    def unpaid_client_invoices(self, date_from: dt.date) -> list[ClientInvoice]:
+        self.calls_made += 1
+        return [i for i in self.invoices if (i.outstanding_amount or 0) > 0 and i.date >= date_from]
+
+
+@pytest.fixture
+def sa() -> FakeSmartAccounts:
+    return FakeSmartAccounts()
+
+
+@pytest.fixture
+def deps(sa: FakeSmartAccounts):
+    deps = in_memory_dependencies(smartaccounts=lambda credentials, company=None: sa, now=lambda: NOW)
+    secret = deps.secret_name(COMPANY)
+    deps.credentials.save(secret, ApiCredentials(api_key="firm-key", api_secret="firm-secret"))
+    deps.integrations.save(
+        CompanyIntegration(
+            company_id=COMPANY,
+            enabled=True,
+            credentials=StoredCredentials(secret_name=secret, masked_key="firm…key", saved_at=NOW),
+            connection=Connection(status=ConnectionStatus.CONNECTED, company_name="Firm"),
+        )
+    )
+    return deps
+
+
+def detail(**changes) -> dict:
+    body = json.loads(SAMPLE.read_text(encoding="utf-8"))["detail"]
+    body["lines"][1]["articleCode"] = "SERVICE"
+    return body | changes
+
+
+def message(body: dict, event_id: str = "e1") -> str:
+    return json.dumps({"id": event_id, "source": "uku.billing", "detail-type": "InvoiceIssued", "detail": body})
+
+
+def test_a_crash_after_smartaccounts_accepted_is_reconciled_by_reading_not_posted_again(deps, sa) -> None:
+    # Given the worker dies after SmartAccounts booked the invoice, before the record says so
+    original_save = deps.exports.save
+
+    def save_then_crash_after_post(record):
+        if (
+            record.status is ExportStatus.EXPORTED
+            and sa.adds == 1
+            and not getattr(save_then_crash_after_post, "done", 0)
+        ):
+            save_then_crash_after_post.done = 1
+            raise RuntimeError("worker crashed")
+        return original_save(record)
+
+    deps.exports.save = save_then_crash_after_post
+    with pytest.raises(RuntimeError):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False)
+    stuck = deps.exports.get(COMPANY, "inv-1")
+    assert stuck.status is ExportStatus.PENDING and stuck.posting_started_at is not None
+
+    # When the message comes back after the lease ran out
+    later = NOW + invoice_export.LEASE + dt.timedelta(seconds=1)
+    deps.now = lambda: later
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False)
+
+    # Then the invoice was found by its number: still one invoice, and the record is true
+    assert sa.adds == 1
+    assert record.status is ExportStatus.EXPORTED and record.reconciled and record.attempts == 2
+    assert record.smartaccounts.invoice_id == "sa-1" and record.totals.matches
+
+
+def test_while_the_lease_is_held_a_second_delivery_waits_and_posts_nothing(deps, sa) -> None:
+    invoice = parse_invoice_issued(detail())
+    claimed, ok = invoice_export._claim(deps, invoice)
+    assert ok and claimed.leased(NOW)
+    with pytest.raises(invoice_export.ExportBusy):
+        invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False)
+    assert sa.adds == 0
+
+
+def test_duplicates_after_export_change_nothing(deps, sa) -> None:
+    first = invoice_export.export_message(deps, message(detail()), final_attempt=False)
+    again = invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False)
+    assert sa.adds == 1 and first.status is again.status is ExportStatus.EXPORTED and again.attempts == 1
+    assert [t for t, _ in deps.events.events] == ["InvoiceExported"]
+
+
+def test_an_unknown_outcome_leaves_the_record_pending_then_fails_only_on_the_last_delivery(deps, sa) -> None:
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).")
+    with pytest.raises(invoice_export.ExportInterrupted):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False)
+    assert deps.exports.get(COMPANY, "inv-1").status is ExportStatus.PENDING
+
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=True)
+    assert record.status is ExportStatus.FAILED and record.reason == "SA_UNAVAILABLE"
+    assert "looks it up by its number" in record.message
+    assert deps.notifications.list(COMPANY)[0].kind.value == "EXPORT_FAILED"
+    assert [t for t, _ in deps.events.events] == ["InvoiceExportFailed"]
+
+
+def test_failing_company_credentials_skip_with_the_reason(deps, sa) -> None:
+    record = deps.integrations.get(COMPANY)
+    deps.integrations.save(
+        record.model_copy(
+            update={
+                "connection": Connection(
+                    status=ConnectionStatus.FAILING, reason="CREDENTIALS_REVOKED", message="revoked"
+                )
+            }
+        )
+    )
+    skipped = invoice_export.export_message(deps, message(detail()), final_attempt=False)
+    assert skipped.status is ExportStatus.SKIPPED and skipped.reason == "CREDENTIALS_FAILING"
+    assert sa.calls_made == 0
+
+
+def test_a_message_without_company_or_invoice_is_unreadable(deps) -> None:
+    with pytest.raises(invoice_export.UnreadableEvent):
+        invoice_export.export_message(deps, message({"number": "1"}), final_attempt=False)
+
+
+def test_paid_status_run_uses_one_query_and_publishes_changes(deps, sa) -> None:
+    invoice_export.export_message(deps, message(detail()), final_attempt=False)
+    booked = sa.invoices[0]
+    sa.invoices[0] = booked.model_copy(update={"outstanding_amount": Decimal(0)})
+    calls = sa.calls_made
+
+    run = payment_status.refresh_company(deps, COMPANY)
+
+    assert sa.calls_made - calls == 1 and run.changed == ["inv-1"]
+    record = deps.exports.get(COMPANY, "inv-1")
+    assert record.payment.status is PaymentStatus.PAID and record.payment.outstanding == 0
+    (changed,) = deps.events.of_type("InvoicePaymentStatusChanged")
+    assert (changed["status"], changed["previousStatus"], changed["outstandingAmount"]) == ("PAID", "UNPAID", 0.0)
+    # And a paid invoice is not asked about again
+    assert payment_status.refresh_company(deps, COMPANY).checked == 0
