@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import Server
 
-from smartaccounts_sync.api import problems
+from smartaccounts_sync.api import guards, problems
 from smartaccounts_sync.api.routes import (
     client_integration,
     health,
@@ -38,7 +38,10 @@ V1_ROUTERS = (
 
 def build_app() -> APIGatewayHttpResolver:
     # A response that does not fit its model is the service's bug: 500, never a 4xx blaming the caller.
-    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+    app = APIGatewayHttpResolver(
+        enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=guards.parse_json_body
+    )
+    app.use(middlewares=[guards.path_identifiers])
     for router in ROUTERS:
         app.include_router(router)
     for router in V1_ROUTERS:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
 from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher
@@ -82,5 +83,4 @@ class Dependencies:
         )
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:
-        base = f"{self.settings.secret_name_prefix}company/{company_id}"
-        return f"{base}/client/{client_id}" if client_id else base
+        return keys.secret_name(self.settings.secret_name_prefix, company_id, client_id)
