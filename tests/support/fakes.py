@@ -14,8 +14,20 @@ from smartaccounts_sync.adapters.summary_task_repository import InMemorySummaryT
 from smartaccounts_sync.adapters.sync_history_repository import InMemorySyncHistoryRepository
 from smartaccounts_sync.adapters.uku_store import InMemoryUkuStore
 from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue
+from smartaccounts_sync.domain.diagnostics import DiagnosticsReport
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
+
+
+class InMemoryDiagnosticsRepository:
+    def __init__(self) -> None:
+        self.reports: dict[str, DiagnosticsReport] = {}
+
+    def save(self, report: DiagnosticsReport) -> None:
+        self.reports[report.company_id] = report.model_copy(update={"live": False})
+
+    def last(self, company_id: str) -> DiagnosticsReport | None:
+        return self.reports.get(company_id)
 
 
 def in_memory_dependencies(**overrides: Any) -> Dependencies:
@@ -32,5 +44,6 @@ def in_memory_dependencies(**overrides: Any) -> Dependencies:
         "events": InMemoryEventPublisher(),
         "work_queue": InMemoryWorkQueue(),
         "jobs": InMemoryReloadJobRepository(),
+        "diagnostics": InMemoryDiagnosticsRepository(),
     }
     return Dependencies(**(ports | overrides))

@@ -33,6 +33,7 @@ from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials, ClientInvoice, JournalEntry, Payment, VendorInvoice
+from tests.support.fakes import InMemoryDiagnosticsRepository
 from tests.support.local_company import ALL_FIELDS
 
 NOW = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)
@@ -108,6 +109,7 @@ def world() -> World:
         events=InMemoryEventPublisher(),
         work_queue=InMemoryWorkQueue(),
         jobs=InMemoryReloadJobRepository(),
+        diagnostics=InMemoryDiagnosticsRepository(),
     )
     secret = deps.secret_name(COMPANY)
     credentials.save(secret, ApiCredentials(api_key="company-key", api_secret="company-secret"))

@@ -51,6 +51,10 @@ class Caller(BaseModel):
             # the claim's value is not echoed: it is whatever the token carried
             raise TokenClaimsInvalid([FieldProblem(_claim(e["loc"]), "not valid") for e in error.errors()]) from None
 
+    @property
+    def may_manage(self) -> bool:
+        return self.role in MANAGING_ROLES and self.plan in MANAGING_PLANS
+
     def require_manager(self) -> None:
         """Management needs role owner or admin and plan team or elite; says which rule failed."""
         if self.role not in MANAGING_ROLES:

@@ -158,6 +158,8 @@ class CheckOut(Out):
 class DiagnosticsOut(Out):
     passed: bool
     checks: list[CheckOut]
+    checked_at: dt.datetime | None = Field(default=None, description="when the live checks ran; null: never")
+    live: bool = Field(default=False, description="true when the live checks ran for this answer")
 
 
 class CompanyOut(Out):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
+from smartaccounts_sync.adapters.diagnostics_repository import DiagnosticsRepository, DynamoDbDiagnosticsRepository
 from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher
 from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository, IntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import (
@@ -57,6 +58,7 @@ class Dependencies:
     events: EventPublisher
     work_queue: WorkQueue
     jobs: ReloadJobRepository
+    diagnostics: DiagnosticsRepository
     now: Callable[[], dt.datetime] = field(default=utc_now)
 
     @classmethod
@@ -80,6 +82,7 @@ class Dependencies:
             events=EventBridgePublisher(aws_client("events", settings), settings.event_bus_name),
             work_queue=SqsWorkQueue(aws_client("sqs", settings), settings.import_queue_url),
             jobs=DynamoDbReloadJobRepository(ddb, settings.jobs_table_name),
+            diagnostics=DynamoDbDiagnosticsRepository(ddb, settings.config_table_name),
         )
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:

@@ -145,11 +145,28 @@ def get_fields() -> FieldsOut:
     )
 
 
-@router.get("/integrations/smartaccounts/diagnostics", summary="Troubleshooting checks", tags=TAGS)
+@router.get(
+    "/integrations/smartaccounts/diagnostics",
+    summary="Troubleshooting checks",
+    description=(
+        "An owner or admin on a Team or Elite plan runs every check now, live ones included (they call SmartAccounts "
+        "with the company's key and refresh client link statuses); the result is kept. Anyone else sees the last "
+        "kept result (`live` false), or, before any, the checks that need no SmartAccounts call."
+    ),
+    tags=TAGS,
+)
 def get_diagnostics() -> DiagnosticsOut:
-    checks = diagnostics.run_diagnostics(dependencies(router), caller(router).company_id)
+    who = caller(router)
+    deps = dependencies(router)
+    if who.may_manage:
+        report = diagnostics.check_now(deps, who.company_id)
+    else:
+        report = diagnostics.last_report(deps, who.company_id)
+    checks = report.checks
     return DiagnosticsOut(
-        passed=all(c.status != "FAIL" for c in checks),
+        passed=report.passed,
+        checked_at=report.checked_at,
+        live=report.live,
         checks=[
             CheckOut(id=c.id, title=c.title, status=c.status.value, detail=c.detail, fix=c.fix, error_kind=c.error_kind)
             for c in checks
