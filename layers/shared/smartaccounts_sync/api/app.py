@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import Server
+from typing import Any
 
-from smartaccounts_sync.api import guards, problems
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server
+
+from smartaccounts_sync.api import contract, guards, problems
 from smartaccounts_sync.api.routes import (
     client_integration,
     health,
@@ -36,9 +38,17 @@ V1_ROUTERS = (
 )
 
 
+class ContractResolver(APIGatewayHttpResolver):
+    """Powertools' resolver whose OpenAPI document (at /openapi.json, in /docs and in docs/) is completed by
+    `api/contract.py`: security scheme, problem responses and the statuses the API really answers."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
+        return contract.complete_model(super().get_openapi_schema(*args, **kwargs))
+
+
 def build_app() -> APIGatewayHttpResolver:
     # A response that does not fit its model is the service's bug: 500, never a 4xx blaming the caller.
-    app = APIGatewayHttpResolver(
+    app = ContractResolver(
         enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=guards.parse_json_body
     )
     app.use(middlewares=[guards.path_identifiers])

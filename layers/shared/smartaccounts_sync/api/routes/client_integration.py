@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smartaccounts_sync.api.context import caller, dependencies
+from smartaccounts_sync.api.contract import problems
 from smartaccounts_sync.api.models import ClientIntegrationIn, ClientIntegrationOut, IdPath
 from smartaccounts_sync.api.presenters import client_integration_out
 from smartaccounts_sync.service import client_links
@@ -19,7 +20,12 @@ def get_client_integration(clientId: IdPath) -> ClientIntegrationOut:
     return client_integration_out(clientId, link)
 
 
-@router.put("/clients/<clientId>/integration", summary="Link or relink a client to its company", tags=TAGS)
+@router.put(
+    "/clients/<clientId>/integration",
+    summary="Link or relink a client to its company",
+    tags=TAGS,
+    openapi_extensions=problems(404, 422, 429, 502),
+)
 def put_client_integration(clientId: IdPath, body: ClientIntegrationIn) -> ClientIntegrationOut:
     who = caller(router, manage=True)
     result = client_links.link_client(
@@ -28,7 +34,9 @@ def put_client_integration(clientId: IdPath, body: ClientIntegrationIn) -> Clien
     return client_integration_out(clientId, result.link, notice=result.notice)
 
 
-@router.delete("/clients/<clientId>/integration", summary="Unlink (past summary tasks stay)", tags=TAGS)
+@router.delete(
+    "/clients/<clientId>/integration", summary="Unlink (past summary tasks stay)", tags=TAGS, status_code=204
+)
 def delete_client_integration(clientId: IdPath) -> tuple[dict, int]:
     who = caller(router, manage=True)
     client_links.unlink_client(dependencies(router), who.company_id, clientId)

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smartaccounts_sync.api.context import caller, dependencies
+from smartaccounts_sync.api.contract import problems
 from smartaccounts_sync.api.models import (
     CheckOut,
     CompaniesOut,
@@ -71,7 +72,12 @@ def _test_message(company_name: str, trimmed: tuple[str, ...], saved: bool) -> s
     return message
 
 
-@router.put("/integrations/smartaccounts/credentials", summary="Save the API key and secret (tested first)", tags=TAGS)
+@router.put(
+    "/integrations/smartaccounts/credentials",
+    summary="Save the API key and secret (tested first)",
+    tags=TAGS,
+    openapi_extensions=problems(404, 422, 429, 502),
+)
 def put_credentials(body: CredentialsIn) -> ConnectionTestOut:
     who = caller(router, manage=True)
     _, test = connection.save_credentials(dependencies(router), who.company_id, body.api_key, body.api_secret)
@@ -83,7 +89,12 @@ def put_credentials(body: CredentialsIn) -> ConnectionTestOut:
     )
 
 
-@router.post("/integrations/smartaccounts/test-connection", summary="Test saved or given credentials", tags=TAGS)
+@router.post(
+    "/integrations/smartaccounts/test-connection",
+    summary="Test saved or given credentials",
+    tags=TAGS,
+    openapi_extensions=problems(404, 422, 429, 502),
+)
 def test_connection(body: TestConnectionIn | None = None) -> ConnectionTestOut:
     who = caller(router, manage=True)
     body = body or TestConnectionIn()
@@ -96,7 +107,9 @@ def test_connection(body: TestConnectionIn | None = None) -> ConnectionTestOut:
     )
 
 
-@router.get("/integrations/smartaccounts/settings", summary="Summary task settings", tags=TAGS)
+@router.get(
+    "/integrations/smartaccounts/settings", summary="Summary task settings", tags=TAGS, openapi_extensions=problems(404)
+)
 def get_settings() -> SettingsOut:
     record = dependencies(router).integrations.get(caller(router).company_id)
     out = settings_out(record)
@@ -174,7 +187,12 @@ def get_diagnostics() -> DiagnosticsOut:
     )
 
 
-@router.get("/integrations/smartaccounts/companies", summary="SmartAccounts companies the credentials see", tags=TAGS)
+@router.get(
+    "/integrations/smartaccounts/companies",
+    summary="SmartAccounts companies the credentials see",
+    tags=TAGS,
+    openapi_extensions=problems(404, 409, 422, 429, 502),
+)
 def get_companies(search: Annotated[str | None, Query(max_length=100)] = None) -> CompaniesOut:
     who = caller(router, manage=True)
     companies = client_links.list_companies(dependencies(router), who.company_id, search)

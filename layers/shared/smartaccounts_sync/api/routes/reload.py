@@ -66,13 +66,23 @@ def _accepted(request: reload.ReloadRequest) -> Response[ReloadJobOut]:
     )
 
 
-@router.post("/integrations/smartaccounts/reload", summary="Reload the last 12 months of all linked clients", tags=TAGS)
+@router.post(
+    "/integrations/smartaccounts/reload",
+    summary="Reload the last 12 months of all linked clients",
+    tags=TAGS,
+    status_code=202,
+)
 def reload_all() -> Response[ReloadJobOut]:
     who = caller(router, manage=True)
     return _accepted(reload.request_reload(dependencies(router), who.company_id, who.user_id))
 
 
-@router.post("/clients/<clientId>/integration/reload", summary="Reload the last 12 months of one client", tags=TAGS)
+@router.post(
+    "/clients/<clientId>/integration/reload",
+    summary="Reload the last 12 months of one client",
+    tags=TAGS,
+    status_code=202,
+)
 def reload_client(clientId: IdPath) -> Response[ReloadJobOut]:
     who = caller(router, manage=True)
     return _accepted(reload.request_reload(dependencies(router), who.company_id, who.user_id, clientId))
