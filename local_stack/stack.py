@@ -63,7 +63,13 @@ class LocalStack:
         self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
         # Lambda runs one invocation at a time per execution environment; the handlers keep per-invocation state in
         # module-level objects (the Powertools resolver's current event), so each function is invoked serially here.
-        self._invocation_locks = {logical_id: threading.Lock() for logical_id in self.functions}
+        # The HTTP functions share one lock: Powertools keeps the current event on a class attribute common to every
+        # resolver in the process, and in AWS each function has environments of its own.
+        http_lock = threading.Lock()
+        http_functions = {route.function for route in self.template.http_routes()}
+        self._invocation_locks = {
+            logical_id: http_lock if logical_id in http_functions else threading.Lock() for logical_id in self.functions
+        }
         self.provisioned: Provisioned | None = None
         self.moto: MotoServerProcess | None = None
         self.sandbox: SandboxServer | None = None

@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.adapters.tenant_secrets import tenant_scope
 from smartaccounts_sync.domain.import_work import ImportWork
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import reload
@@ -58,7 +59,8 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
 
     def handle(delivery: dict) -> dict:
         work = ImportWork.model_validate_json(delivery["body"])
-        entry = import_client(deps, work, run)
+        with tenant_scope(work.company_id):  # this delivery may read this company's secrets only
+            entry = import_client(deps, work, run)
         return {"outcome": entry.outcome.value if entry else "NOTHING_DUE"}
 
     once = _idempotent(settings, context, handle)

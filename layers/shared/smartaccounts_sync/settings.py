@@ -47,6 +47,19 @@ class Settings(BaseSettings):
     import_queue_url: str = Field(default="", description="SQS queue of import and reload work.")
     export_queue_url: str = Field(default="", description="SQS queue of invoice exports.")
     event_bus_name: str = Field(default="default", description="EventBridge bus the service publishes to.")
+    tenant_secrets_reader_role_arn: str = Field(
+        default="",
+        description=(
+            "Role assumed with the served company as session tag to read its secrets (empty: the function's own "
+            "credentials, for tests without IAM)."
+        ),
+    )
+    tenant_secrets_writer_role_arn: str = Field(
+        default="", description="Role assumed with the served company as session tag to save or delete its secrets."
+    )
+    secrets_kms_key_id: str = Field(
+        default="", description="Customer-managed KMS key of the secrets (empty: Secrets Manager's AWS-managed key)."
+    )
     secret_name_prefix: str = Field(
         default="uku-smartaccounts/local/", description="Prefix of every Secrets Manager secret the service owns."
     )

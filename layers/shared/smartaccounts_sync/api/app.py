@@ -36,6 +36,15 @@ V1_ROUTERS = (
     reload.router,
     not_built.router,
 )
+#: The HTTP functions by concern: the routers each one's resolver has (template.yaml sends it only its routes).
+#: A router may serve two concerns (the company list of the link dialog sits in the integration router).
+CONCERNS: dict[str, tuple] = {
+    "connection": (integration.router, not_built.router),  # connect, test, settings, fields, diagnostics, VAT types
+    "client_links": (client_integration.router, integration.router),  # link a client, company list
+    "reload": (reload.router,),
+    "reads": (summary_tasks.router, notifications.router, uku.router),  # summary tasks, history, Uku lookups
+    "invoice_export": (not_built.router,),
+}
 
 
 class ContractResolver(APIGatewayHttpResolver):
@@ -45,8 +54,20 @@ class ContractResolver(APIGatewayHttpResolver):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
         return contract.complete_model(super().get_openapi_schema(*args, **kwargs))
 
+    def include_router(self, router: Any, prefix: str | None = None) -> None:
+        super().include_router(router, prefix)
+        self._own_routers = [*getattr(self, "_own_routers", []), router]
 
-def build_app() -> APIGatewayHttpResolver:
+    def resolve(self, event: dict, context: Any) -> dict:
+        # A router module is shared by the resolvers built in one process (the local stack imports every function,
+        # tests build several); its context follows the resolver that included it last. Resolve with ours.
+        for router in getattr(self, "_own_routers", []):
+            router.api_resolver = self
+        return super().resolve(event, context)
+
+
+def build_app(concern: str | None = None) -> APIGatewayHttpResolver:
+    """The resolver of one concern's function; without a concern, every route (the API's documentation)."""
     # A response that does not fit its model is the service's bug: 500, never a 4xx blaming the caller.
     app = ContractResolver(
         enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=guards.parse_json_body
@@ -54,7 +75,7 @@ def build_app() -> APIGatewayHttpResolver:
     app.use(middlewares=[guards.path_identifiers])
     for router in ROUTERS:
         app.include_router(router)
-    for router in V1_ROUTERS:
+    for router in V1_ROUTERS if concern is None else CONCERNS[concern]:
         app.include_router(router, prefix="/v1")
     problems.register(app)
     openapi = {

@@ -12,6 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     ResponseValidationError,
 )
 
+from smartaccounts_sync.domain.identifiers import IDENTIFIER_DESCRIPTION, IDENTIFIER_PATTERN
+from smartaccounts_sync.domain.months import YEAR_MONTH_PATTERN
 from smartaccounts_sync.errors import FieldProblem, Problem, ServiceError
 from smartaccounts_sync.observability import logger
 
@@ -35,6 +37,18 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts)
 
 
+_PATTERN_MESSAGES = {
+    IDENTIFIER_PATTERN: IDENTIFIER_DESCRIPTION,
+    YEAR_MONTH_PATTERN: "must be a month as YYYY-MM (year 0001-9999, month 01-12)",
+}
+
+
+def _pattern_message(error: dict) -> str | None:
+    if error.get("type") != "string_pattern_mismatch":
+        return None
+    return _PATTERN_MESSAGES.get((error.get("ctx") or {}).get("pattern", ""))
+
+
 def _message(text: object) -> str:
     # pydantic prefixes a validator's own message with "Value error, "; the user needs only the message.
     return str(text).removeprefix("Value error, ")
@@ -52,7 +66,9 @@ def register(app: APIGatewayHttpResolver) -> None:
         problems = [
             FieldProblem("body", f"not valid JSON: {e.get('ctx', {}).get('error', 'cannot be parsed')}")
             if e.get("type") == "json_invalid"
-            else FieldProblem(_field_name(tuple(e.get("loc", ()))), _message(e.get("msg", "invalid")))
+            else FieldProblem(
+                _field_name(tuple(e.get("loc", ()))), _pattern_message(e) or _message(e.get("msg", "invalid"))
+            )
             for e in error.errors()
         ]
         logger.info("request refused", extra={"code": "VALIDATION_FAILED", "fields": [p.field for p in problems]})

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
 
 from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.adapters.aws_clients import aws_client
@@ -29,6 +32,7 @@ from smartaccounts_sync.adapters.sync_history_repository import (
     DynamoDbSyncHistoryRepository,
     SyncHistoryRepository,
 )
+from smartaccounts_sync.adapters.tenant_secrets import TenantScopedCredentialStore
 from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
 from smartaccounts_sync.adapters.work_queue import SqsWorkQueue, WorkQueue
 from smartaccounts_sync.settings import Settings
@@ -38,6 +42,24 @@ from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
 
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
 ClientFactory = Callable[[ApiCredentials, "str | None"], SmartAccountsClient]
+
+
+def tenant_credential_store(settings: Settings, *, writer: bool) -> CredentialStore:
+    """Secrets through a role scoped to the served company (AWS); the function's own credentials without one."""
+    role_arn = settings.tenant_secrets_writer_role_arn if writer else settings.tenant_secrets_reader_role_arn
+    if not role_arn:
+        return SecretsManagerCredentialStore(
+            aws_client("secretsmanager", settings), kms_key_id=settings.secrets_kms_key_id
+        )
+
+    def secrets_client(session: dict[str, str]) -> Any:
+        return boto3.client(
+            "secretsmanager", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, **session
+        )
+
+    return TenantScopedCredentialStore(
+        aws_client("sts", settings), role_arn, secrets_client, kms_key_id=settings.secrets_kms_key_id
+    )
 
 
 def utc_now() -> dt.datetime:
@@ -62,7 +84,8 @@ class Dependencies:
     now: Callable[[], dt.datetime] = field(default=utc_now)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Dependencies:
+    def from_settings(cls, settings: Settings, *, secrets_writer: bool = False) -> Dependencies:
+        """`secrets_writer`: secrets are saved and deleted here (the HTTP functions), not only read."""
         ddb = aws_client("dynamodb", settings)
         guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
 
@@ -73,7 +96,7 @@ class Dependencies:
             settings=settings,
             integrations=DynamoDbIntegrationRepository(ddb, settings.config_table_name),
             uku=DynamoDbUkuStore(ddb, settings.config_table_name),
-            credentials=SecretsManagerCredentialStore(aws_client("secretsmanager", settings)),
+            credentials=tenant_credential_store(settings, writer=secrets_writer),
             links=DynamoDbClientLinkRepository(ddb, settings.config_table_name),
             smartaccounts=smartaccounts,
             summary_tasks=DynamoDbSummaryTaskRepository(ddb, settings.summary_tasks_table_name),
