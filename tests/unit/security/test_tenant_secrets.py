@@ -83,7 +83,7 @@ def test_each_company_gets_its_own_session(store, sts) -> None:
 
 
 def test_no_secret_is_used_outside_a_company_scope(store, sts) -> None:
-    with pytest.raises(TenantNotSet):
+    with tenant_scope(None), pytest.raises(TenantNotSet):
         store.load(secret_name(PREFIX, "company-a"))
     with tenant_scope(None), pytest.raises(TenantNotSet):
         store.save(secret_name(PREFIX, "company-a"), ApiCredentials(api_key="k", api_secret="s"))
@@ -92,11 +92,11 @@ def test_no_secret_is_used_outside_a_company_scope(store, sts) -> None:
 
 def test_the_scope_ends_with_its_block() -> None:
     with tenant_scope(None):
-        serve_company("company-a")
         with tenant_scope("company-b"):
-            pass
-    with pytest.raises(TenantNotSet):
-        TenantScopedCredentialStore(None, ROLE, lambda s: None).load("x")
+            serve_company("company-a")  # as the HTTP handler's caller() does inside the invocation's scope
+        # Then nothing of the inner block remains
+        with pytest.raises(TenantNotSet):
+            TenantScopedCredentialStore(None, ROLE, lambda s: None).load("x")
 
 
 @pytest.mark.parametrize("company", ["demo-company/client/client-empty", "a#b", "..", "", " a"])
