@@ -108,7 +108,10 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
-            "description": "Uku access token; the service reads sub, uku:companyId, uku:role and uku:plan.",
+            "description": (
+                "Uku access token; the service reads sub, uku:companyId, uku:role and uku:plan. uku:companyId must "
+                "match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$, else 403 TOKEN_CLAIMS_INVALID."
+            ),
         }
     }
     for path, operations in document.get("paths", {}).items():
