@@ -21,7 +21,7 @@ ROLE ?= owner
 PLAN ?= team
 PYTEST_ARGS ?=
 
-.PHONY: help install run sandbox token lint build openapi openapi-check test test-fast bench redrive clean
+.PHONY: help install run sandbox token lint checkov build openapi openapi-check test test-fast bench redrive clean
 
 help:
 	@echo "make run      - start the local stack (API on http://127.0.0.1:$${PORT:-3000}, /docs, demo data)"
@@ -60,6 +60,19 @@ build: install
 	@test -n "$(PYTHON313)" || { echo "sam build needs Python 3.13 on this machine (pyenv install 3.13)" >&2; exit 1; }
 	PATH="$(dir $(PYTHON313)):$$PATH" $(BIN)/sam build --template template.yaml --build-dir .aws-sam/build
 
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required" >&2; exit 1; }
+	@$(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
+	@touch $@
+
+# Every failed check is fixed or skipped in template.yaml with a one-line reason (Metadata: checkov: skip).
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
 openapi: install
 	@$(BIN)/python -m smartaccounts_sync.api.openapi > docs/openapi.json
 	@echo "wrote docs/openapi.json"
@@ -68,7 +81,7 @@ openapi-check: install
 	@$(BIN)/python -m smartaccounts_sync.api.openapi | diff -u docs/openapi.json - \
 		|| { echo "docs/openapi.json is stale: run 'make openapi' and commit it" >&2; exit 1; }
 
-test: lint openapi-check build
+test: lint checkov openapi-check build
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install
@@ -82,4 +95,4 @@ redrive: install
 	@$(BIN)/python scripts/redrive.py --from "$(DLQ)" $(if $(TO),--to "$(TO)") $(if $(ENDPOINT),--endpoint-url "$(ENDPOINT)") $(ARGS)
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .ruff_cache

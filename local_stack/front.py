@@ -64,6 +64,11 @@ def build_event(request: Request, route: HttpRoute, path_parameters: dict[str, s
     raw_body = request.get_data()
     content_type = request.headers.get("content-type", "")
     is_text = not raw_body or content_type.startswith(TEXT_TYPES) or content_type == ""
+    if is_text:
+        try:
+            raw_body.decode("utf-8")
+        except UnicodeDecodeError:
+            is_text = False  # bytes that are not UTF-8 travel base64-encoded, as API Gateway sends binary bodies
     now = datetime.now(UTC)
     event: dict[str, Any] = {
         "version": "2.0",

@@ -62,14 +62,20 @@ class LocalStack:
         self.template = Template()
         self.functions = self.template.functions()
         self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
-        # Lambda runs one invocation at a time per execution environment. The HTTP function keeps per-invocation
-        # state in module-level objects (the Powertools resolver's current event): one environment, one call at a
-        # time. A queue-driven function gets as many environments as its event source allows
-        # (`ScalingConfig.MaximumConcurrency`); its handler builds its state per invocation, so they share the module.
+        # Lambda runs one invocation at a time per execution environment. The HTTP functions keep per-invocation
+        # state in module-level objects (the Powertools resolver's current event, a class attribute common to every
+        # resolver in the process): they share one environment here, one call at a time. A queue-driven function
+        # gets as many environments as its event source allows (`ScalingConfig.MaximumConcurrency`); its handler
+        # builds its state per invocation, so they share the module.
         self.environments = {logical_id: 1 for logical_id in self.functions}
         for source in self.template.queue_sources():
             self.environments[source.function] = max(self.environments[source.function], source.maximum_concurrency)
-        self._environments = {name: threading.BoundedSemaphore(n) for name, n in self.environments.items()}
+        http_functions = {route.function for route in self.template.http_routes()}
+        http_environment = threading.BoundedSemaphore(1)
+        self._environments = {
+            name: http_environment if name in http_functions else threading.BoundedSemaphore(n)
+            for name, n in self.environments.items()
+        }
         self.provisioned: Provisioned | None = None
         self.moto: MotoServerProcess | None = None
         self.sandbox: SandboxServer | None = None

@@ -15,5 +15,5 @@ from smartaccounts_sync.settings import load_settings
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    deps = deps or Dependencies.from_settings(load_settings())
+    deps = deps or Dependencies.from_settings(load_settings(), company_key_only=True)
     return run_daily_refresh(deps).as_dict()

@@ -69,7 +69,8 @@ def lambda_handler(
         work = intake.read_import_work(dead_letters, delivery["body"], delivery["messageId"])
         if work is None:
             return {"outcome": "DEAD_LETTERED"}
-        entry = import_client(deps, work, run)
+        with deps.serve(work.company_id):  # this delivery may read this company's secrets only
+            entry = import_client(deps, work, run)
         return {"outcome": entry.outcome.value if entry else "NOTHING_DUE"}
 
     once = _idempotent(settings, context, handle)

@@ -57,7 +57,7 @@ def delivery_key(record: SQSRecord) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
     settings = load_settings()
-    deps = deps or Dependencies.from_settings(settings)
+    deps = deps or Dependencies.from_settings(settings, company_key_only=True)
     final = {"attempt": False}
 
     def handle(delivery: dict) -> dict:

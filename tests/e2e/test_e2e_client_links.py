@@ -293,7 +293,10 @@ def test_another_company_cannot_read_or_change_a_client_whatever_its_id(
     key = sandbox_key(["co-small", "co-medium"])
     b.ok("PUT", f"{INTEGRATION}/credentials", json={"apiKey": key["apiKey"], "apiSecret": key["apiSecret"]})
 
-    for target in (client_id, client_id.upper(), f"{client_id}%20", f"client-{uuid4().hex[:12]}"):
+    # (an id outside the identifier pattern is refused before any lookup)
+    problem(b.get(f"/v1/clients/{client_id}%20/integration"), 400, "VALIDATION_FAILED")
+    problem(b.delete(f"/v1/clients/{client_id}%20/integration"), 400, "VALIDATION_FAILED")
+    for target in (client_id, client_id.upper(), f"client-{uuid4().hex[:12]}"):
         path = f"/v1/clients/{target}/integration"
         # When B reads, links, relinks with its own pair or unlinks A's client
         problem(b.get(path), 404, "NOT_FOUND")

@@ -14,6 +14,7 @@ from smartaccounts_sync.adapters.summary_task_repository import InMemorySummaryT
 from smartaccounts_sync.adapters.sync_history_repository import InMemorySyncHistoryRepository
 from smartaccounts_sync.adapters.uku_store import InMemoryUkuStore
 from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue
+from smartaccounts_sync.domain.diagnostics import DiagnosticsReport
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
 from tests.support.export_fakes import (
@@ -22,6 +23,17 @@ from tests.support.export_fakes import (
     InMemoryExportRecords,
     InMemoryVatTypes,
 )
+
+
+class InMemoryDiagnosticsRepository:
+    def __init__(self) -> None:
+        self.reports: dict[str, DiagnosticsReport] = {}
+
+    def save(self, report: DiagnosticsReport) -> None:
+        self.reports[report.company_id] = report.model_copy(update={"live": False})
+
+    def last(self, company_id: str) -> DiagnosticsReport | None:
+        return self.reports.get(company_id)
 
 
 def in_memory_dependencies(**overrides: Any) -> Dependencies:
@@ -42,5 +54,6 @@ def in_memory_dependencies(**overrides: Any) -> Dependencies:
         "buyer_links": InMemoryBuyerLinks(),
         "vat_types": InMemoryVatTypes(),
         "export_queue": InMemoryExportQueue(),
+        "diagnostics": InMemoryDiagnosticsRepository(),
     }
     return Dependencies(**(ports | overrides))

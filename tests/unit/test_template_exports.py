@@ -29,13 +29,28 @@ def test_the_daily_refresh_schedule_runs_the_daily_refresh_function_in_tallinn_t
 
 def test_export_and_daily_functions_read_company_secrets_but_never_a_clients_own_key() -> None:
     resources = Template().resources
-    for name in ("InvoiceExportFunction", "DailyRefreshFunction"):
-        policies = resources[name]["Properties"]["Policies"]
-        denies = [
-            s
-            for p in policies
+    role = resources["TenantCompanyKeyReaderRole"]["Properties"]
+    role_name = role["RoleName"]["Fn::Sub"]
+    trusted = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    denies = [s for s in statements if s["Effect"] == "Deny"]
+    variables = Template().document["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["TENANT_COMPANY_KEY_READER_ROLE_ARN"]["Fn::Sub"].endswith(role_name)
+    # Given the role the export functions assume, when it is asked for a client's own key, then IAM refuses
+    assert any(
+        "company/*/client/*" in s["Resource"]["Fn::Sub"] and s["Action"] == "secretsmanager:GetSecretValue"
+        for s in denies
+    )
+    for name in ("InvoiceExportFunction", "DailyRefreshFunction", "InvoiceExportApiFunction"):
+        props = resources[name]["Properties"]
+        assert {"Fn::GetAtt": [f"{name}Role", "Arn"]} in trusted
+        assumed = [
+            s["Resource"]["Fn::Sub"]
+            for p in props["Policies"]
             if isinstance(p, dict) and "Statement" in p
             for s in p["Statement"]
-            if s["Effect"] == "Deny"
+            if "sts:AssumeRole" in s["Action"]
         ]
-        assert any("client/*" in str(s["Resource"]) and s["Action"] == "secretsmanager:GetSecretValue" for s in denies)
+        assert assumed and all(r.endswith(role_name) for r in assumed)
+        # and their own role reaches no secret at all
+        assert "secretsmanager" not in str(props["Policies"])

@@ -53,6 +53,21 @@ class TokenClaimsMissing(ServiceError):
         self.problems = problems
 
 
+class TokenClaimsInvalid(ServiceError):
+    """A verified token whose Uku claims break the contract (an identifier outside the pattern, an unknown role)."""
+
+    code = "TOKEN_CLAIMS_INVALID"
+    status = 403
+    title = "The access token's Uku claims are not valid"
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__(
+            "The access token carries " + ", ".join(p.field for p in problems) + " in a form this service does not "
+            "accept; sign in to Uku again or contact Uku support."
+        )
+        self.problems = problems
+
+
 class RoleNotAllowed(ServiceError):
     code = "ROLE_NOT_ALLOWED"
     status = 403

@@ -56,6 +56,26 @@ class Settings(BaseSettings):
         default="", description="Schedule events that cannot be read are dead-lettered here, with their reason."
     )
     event_bus_name: str = Field(default="default", description="EventBridge bus the service publishes to.")
+    tenant_secrets_reader_role_arn: str = Field(
+        default="",
+        description=(
+            "Role assumed with the served company as session tag to read its secrets (empty: the function's own "
+            "credentials, for tests without IAM)."
+        ),
+    )
+    tenant_secrets_writer_role_arn: str = Field(
+        default="", description="Role assumed with the served company as session tag to save or delete its secrets."
+    )
+    tenant_company_key_reader_role_arn: str = Field(
+        default="",
+        description=(
+            "Role assumed with the served company as session tag to read its company-level key pair only, never a "
+            "client's own (invoice export, paid status, VAT types)."
+        ),
+    )
+    secrets_kms_key_id: str = Field(
+        default="", description="Customer-managed KMS key of the secrets (empty: Secrets Manager's AWS-managed key)."
+    )
     secret_name_prefix: str = Field(
         default="uku-smartaccounts/local/", description="Prefix of every Secrets Manager secret the service owns."
     )

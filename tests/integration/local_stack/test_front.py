@@ -50,7 +50,7 @@ def test_event_has_api_gateway_payload_v2_shape(front) -> None:
     )
     assert response.status_code == 200
     function, event = received[-1]
-    assert function == "HttpApiFunction"
+    assert function == "ConnectionApiFunction"
     sample = load_event("http_api", "integration-get")
     # The same structure as API Gateway's sample, down to every key of requestContext and its authorizer
     ours = shape(event["requestContext"])

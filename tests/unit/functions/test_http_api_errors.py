@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import http_api
+import connection_api
 import pytest
 
 from local_stack.front import LambdaContext
@@ -25,7 +25,7 @@ def broken() -> Dependencies:
 
 def test_an_unexpected_failure_is_a_500_problem_without_its_details(broken: Dependencies) -> None:
     event = load_event("http_api", "integration-enable")
-    result = http_api.lambda_handler(event, LambdaContext("HttpApiFunction", 29), deps=broken)
+    result = connection_api.lambda_handler(event, LambdaContext("ConnectionApiFunction", 29), deps=broken)
     assert result["statusCode"] == 500
     assert result["headers"]["Content-Type"] == "application/problem+json"
     body = json.loads(result["body"])
@@ -36,7 +36,7 @@ def test_an_unexpected_failure_is_a_500_problem_without_its_details(broken: Depe
 def test_a_token_without_uku_claims_is_403_naming_them(broken: Dependencies) -> None:
     event = load_event("http_api", "integration-get")
     event["requestContext"]["authorizer"]["jwt"]["claims"] = {"sub": "someone"}
-    result = http_api.lambda_handler(event, LambdaContext("HttpApiFunction", 29), deps=broken)
+    result = connection_api.lambda_handler(event, LambdaContext("ConnectionApiFunction", 29), deps=broken)
     body = json.loads(result["body"])
     assert result["statusCode"] == 403 and body["code"] == "TOKEN_CLAIMS_MISSING"
     assert {"uku:companyId", "uku:role", "uku:plan"} <= {e["field"] for e in body["errors"]}

@@ -39,6 +39,7 @@ from tests.support.export_fakes import (
     InMemoryExportRecords,
     InMemoryVatTypes,
 )
+from tests.support.fakes import InMemoryDiagnosticsRepository
 from tests.support.local_company import ALL_FIELDS
 
 NOW = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)
@@ -118,6 +119,7 @@ def world() -> World:
         buyer_links=InMemoryBuyerLinks(),
         vat_types=InMemoryVatTypes(),
         export_queue=InMemoryExportQueue(),
+        diagnostics=InMemoryDiagnosticsRepository(),
     )
     secret = deps.secret_name(COMPANY)
     credentials.save(secret, ApiCredentials(api_key="company-key", api_secret="company-secret"))

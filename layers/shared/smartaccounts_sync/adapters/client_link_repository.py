@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.adapters.keys import item_key
 from smartaccounts_sync.domain.client_link import ClientLink
 
 
@@ -38,7 +39,7 @@ class DynamoDbClientLinkRepository:
 
     def get(self, company_id: str, client_id: str) -> ClientLink | None:
         item = self._ddb.get_item(
-            TableName=self._table, Key=self._key(company_id, f"LINK#{client_id}"), ConsistentRead=True
+            TableName=self._table, Key=self._key(company_id, item_key("LINK", client_id)), ConsistentRead=True
         ).get("Item")
         return ClientLink.model_validate_json(item["data"]["S"]) if item else None
 
@@ -78,13 +79,13 @@ class DynamoDbClientLinkRepository:
         return True
 
     def _item(self, company_id: str, link: ClientLink) -> dict[str, Any]:
-        return self._key(company_id, f"LINK#{link.client_id}") | {
+        return self._key(company_id, item_key("LINK", link.client_id)) | {
             "data": {"S": link.model_dump_json()},
             "linkedAt": {"S": link.linked_at.isoformat()},
         }
 
     def delete(self, company_id: str, client_id: str) -> None:
-        self._ddb.delete_item(TableName=self._table, Key=self._key(company_id, f"LINK#{client_id}"))
+        self._ddb.delete_item(TableName=self._table, Key=self._key(company_id, item_key("LINK", client_id)))
 
     def cached_companies(self, company_id: str, cache_key: str, now: dt.datetime) -> list[dict] | None:
         item = self._ddb.get_item(TableName=self._table, Key=self._key(company_id, f"SA_COMPANIES#{cache_key}")).get(

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.errors import Conflict
 
@@ -20,7 +21,7 @@ IMPORT_DUE_INDEX = "ImportDueByDate"
 
 
 def company_pk(company_id: str) -> str:
-    return f"COMPANY#{company_id}"
+    return keys.company_pk(company_id)
 
 
 class IntegrationRepository(Protocol):
@@ -87,7 +88,7 @@ class DynamoDbIntegrationRepository:
         }
         while True:
             page = self._ddb.query(**kwargs)
-            companies += [item["pk"]["S"].removeprefix("COMPANY#") for item in page.get("Items", [])]
+            companies += [keys.company_of_pk(item["pk"]["S"]) for item in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
                 return companies
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

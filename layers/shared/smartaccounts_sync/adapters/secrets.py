@@ -36,22 +36,29 @@ class SecretUnavailable(ServiceError):
 
 
 class SecretsManagerCredentialStore:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, tags: dict[str, str] | None = None, kms_key_id: str = "") -> None:
         self._client = client
+        self._kms_key = {"KmsKeyId": kms_key_id} if kms_key_id else {}
         self._provider = SecretsProvider(boto3_client=client)
+        # every secret this store creates carries these tags (the company it belongs to: adapters/tenant_secrets.py)
+        self._tags = [{"Key": "service", "Value": "uku-smartaccounts"}] + [
+            {"Key": k, "Value": v} for k, v in (tags or {}).items()
+        ]
 
     def save(self, name: str, credentials: ApiCredentials) -> None:
         value = json.dumps({"apiKey": credentials.api_key, "apiSecret": credentials.api_secret.get_secret_value()})
         try:
             state = self._client.describe_secret(SecretId=name)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            # through a tenant-scoped role, a secret that does not exist yet is "access denied" (it has no tag)
+            if error.response["Error"]["Code"] not in ("ResourceNotFoundException", "AccessDeniedException"):
                 raise SecretUnavailable("The credentials could not be stored; nothing was changed.") from None
             self._client.create_secret(
                 Name=name,
                 SecretString=value,
                 Description="SmartAccounts API key pair used by the Uku SmartAccounts integration",
-                Tags=[{"Key": "service", "Value": "uku-smartaccounts"}],
+                Tags=self._tags,
+                **self._kms_key,
             )
         else:
             if state.get("DeletedDate"):
@@ -74,7 +81,8 @@ class SecretsManagerCredentialStore:
         try:
             self._client.delete_secret(SecretId=name, RecoveryWindowInDays=RECOVERY_DAYS)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            # absent, or (through a tenant-scoped role) not this company's: nothing of this company to delete
+            if error.response["Error"]["Code"] not in ("ResourceNotFoundException", "AccessDeniedException"):
                 raise
         self._provider.clear_cache()
 

@@ -16,6 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.adapters.keys import company_of_pk, item_key
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.task_record import SummaryTask
 
@@ -34,7 +35,7 @@ class SummaryTaskRepository(Protocol):
 
 
 def task_sk(client_id: str, month: YearMonth) -> str:
-    return f"TASK#{client_id}#{month}"
+    return item_key("TASK", client_id, str(month))
 
 
 def _to_item(task: SummaryTask) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def _to_item(task: SummaryTask) -> dict[str, Any]:
 def _from_item(item: dict[str, Any]) -> SummaryTask:
     plain = {key: _DES.deserialize(value) for key, value in item.items()}
     return SummaryTask(
-        company_id=plain["pk"].removeprefix("COMPANY#"),
+        company_id=company_of_pk(plain["pk"]),
         client_id=plain["clientId"],
         month=YearMonth.parse(plain["month"]),
         title=plain["title"],

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.adapters.keys import item_key
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.sync_records import HISTORY_RETENTION, ImportOutcome, SyncHistoryEntry
 
@@ -25,7 +26,7 @@ class SyncHistoryRepository(Protocol):
 
 
 def _sk(entry: SyncHistoryEntry) -> str:
-    return f"HISTORY#{entry.client_id}#{entry.at.astimezone(dt.UTC).isoformat()}#{entry.id}"
+    return f"{item_key('HISTORY', entry.client_id)}#{entry.at.astimezone(dt.UTC).isoformat()}#{entry.id}"
 
 
 class DynamoDbSyncHistoryRepository:
@@ -59,7 +60,7 @@ class DynamoDbSyncHistoryRepository:
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={
                 ":pk": {"S": company_pk(company_id)},
-                ":prefix": {"S": f"HISTORY#{client_id}#"},
+                ":prefix": {"S": item_key("HISTORY", client_id) + "#"},
             },
             ScanIndexForward=False,
             Limit=limit,

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.adapters.keys import item_key
 from smartaccounts_sync.domain.uku import CustomTaskField, Topic, UkuClient
 from smartaccounts_sync.errors import Conflict
 
@@ -60,7 +61,7 @@ class DynamoDbUkuStore:
     def _get(self, company_id: str, model: type[M], item_id: str) -> M | None:
         item = self._ddb.get_item(
             TableName=self._table,
-            Key={"pk": {"S": company_pk(company_id)}, "sk": {"S": f"{self._KINDS[model]}#{item_id}"}},
+            Key={"pk": {"S": company_pk(company_id)}, "sk": {"S": item_key(self._KINDS[model], item_id)}},
         ).get("Item")
         return model.model_validate_json(item["data"]["S"]) if item else None
 
@@ -71,7 +72,7 @@ class DynamoDbUkuStore:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {"pk": pk, "sk": {"S": f"{kind}#{value.id}"}, "data": {"S": value.model_dump_json()}},  # type: ignore[attr-defined]
+                    "Item": {"pk": pk, "sk": {"S": item_key(kind, value.id)}, "data": {"S": value.model_dump_json()}},  # type: ignore[attr-defined]
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }

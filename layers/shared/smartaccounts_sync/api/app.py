@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import Server
+from typing import Any
 
-from smartaccounts_sync.api import problems
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server
+
+from smartaccounts_sync.api import contract, guards, problems
 from smartaccounts_sync.api.routes import (
     client_integration,
     health,
@@ -36,14 +38,46 @@ V1_ROUTERS = (
     vat_types.router,
     invoice_export.router,
 )
+#: The HTTP functions by concern: the routers each one's resolver has (template.yaml sends it only its routes).
+#: A router may serve two concerns (the company list of the link dialog sits in the integration router).
+CONCERNS: dict[str, tuple] = {
+    "connection": (integration.router, vat_types.router),  # connect, test, settings, fields, diagnostics, VAT types
+    "client_links": (client_integration.router, integration.router),  # link a client, company list
+    "reload": (reload.router,),
+    "reads": (summary_tasks.router, notifications.router, uku.router),  # summary tasks, history, Uku lookups
+    "invoice_export": (invoice_export.router,),
+}
 
 
-def build_app() -> APIGatewayHttpResolver:
+class ContractResolver(APIGatewayHttpResolver):
+    """Powertools' resolver whose OpenAPI document (at /openapi.json, in /docs and in docs/) is completed by
+    `api/contract.py`: security scheme, problem responses and the statuses the API really answers."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
+        return contract.complete_model(super().get_openapi_schema(*args, **kwargs))
+
+    def include_router(self, router: Any, prefix: str | None = None) -> None:
+        super().include_router(router, prefix)
+        self._own_routers = [*getattr(self, "_own_routers", []), router]
+
+    def resolve(self, event: dict, context: Any) -> dict:
+        # A router module is shared by the resolvers built in one process (the local stack imports every function,
+        # tests build several); its context follows the resolver that included it last. Resolve with ours.
+        for router in getattr(self, "_own_routers", []):
+            router.api_resolver = self
+        return super().resolve(event, context)
+
+
+def build_app(concern: str | None = None) -> APIGatewayHttpResolver:
+    """The resolver of one concern's function; without a concern, every route (the API's documentation)."""
     # A response that does not fit its model is the service's bug: 500, never a 4xx blaming the caller.
-    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+    app = ContractResolver(
+        enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=guards.parse_json_body
+    )
+    app.use(middlewares=[guards.path_identifiers])
     for router in ROUTERS:
         app.include_router(router)
-    for router in V1_ROUTERS:
+    for router in V1_ROUTERS if concern is None else CONCERNS[concern]:
         app.include_router(router, prefix="/v1")
     problems.register(app)
     openapi = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from smartaccounts_sync.adapters.tenant_secrets import serve_company
 from smartaccounts_sync.api.auth import Caller
 from smartaccounts_sync.service import summary_tasks
 from smartaccounts_sync.service.dependencies import Dependencies
@@ -13,6 +14,7 @@ def caller(router: APIGatewayHttpRouter, *, manage: bool = False) -> Caller:
     """The caller; with `manage`, only an owner or admin on a Team or Elite plan (else 403 saying which rule)."""
     claims = router.current_event.request_context.authorizer.jwt_claim
     who = Caller.from_claims(claims)
+    serve_company(who.company_id)  # secrets are reachable for this company only (adapters/tenant_secrets.py)
     if manage:
         who.require_manager()
         if who.role == "owner":

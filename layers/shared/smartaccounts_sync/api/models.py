@@ -5,9 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from smartaccounts_sync.domain.identifiers import (
+    IDENTIFIER_DESCRIPTION,
+    IDENTIFIER_MAX_LENGTH,
+    IDENTIFIER_PATTERN,
+    Identifier,
+)
 from smartaccounts_sync.domain.import_day import ImportDay
 from smartaccounts_sync.domain.summary_task import TaskTitle
 from smartaccounts_sync.domain.uku import CustomFieldType
@@ -15,6 +22,10 @@ from smartaccounts_sync.domain.uku import CustomFieldType
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Pasted = Annotated[str, StringConstraints(max_length=1024)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+#: A path parameter that is an identifier (client, job, notification, invoice id): checked and documented.
+IdPath = Annotated[
+    str, Path(pattern=IDENTIFIER_PATTERN, max_length=IDENTIFIER_MAX_LENGTH, description=IDENTIFIER_DESCRIPTION)
+]
 
 
 class ApiModel(BaseModel):
@@ -34,10 +45,10 @@ class TestConnectionIn(ApiModel):
 
 class SettingsIn(ApiModel):
     task_title: TaskTitle = Field(description="Title of the monthly summary task; placeholders {client} {month} ...")
-    topic_id: Id
+    topic_id: Identifier = Field(description="Uku topic id. " + IDENTIFIER_DESCRIPTION)
     recurrence: Literal["MONTHLY"] = Field(description="Always MONTHLY")
     import_day: ImportDay
-    field_mapping: dict[str, Id | None] = Field(
+    field_mapping: dict[str, Identifier | None] = Field(
         default_factory=dict, description="SmartAccounts field key -> Uku custom task field id; null = not imported"
     )
     default_article_code: Id | None = Field(
@@ -64,7 +75,9 @@ class ClientIn(ApiModel):
 
 class ClientIntegrationIn(ApiModel):
     integration: Literal["smartaccounts"]
-    company_id: Id = Field(description="SmartAccounts company id, from /integrations/smartaccounts/companies")
+    company_id: Identifier = Field(
+        description="SmartAccounts company id, from /integrations/smartaccounts/companies. " + IDENTIFIER_DESCRIPTION
+    )
     api_key: Pasted | None = Field(default=None, description="the client's own API key (optional)")
     api_secret: Pasted | None = None
 
@@ -150,6 +163,8 @@ class CheckOut(Out):
 class DiagnosticsOut(Out):
     passed: bool
     checks: list[CheckOut]
+    checked_at: dt.datetime | None = Field(default=None, description="when the live checks ran; null: never")
+    live: bool = Field(default=False, description="true when the live checks ran for this answer")
 
 
 class CompanyOut(Out):

@@ -6,8 +6,14 @@ import json
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError, ResponseValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+    ResponseValidationError,
+)
 
+from smartaccounts_sync.domain.identifiers import IDENTIFIER_DESCRIPTION, IDENTIFIER_PATTERN
+from smartaccounts_sync.domain.months import YEAR_MONTH_PATTERN
 from smartaccounts_sync.errors import FieldProblem, Problem, ServiceError
 from smartaccounts_sync.observability import logger
 
@@ -31,6 +37,18 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts)
 
 
+_PATTERN_MESSAGES = {
+    IDENTIFIER_PATTERN: IDENTIFIER_DESCRIPTION,
+    YEAR_MONTH_PATTERN: "must be a month as YYYY-MM (year 0001-9999, month 01-12)",
+}
+
+
+def _pattern_message(error: dict) -> str | None:
+    if error.get("type") != "string_pattern_mismatch":
+        return None
+    return _PATTERN_MESSAGES.get((error.get("ctx") or {}).get("pattern", ""))
+
+
 def _message(text: object) -> str:
     # pydantic prefixes a validator's own message with "Value error, "; the user needs only the message.
     return str(text).removeprefix("Value error, ")
@@ -46,7 +64,11 @@ def register(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def request_invalid(error: RequestValidationError) -> Response:
         problems = [
-            FieldProblem(_field_name(tuple(e.get("loc", ()))), _message(e.get("msg", "invalid")))
+            FieldProblem("body", f"not valid JSON: {e.get('ctx', {}).get('error', 'cannot be parsed')}")
+            if e.get("type") == "json_invalid"
+            else FieldProblem(
+                _field_name(tuple(e.get("loc", ()))), _pattern_message(e) or _message(e.get("msg", "invalid"))
+            )
             for e in error.errors()
         ]
         logger.info("request refused", extra={"code": "VALIDATION_FAILED", "fields": [p.field for p in problems]})
@@ -54,6 +76,32 @@ def register(app: APIGatewayHttpResolver) -> None:
         return problem_response(
             Problem(
                 code="VALIDATION_FAILED", title="The request is not valid", status=400, detail=detail, errors=problems
+            )
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+        logger.info("request refused", extra={"code": "UNSUPPORTED_MEDIA_TYPE"})
+        return problem_response(
+            Problem(
+                code="UNSUPPORTED_MEDIA_TYPE",
+                title="The body must be JSON",
+                status=415,
+                detail="Send the request body as application/json.",
+            )
+        )
+
+    @app.exception_handler(UnicodeDecodeError)
+    def body_not_utf8(_: UnicodeDecodeError) -> Response:
+        # only the request body is decoded from bytes in the API layer
+        logger.info("request refused", extra={"code": "VALIDATION_FAILED", "fields": ["body"]})
+        return problem_response(
+            Problem(
+                code="VALIDATION_FAILED",
+                title="The request is not valid",
+                status=400,
+                detail="body: the request body is not UTF-8 text",
+                errors=[FieldProblem("body", "the request body is not UTF-8 text")],
             )
         )
 

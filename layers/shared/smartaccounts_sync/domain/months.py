@@ -20,7 +20,8 @@ from pydantic_core import core_schema
 
 TALLINN = ZoneInfo("Europe/Tallinn")
 
-YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# years 0001..9999 (there is no year 0000), months 01..12
+YEAR_MONTH_PATTERN = r"^([0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})-(0[1-9]|1[0-2])$"
 _YEAR_MONTH_RE = re.compile(YEAR_MONTH_PATTERN)
 
 #: A `YYYY-MM` string (month 01..12), for models that keep the month as text.

@@ -45,9 +45,10 @@ def run_daily_refresh(deps: Dependencies) -> DailyRefresh:
             record = deps.integrations.get(company_id)
             if not record.enabled or record.credentials is None or credentials_failing(record.connection):
                 continue  # nothing to refresh with; the failing connection is already reported
-            vat_types.import_register(deps, company_id, vat_types.company_client(deps, company_id))
-            result.vat_registers += 1
-            run = payment_status.refresh_company(deps, company_id)
+            with deps.serve(company_id):
+                vat_types.import_register(deps, company_id, vat_types.company_client(deps, company_id))
+                result.vat_registers += 1
+                run = payment_status.refresh_company(deps, company_id)
             result.invoices_checked += run.checked
             result.payment_changes += len(run.changed)
             result.calls_used[company_id] = run.calls_used

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
+import boto3
+
+from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
+from smartaccounts_sync.adapters.diagnostics_repository import DiagnosticsRepository, DynamoDbDiagnosticsRepository
 from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher
 from smartaccounts_sync.adapters.export_queue import SqsExportQueue
 from smartaccounts_sync.adapters.export_record_repository import (
@@ -32,6 +38,7 @@ from smartaccounts_sync.adapters.sync_history_repository import (
     DynamoDbSyncHistoryRepository,
     SyncHistoryRepository,
 )
+from smartaccounts_sync.adapters.tenant_secrets import TenantScopedCredentialStore, tenant_scope
 from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
 from smartaccounts_sync.adapters.vat_type_repository import DynamoDbVatTypeRepository
 from smartaccounts_sync.adapters.work_queue import SqsWorkQueue, WorkQueue
@@ -48,6 +55,32 @@ from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
 
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
 ClientFactory = Callable[[ApiCredentials, "str | None"], SmartAccountsClient]
+
+
+def tenant_credential_store(settings: Settings, *, writer: bool, company_key_only: bool = False) -> CredentialStore:
+    """Secrets through a role scoped to the served company (AWS); the function's own credentials without one.
+
+    `writer`: the role that may also save and delete; `company_key_only`: the role that reads the company-level key
+    pair only (IAM denies a client's own key)."""
+    if writer:
+        role_arn = settings.tenant_secrets_writer_role_arn
+    elif company_key_only:
+        role_arn = settings.tenant_company_key_reader_role_arn
+    else:
+        role_arn = settings.tenant_secrets_reader_role_arn
+    if not role_arn:
+        return SecretsManagerCredentialStore(
+            aws_client("secretsmanager", settings), kms_key_id=settings.secrets_kms_key_id
+        )
+
+    def secrets_client(session: dict[str, str]) -> Any:
+        return boto3.client(
+            "secretsmanager", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, **session
+        )
+
+    return TenantScopedCredentialStore(
+        aws_client("sts", settings), role_arn, secrets_client, kms_key_id=settings.secrets_kms_key_id
+    )
 
 
 def utc_now() -> dt.datetime:
@@ -72,10 +105,18 @@ class Dependencies:
     buyer_links: BuyerLinkRepository
     vat_types: VatTypeRepository
     export_queue: ExportQueue
+    diagnostics: DiagnosticsRepository
     now: Callable[[], dt.datetime] = field(default=utc_now)
+    #: `with deps.serve(company_id):` - the company whose secrets the work inside may use (tenant isolation by IAM,
+    #: docs/security.md); set where the company is authenticated: the token, the import work, the export message.
+    serve: Callable[[str | None], AbstractContextManager[None]] = field(default=tenant_scope)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Dependencies:
+    def from_settings(
+        cls, settings: Settings, *, secrets_writer: bool = False, company_key_only: bool = False
+    ) -> Dependencies:
+        """`secrets_writer`: secrets are saved and deleted here (connection and client-link functions), not only read;
+        `company_key_only`: only the company-level key pair is ever read here (invoice export, daily refresh)."""
         ddb = aws_client("dynamodb", settings)
         guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
 
@@ -86,7 +127,7 @@ class Dependencies:
             settings=settings,
             integrations=DynamoDbIntegrationRepository(ddb, settings.config_table_name),
             uku=DynamoDbUkuStore(ddb, settings.config_table_name),
-            credentials=SecretsManagerCredentialStore(aws_client("secretsmanager", settings)),
+            credentials=tenant_credential_store(settings, writer=secrets_writer, company_key_only=company_key_only),
             links=DynamoDbClientLinkRepository(ddb, settings.config_table_name),
             smartaccounts=smartaccounts,
             summary_tasks=DynamoDbSummaryTaskRepository(ddb, settings.summary_tasks_table_name),
@@ -99,8 +140,8 @@ class Dependencies:
             buyer_links=DynamoDbBuyerLinkRepository(ddb, settings.config_table_name),
             vat_types=DynamoDbVatTypeRepository(ddb, settings.config_table_name),
             export_queue=SqsExportQueue(aws_client("sqs", settings), settings.export_queue_url),
+            diagnostics=DynamoDbDiagnosticsRepository(ddb, settings.config_table_name),
         )
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:
-        base = f"{self.settings.secret_name_prefix}company/{company_id}"
-        return f"{base}/client/{client_id}" if client_id else base
+        return keys.secret_name(self.settings.secret_name_prefix, company_id, client_id)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
-
 from smartaccounts_sync.domain.client_link import ClientLink
+from smartaccounts_sync.domain.diagnostics import Check, CheckStatus, DiagnosticsReport
 from smartaccounts_sync.domain.field_catalogue import field_by_key, is_known_field
 from smartaccounts_sync.domain.integration import CompanyIntegration, ConnectionStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome
@@ -16,27 +14,36 @@ from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
 from smartaccounts_sync.troubleshooting import cause_of, explain
 
 
-class CheckStatus(StrEnum):
-    PASS = "PASS"  # noqa: S105 - a check result, not a password
-    FAIL = "FAIL"
-    SKIPPED = "SKIPPED"
-
-
-@dataclass(frozen=True)
-class Check:
-    id: str
-    title: str
-    status: CheckStatus
-    detail: str
-    fix: str | None = None
-    error_kind: str | None = None
-
-
 def _check(id: str, title: str, ok: bool, detail: str, fix: str) -> Check:
     return Check(id, title, CheckStatus.PASS if ok else CheckStatus.FAIL, detail, None if ok else fix)
 
 
-def run_diagnostics(deps: Dependencies, company_id: str) -> list[Check]:
+__all__ = ["Check", "CheckStatus", "DiagnosticsReport", "check_now", "last_report", "run_diagnostics"]
+
+#: the checks that call SmartAccounts (spending the company's quota) and may rewrite client link statuses
+LIVE_CHECKS = ("connectionTest", "linkedCompaniesVisible")
+MANAGER_ONLY = "Only a Company Owner or Admin can run this check; it has not run yet."
+
+
+def check_now(deps: Dependencies, company_id: str) -> DiagnosticsReport:
+    """Runs every check, live ones included, and keeps the result for the company's members."""
+    report = DiagnosticsReport(
+        company_id=company_id, checks=run_diagnostics(deps, company_id), checked_at=deps.now(), live=True
+    )
+    deps.diagnostics.save(report)
+    return report
+
+
+def last_report(deps: Dependencies, company_id: str) -> DiagnosticsReport:
+    """The last stored result; before any live check, the checks that need no SmartAccounts call."""
+    stored = deps.diagnostics.last(company_id)
+    if stored is not None:
+        return stored
+    return DiagnosticsReport(company_id=company_id, checks=run_diagnostics(deps, company_id, live=False))
+
+
+def run_diagnostics(deps: Dependencies, company_id: str, *, live: bool = True) -> list[Check]:
+    """Every check; with `live=False` the ones that call SmartAccounts are SKIPPED (nothing is called or changed)."""
     record = deps.integrations.get(company_id)
     checks = [
         _check(
@@ -53,7 +60,11 @@ def run_diagnostics(deps: Dependencies, company_id: str) -> list[Check]:
             f"Key {record.credentials.masked_key} saved." if record.credentials else "No credentials saved.",
             "Paste the API key and API secret from SmartAccounts on the Connect tab and click Save.",
         ),
-        _connection_check(deps, record),
+        (
+            _connection_check(deps, record)
+            if live
+            else Check(LIVE_CHECKS[0], CONNECTION, CheckStatus.SKIPPED, MANAGER_ONLY)
+        ),
     ]
     settings = record.settings
     checks.append(
@@ -85,7 +96,11 @@ def run_diagnostics(deps: Dependencies, company_id: str) -> list[Check]:
             "In the client list, click the Integration column, pick SmartAccounts and the client's company.",
         )
     )
-    checks.append(_visibility_check(deps, company_id, record, bool(links)))
+    checks.append(
+        _visibility_check(deps, company_id, record, bool(links))
+        if live
+        else Check(LIVE_CHECKS[1], VISIBILITY, CheckStatus.SKIPPED, MANAGER_ONLY)
+    )
     checks.append(
         Check(
             "nextImportDate",
@@ -106,8 +121,12 @@ def run_diagnostics(deps: Dependencies, company_id: str) -> list[Check]:
     return checks
 
 
+CONNECTION = "Connection test passes now"
+VISIBILITY = "Linked clients' companies are visible to the credentials"
+
+
 def _connection_check(deps: Dependencies, record: CompanyIntegration) -> Check:
-    title = "Connection test passes now"
+    title = CONNECTION
     if record.credentials is None:
         return Check("connectionTest", title, CheckStatus.SKIPPED, "No credentials to test.")
     try:
@@ -132,7 +151,7 @@ def _connection_check(deps: Dependencies, record: CompanyIntegration) -> Check:
 
 
 def _visibility_check(deps: Dependencies, company_id: str, record: CompanyIntegration, any_links: bool) -> Check:
-    title = "Linked clients' companies are visible to the credentials"
+    title = VISIBILITY
     if not any_links:
         return Check("linkedCompaniesVisible", title, CheckStatus.SKIPPED, "No client is linked.")
     try:

@@ -177,7 +177,8 @@ def export_invoice(deps: Dependencies, invoice: InvoiceIssued, *, final_attempt:
             return record
         raise ExportBusy(invoice.invoice_id)
     try:
-        return _export_claimed(deps, record, invoice)
+        with deps.serve(invoice.company_id):  # the firm's own company credentials, reachable for this company only
+            return _export_claimed(deps, record, invoice)
     except ExportRefused as refused:
         return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
     except SmartAccountsError as error:

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smartaccounts_sync.api.context import caller, dependencies
+from smartaccounts_sync.api.contract import problems
 from smartaccounts_sync.api.models import (
     CheckOut,
     CompaniesOut,
@@ -77,7 +78,12 @@ def _test_message(company_name: str, trimmed: tuple[str, ...], saved: bool) -> s
     return message
 
 
-@router.put("/integrations/smartaccounts/credentials", summary="Save the API key and secret (tested first)", tags=TAGS)
+@router.put(
+    "/integrations/smartaccounts/credentials",
+    summary="Save the API key and secret (tested first)",
+    tags=TAGS,
+    openapi_extensions=problems(404, 422, 429, 502),
+)
 def put_credentials(body: CredentialsIn) -> ConnectionTestOut:
     who = caller(router, manage=True)
     _, test = connection.save_credentials(dependencies(router), who.company_id, body.api_key, body.api_secret)
@@ -89,7 +95,12 @@ def put_credentials(body: CredentialsIn) -> ConnectionTestOut:
     )
 
 
-@router.post("/integrations/smartaccounts/test-connection", summary="Test saved or given credentials", tags=TAGS)
+@router.post(
+    "/integrations/smartaccounts/test-connection",
+    summary="Test saved or given credentials",
+    tags=TAGS,
+    openapi_extensions=problems(404, 422, 429, 502),
+)
 def test_connection(body: TestConnectionIn | None = None) -> ConnectionTestOut:
     who = caller(router, manage=True)
     body = body or TestConnectionIn()
@@ -102,7 +113,9 @@ def test_connection(body: TestConnectionIn | None = None) -> ConnectionTestOut:
     )
 
 
-@router.get("/integrations/smartaccounts/settings", summary="Summary task settings", tags=TAGS)
+@router.get(
+    "/integrations/smartaccounts/settings", summary="Summary task settings", tags=TAGS, openapi_extensions=problems(404)
+)
 def get_settings() -> SettingsOut:
     record = dependencies(router).integrations.get(caller(router).company_id)
     out = settings_out(record)
@@ -152,11 +165,28 @@ def get_fields() -> FieldsOut:
     )
 
 
-@router.get("/integrations/smartaccounts/diagnostics", summary="Troubleshooting checks", tags=TAGS)
+@router.get(
+    "/integrations/smartaccounts/diagnostics",
+    summary="Troubleshooting checks",
+    description=(
+        "An owner or admin on a Team or Elite plan runs every check now, live ones included (they call SmartAccounts "
+        "with the company's key and refresh client link statuses); the result is kept. Anyone else sees the last "
+        "kept result (`live` false), or, before any, the checks that need no SmartAccounts call."
+    ),
+    tags=TAGS,
+)
 def get_diagnostics() -> DiagnosticsOut:
-    checks = diagnostics.run_diagnostics(dependencies(router), caller(router).company_id)
+    who = caller(router)
+    deps = dependencies(router)
+    if who.may_manage:
+        report = diagnostics.check_now(deps, who.company_id)
+    else:
+        report = diagnostics.last_report(deps, who.company_id)
+    checks = report.checks
     return DiagnosticsOut(
-        passed=all(c.status != "FAIL" for c in checks),
+        passed=report.passed,
+        checked_at=report.checked_at,
+        live=report.live,
         checks=[
             CheckOut(id=c.id, title=c.title, status=c.status.value, detail=c.detail, fix=c.fix, error_kind=c.error_kind)
             for c in checks
@@ -164,7 +194,12 @@ def get_diagnostics() -> DiagnosticsOut:
     )
 
 
-@router.get("/integrations/smartaccounts/companies", summary="SmartAccounts companies the credentials see", tags=TAGS)
+@router.get(
+    "/integrations/smartaccounts/companies",
+    summary="SmartAccounts companies the credentials see",
+    tags=TAGS,
+    openapi_extensions=problems(404, 409, 422, 429, 502),
+)
 def get_companies(search: Annotated[str | None, Query(max_length=100)] = None) -> CompaniesOut:
     who = caller(router, manage=True)
     companies = client_links.list_companies(dependencies(router), who.company_id, search)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smartaccounts_sync.api.context import caller, dependencies
-from smartaccounts_sync.api.models import Out
+from smartaccounts_sync.api.models import IdPath, Out
 from smartaccounts_sync.domain.sync_records import Notification
 from smartaccounts_sync.service import notifications
 
@@ -55,5 +55,5 @@ def list_notifications() -> NotificationsOut:
 
 
 @router.post("/notifications/<notificationId>/read", summary="Mark a notification read", tags=TAGS)
-def read_notification(notificationId: str) -> NotificationOut:
+def read_notification(notificationId: IdPath) -> NotificationOut:
     return notification_out(notifications.mark_read(dependencies(router), caller(router).company_id, notificationId))

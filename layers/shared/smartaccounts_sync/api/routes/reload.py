@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from smartaccounts_sync.api.context import caller, dependencies
-from smartaccounts_sync.api.models import Out
+from smartaccounts_sync.api.models import IdPath, Out
 from smartaccounts_sync.domain.reload_job import ReloadJob
 from smartaccounts_sync.service import reload
 
@@ -66,18 +66,28 @@ def _accepted(request: reload.ReloadRequest) -> Response[ReloadJobOut]:
     )
 
 
-@router.post("/integrations/smartaccounts/reload", summary="Reload the last 12 months of all linked clients", tags=TAGS)
+@router.post(
+    "/integrations/smartaccounts/reload",
+    summary="Reload the last 12 months of all linked clients",
+    tags=TAGS,
+    status_code=202,
+)
 def reload_all() -> Response[ReloadJobOut]:
     who = caller(router, manage=True)
     return _accepted(reload.request_reload(dependencies(router), who.company_id, who.user_id))
 
 
-@router.post("/clients/<clientId>/integration/reload", summary="Reload the last 12 months of one client", tags=TAGS)
-def reload_client(clientId: str) -> Response[ReloadJobOut]:
+@router.post(
+    "/clients/<clientId>/integration/reload",
+    summary="Reload the last 12 months of one client",
+    tags=TAGS,
+    status_code=202,
+)
+def reload_client(clientId: IdPath) -> Response[ReloadJobOut]:
     who = caller(router, manage=True)
     return _accepted(reload.request_reload(dependencies(router), who.company_id, who.user_id, clientId))
 
 
 @router.get("/reload-jobs/<jobId>", summary="Progress of a reload job", tags=TAGS)
-def get_reload_job(jobId: str) -> ReloadJobOut:
+def get_reload_job(jobId: IdPath) -> ReloadJobOut:
     return job_out(reload.get_job(dependencies(router), caller(router).company_id, jobId))

@@ -11,11 +11,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field, PlainSerializer
 
 from smartaccounts_sync.api.context import caller, dependencies
-from smartaccounts_sync.api.models import Out
+from smartaccounts_sync.api.models import IdPath, Out
 from smartaccounts_sync.domain.months import YEAR_MONTH_PATTERN, YearMonth, tallinn_today
 from smartaccounts_sync.domain.sync_records import SyncHistoryEntry
 from smartaccounts_sync.domain.task_record import SummaryTask
-from smartaccounts_sync.errors import NotFound
+from smartaccounts_sync.errors import FieldProblem, NotFound, ValidationFailed
 from smartaccounts_sync.service import summary_tasks
 
 
@@ -107,19 +107,22 @@ def history_out(entry: SyncHistoryEntry) -> SyncHistoryEntryOut:
 
 
 @router.get("/clients/<clientId>/summary-tasks", summary="A client's monthly summary tasks", tags=TAGS)
-def get_summary_tasks(clientId: str, from_: MonthQuery = None, to: ToQuery = None) -> SummaryTasksOut:
+def get_summary_tasks(clientId: IdPath, from_: MonthQuery = None, to: ToQuery = None) -> SummaryTasksOut:
     deps = dependencies(router)
     who = caller(router)
     company_id = who.company_id
     last = YearMonth.parse(to) if to else YearMonth.of(tallinn_today(deps.now()))
-    first = YearMonth.parse(from_) if from_ else last.minus(DEFAULT_MONTHS - 1)
+    try:
+        first = YearMonth.parse(from_) if from_ else last.minus(DEFAULT_MONTHS - 1)
+    except ValueError:  # the twelve months before `to` would start before year 1
+        raise ValidationFailed([FieldProblem("from", "is required when to is in the first year")]) from None
     tasks = summary_tasks.list_tasks(deps, company_id, clientId, first, last)
     body = SummaryTasksOut(client_id=clientId, from_=str(first), to=str(last), tasks=[task_out(t) for t in tasks])
     return body
 
 
 @router.get("/clients/<clientId>/sync-history", summary="Imports of a client: months, values, calls", tags=TAGS)
-def get_sync_history(clientId: str) -> SyncHistoryOut:
+def get_sync_history(clientId: IdPath) -> SyncHistoryOut:
     deps = dependencies(router)
     company_id = caller(router).company_id
     if deps.uku.get_client(company_id, clientId) is None:

@@ -30,7 +30,9 @@ def list_custom_task_fields() -> CustomTaskFieldsOut:
     return CustomTaskFieldsOut(fields=[CustomTaskFieldOut(id=f.id, name=f.name, type=f.type) for f in fields])
 
 
-@router.post("/custom-task-fields", summary="Create a custom task field (New custom field)", tags=["Uku"])
+@router.post(
+    "/custom-task-fields", summary="Create a custom task field (New custom field)", tags=["Uku"], status_code=201
+)
 def create_custom_task_field(body: CustomTaskFieldIn) -> tuple[CustomTaskFieldOut, int]:
     who = caller(router, manage=True)
     created = dependencies(router).uku.create_custom_field(who.company_id, body.name, body.type)
@@ -43,7 +45,7 @@ def list_topics() -> TopicsOut:
     return TopicsOut(topics=[TopicOut(id=t.id, name=t.name) for t in topics])
 
 
-@router.post("/topics", summary="Create a topic", tags=["Uku"])
+@router.post("/topics", summary="Create a topic", tags=["Uku"], status_code=201)
 def create_topic(body: TopicIn) -> tuple[TopicOut, int]:
     who = caller(router, manage=True)
     created = dependencies(router).uku.create_topic(who.company_id, body.name)
@@ -58,7 +60,7 @@ def list_clients() -> ClientsOut:
     return ClientsOut(clients=[client_out(c, links.get(c.id)) for c in deps.uku.list_clients(company_id)])
 
 
-@router.post("/clients", summary="Create a client (embedded store)", tags=["Clients"])
+@router.post("/clients", summary="Create a client (embedded store)", tags=["Clients"], status_code=201)
 def create_client(body: ClientIn) -> tuple[ClientOut, int]:
     who = caller(router, manage=True)
     client = UkuClient(
