@@ -28,6 +28,7 @@ from local_stack.provision import Provisioned, Provisioner
 from local_stack.pump import QueueBinding, QueuePump
 from local_stack.template import Template
 from local_stack.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, issue_token, verify_token
+from local_stack.web import WithWebPage, issue_local_token
 from sa_sandbox.server import SandboxServer
 
 STACK_PREFIX = "uku-sa-local"
@@ -47,6 +48,7 @@ class LocalStack:
         sandbox_api_secret: str | None = None,
         retry_delay_seconds: int = 2,
         extra_environment: dict[str, str] | None = None,
+        smartaccounts_api_url: str | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
@@ -58,6 +60,7 @@ class LocalStack:
         self.sandbox_api_secret = sandbox_api_secret
         self.retry_delay_seconds = retry_delay_seconds
         self.extra_environment = extra_environment or {}
+        self.smartaccounts_api_url = smartaccounts_api_url  # None: the service talks to the sandbox started here
         self.template = Template()
         self.functions = self.template.functions()
         self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
@@ -114,7 +117,7 @@ class LocalStack:
                 "Stage": "local",
                 "JwtIssuer": LOCAL_ISSUER,
                 "JwtAudience": LOCAL_AUDIENCE,
-                "SmartAccountsApiUrl": self.sandbox.api_url,
+                "SmartAccountsApiUrl": self.smartaccounts_api_url or self.sandbox.api_url,
             },
         ).provision()
         os.environ.update(self.provisioned.environment)
@@ -143,9 +146,10 @@ class LocalStack:
             local_routes={
                 ("POST", "/local/scheduled-import"): self._fire_scheduled_import,
                 ("GET", "/local/queues"): self._queue_status,
+                ("POST", "/local/token"): issue_local_token,
             },
         )
-        self._http = make_server(self.host, self.port, front, threaded=True)
+        self._http = make_server(self.host, self.port, WithWebPage(front), threaded=True)
         self._http_thread = threading.Thread(target=self._http.serve_forever, name="local-front", daemon=True)
         self._http_thread.start()
         return self
