@@ -122,10 +122,10 @@ def test_help_page_walked_in_the_browser(stack, page: Page, console: Console, sc
     title.fill("Bookkeeping {client} {monthName} {year}")
     expect(page.get_by_test_id("title-preview")).to_contain_text("Bookkeeping Väike Raamatupidamine OÜ")
     page.get_by_label("Day of the following month").check()
-    page.get_by_label("Day (1–28)").fill("30")
+    page.get_by_label("Day (1 to 28)").fill("30")
     expect(page.get_by_test_id("next-import")).to_contain_text("pick a day from 1 to 28")
     page.get_by_role("button", name="Save").click()  # the service refuses day 30 next to the field
-    day_error = page.locator("#" + page.get_by_label("Day (1–28)").get_attribute("id") + "-error")
+    day_error = page.locator("#" + page.get_by_label("Day (1 to 28)").get_attribute("id") + "-error")
     expect(day_error).to_contain_text("between 1 and 28")
     page.get_by_label("Last work day of the month").check()
     page.get_by_label("Uku custom task field for Sale entries").select_option(label="Sale entries (number)")

@@ -49,7 +49,7 @@ export async function settings(panel, app) {
   const day = h("input", { type: "number", name: "day", min: "1", max: "28", value: current.importDay.day ?? 5, inputmode: "numeric" });
   const nextDate = h("p", { class: "preview", "aria-live": "polite", "data-testid": "next-import" });
   const importDayFieldset = h("fieldset", { class: "import-day" },
-    h("legend", {}, "Import data"), rules.map((r) => r.node), field("Day (1–28)", day, { name: "importDay.day" }), nextDate);
+    h("legend", {}, "Import data"), rules.map((r) => r.node), field("Day (1 to 28)", day, { name: "importDay.day" }), nextDate);
   rules[0].input.dataset.field = "importDay.rule";
 
   const rule = () => rules.find((r) => r.input.checked)?.input.value || "LAST_WORK_DAY";
