@@ -241,10 +241,19 @@ def test_help_page_walked_in_the_browser(stack, page: Page, console: Console, sc
     expect(page.locator('[data-check="linkedCompaniesVisible"]')).to_have_attribute("data-status", "PASS")
     walk.check("08-diagnostics")
 
+    # Unlink: the client keeps its row, no longer linked
+    walk.tab("Client list")
+    page.get_by_role("button", name=f"Integration for {SMALL[1]}: SmartAccounts · {SMALL[1]}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Unlink").click()
+    small_status = page.locator(f'[data-client-row="{small["id"]}"] [data-testid="client-status"]')
+    expect(small_status).to_contain_text("Not linked")
+    assert api(base, token, "GET", f"/v1/clients/{small['id']}/integration")["status"] == "NOT_LINKED"
+
     # Overview after all this, notifications (the reload is ready) and invoice export
     walk.tab("Overview")
     expect(page.get_by_test_id("connection")).to_contain_text("Connected")
     expect(page.get_by_test_id("company-name")).to_have_text(SMALL[1])
+    expect(page.locator('[role="tabpanel"]:not([hidden])')).to_contain_text("Next import")
     walk.check("01-overview")
     walk.tab("Notifications")
     ready = page.locator('[data-kind="RELOAD_COMPLETED"]').first
