@@ -23,14 +23,14 @@ export async function connect(panel, app) {
     );
   };
   const failed = (problem) => {
-    fill(result, );
+    fill(result);
     showProblem(form, problem, result);
   };
   const pair = () => ({ apiKey: key.value, apiSecret: secret.value });
 
   test.addEventListener("click", async () => {
     clearProblems(form);
-    fill(result, );
+    fill(result);
     try {
       const typed = key.value || secret.value;
       answered(await busy(test, () => post(`${INTEGRATION}/test-connection`, typed ? pair() : undefined)));
@@ -41,7 +41,7 @@ export async function connect(panel, app) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearProblems(form);
-    fill(result, );
+    fill(result);
     try {
       const answer = await busy(save, () => put(`${INTEGRATION}/credentials`, pair()));
       answered(answer);

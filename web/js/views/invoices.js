@@ -35,7 +35,7 @@ export async function invoices(panel) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    fill(record, );
+    fill(record);
     if (!invoice.value.trim()) {
       showProblem(form, { body: { title: "The request is not valid" }, errors: [{ field: "invoiceId", message: "enter an Uku invoice id" }] });
       return;

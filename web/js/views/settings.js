@@ -145,18 +145,20 @@ export async function settings(panel, app) {
     });
   }
 
+  const unsaved = state.settings ? null : notice("Summary task settings are not saved yet: the values below are suggestions.", "info");
   const save = h("button", { type: "submit", class: "primary" }, "Save");
   const saveResult = h("div", { "aria-live": "polite", "data-testid": "settings-result" });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearProblems(form);
-    fill(saveResult, );
+    fill(saveResult);
     const fieldMapping = {};
     for (const [key, select] of selects) fieldMapping[key] = select.value && select.value !== NEW_FIELD ? select.value : null;
     const body = { taskTitle: title.value, topicId: topic.value, recurrence: recurrence.value, importDay: importDay(), fieldMapping };
     try {
       const answer = await busy(save, () => put(`${INTEGRATION}/settings`, body));
       fill(saveResult, notice("Settings saved.", "ok"), answer.notice ? notice(answer.notice, "warn") : null);
+      if (unsaved) unsaved.remove();
     } catch (problem) {
       showProblem(form, problem, saveResult);
     }
@@ -171,7 +173,7 @@ export async function settings(panel, app) {
 
   fill(form, 
     h("h2", { id: "settings-title" }, "Settings"),
-    state.settings ? null : notice("Summary task settings are not saved yet: the values below are suggestions.", "info"),
+    unsaved,
     h("div", { class: "grid" },
       h("div", {}, field("Task title", title, { name: "taskTitle", hint: "Placeholders: {client}, {month}, {monthName}, {year}." }), titlePreview),
       field("Topic", topic, { name: "topicId" }),
