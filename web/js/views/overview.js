@@ -50,6 +50,9 @@ export async function overview(panel, app) {
       ? h("p", {}, h("a", { href: "#connect" }, "Paste a fresh key pair on the Connect tab"), " or ",
         h("a", { href: "#diagnostics" }, "run the diagnostics"), ".")
       : null,
+    state.enabled && connection.status === "NOT_CONNECTED"
+      ? h("p", {}, "Next: ", h("a", { href: "#connect" }, "paste the API key and secret on the Connect tab"), ".")
+      : null,
   );
   fill(panel, section);
 }
