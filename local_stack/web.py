@@ -1,4 +1,4 @@
-"""The reference web page on the local stack: static files from `web/` at `/app`, and the local sign-in.
+"""The reference web page on the local stack: static files from `web/` at `/app/`, and the local sign-in.
 
 Local only: nothing here is in the template. In AWS the page would be Uku's own front end; here it stands in for
 it, and the sign-in (`POST /local/token`) issues the same development JWT as `make token`.
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from werkzeug.security import safe_join
+from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.wrappers import Request, Response
 
 from local_stack.template import REPO_ROOT
@@ -20,17 +20,9 @@ from local_stack.tokens import PLANS, ROLES, issue_token
 
 WEB_ROOT = REPO_ROOT / "web"
 APP_PREFIX = "/app"
-# Browsers only run module scripts served with a JavaScript type; do not depend on the machine's mime.types.
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".json": "application/json",
-    ".txt": "text/plain; charset=utf-8",
-}
+# Browsers run module scripts only when served with a JavaScript type: do not depend on the machine's mime.types.
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/css", ".css")
 
 
 def _problem(status: int, code: str, detail: str, errors: list[dict[str, str]] | None = None) -> Response:
@@ -68,33 +60,26 @@ def issue_local_token(request: Request) -> Response:
     )
 
 
-def serve_static(request: Request, root: Path = WEB_ROOT) -> Response:
-    """`GET /app/<path>`: a file under `web/` (`/app` and `/app/` answer the page itself)."""
-    if request.path == APP_PREFIX:
-        return Response(status=308, headers={"Location": APP_PREFIX + "/"})
-    relative = request.path[len(APP_PREFIX) + 1 :] or "index.html"
-    joined = safe_join(str(root), relative)
-    if joined is None or not Path(joined).is_file():
-        return Response("Not Found", status=404, content_type="text/plain; charset=utf-8")
-    path = Path(joined)
-    content_type = CONTENT_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return Response(path.read_bytes(), content_type=content_type, headers={"Cache-Control": "no-cache"})
+def _not_found(environ: dict, start_response: Callable) -> Any:
+    return Response("Not Found", status=404, content_type="text/plain; charset=utf-8")(environ, start_response)
 
 
 class WithWebPage:
-    """WSGI middleware: `/app…` is served from `web/`, everything else goes to the wrapped front."""
+    """WSGI middleware: `/app/…` is served from `web/` (werkzeug's SharedDataMiddleware: safe paths, ETags,
+    revalidated on every load so edits show at once), `/app` redirects to `/app/`, everything else goes on."""
 
     def __init__(self, app: Callable[..., Any], root: Path = WEB_ROOT) -> None:
         self.app = app
-        self.root = root
+        self.files = SharedDataMiddleware(_not_found, {APP_PREFIX: str(root)}, cache=True, cache_timeout=0)
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
         path = environ.get("PATH_INFO", "")
-        if path == APP_PREFIX or path.startswith(APP_PREFIX + "/"):
-            request = Request(environ)
-            if request.method not in ("GET", "HEAD"):
-                response = Response(status=405, headers={"Allow": "GET, HEAD"})
-            else:
-                response = serve_static(request, self.root)
-            return response(environ, start_response)
-        return self.app(environ, start_response)
+        if path == APP_PREFIX:
+            return Response(status=308, headers={"Location": APP_PREFIX + "/"})(environ, start_response)
+        if not path.startswith(APP_PREFIX + "/"):
+            return self.app(environ, start_response)
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return Response(status=405, headers={"Allow": "GET, HEAD"})(environ, start_response)
+        if path == APP_PREFIX + "/":
+            environ = {**environ, "PATH_INFO": APP_PREFIX + "/index.html"}
+        return self.files(environ, start_response)

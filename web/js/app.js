@@ -100,9 +100,11 @@ function onTabKey(event) {
 }
 
 let current = null;
+let generation = 0;
 
 async function selectTab(id, focus = false) {
   const entry = VIEWS.find((v) => v.id === id) || VIEWS[0];
+  const mine = ++generation; // a view still loading when another tab (or the same) is chosen is dropped
   if (current && current.cleanup) current.cleanup();
   for (const tab of document.querySelectorAll('[role="tab"]')) {
     const selected = tab.dataset.tab === entry.id;
@@ -113,19 +115,27 @@ async function selectTab(id, focus = false) {
   for (const panel of document.querySelectorAll('[role="tabpanel"]')) panel.hidden = panel.id !== `panel-${entry.id}`;
   if (location.hash !== `#${entry.id}`) history.replaceState(null, "", `#${entry.id}`);
   const panel = document.getElementById(`panel-${entry.id}`);
+  delete panel.dataset.ready;
   panel.replaceChildren(h("p", { class: "loading", role: "status" }, "Loading…"));
   panel.setAttribute("aria-busy", "true");
   current = { id: entry.id };
+  const view = h("div", { class: "view" });
+  let cleanup = null;
   try {
-    const cleanup = await entry.view(panel, app);
+    cleanup = await entry.view(view, app);
+    if (mine !== generation) {
+      if (cleanup) cleanup();
+      return;
+    }
     current.cleanup = cleanup;
+    panel.replaceChildren(view);
   } catch (problem) {
+    if (mine !== generation) return;
     panel.replaceChildren(h("div", { class: "notice notice-error", role: "alert" }, problem.message || String(problem)));
     if (problem.status === 401) signOut();
-  } finally {
-    panel.removeAttribute("aria-busy");
-    panel.dataset.ready = entry.id;
   }
+  panel.removeAttribute("aria-busy");
+  panel.dataset.ready = entry.id;
 }
 
 async function refreshUnread() {

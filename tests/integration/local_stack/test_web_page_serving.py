@@ -24,6 +24,12 @@ def test_the_page_and_its_modules_are_served_with_their_content_types(stack) -> 
     assert script.status_code == 200 and script.headers["Content-Type"].startswith("text/javascript")
     css = requests.get(f"{stack.api_url}/app/styles.css", timeout=TIMEOUT)
     assert css.headers["Content-Type"].startswith("text/css")
+    # and a browser revalidates instead of keeping an old copy: unchanged files answer 304
+    assert "max-age=0" in script.headers["Cache-Control"]
+    again = requests.get(
+        f"{stack.api_url}/app/js/app.js", headers={"If-None-Match": script.headers["ETag"]}, timeout=TIMEOUT
+    )
+    assert again.status_code == 304
 
 
 def test_nothing_outside_the_web_folder_is_served(stack) -> None:
