@@ -128,7 +128,7 @@ export async function clients(panel, app) {
         else close();
         return;
       }
-      const bodyJson = { integration: "smartaccounts", companyId: company.value };
+      const bodyJson = { integration: "smartaccounts", companyId: company.value || link.companyId || "" }; // list may still load
       if (own.checked && (key.value || secret.value)) Object.assign(bodyJson, { apiKey: key.value, apiSecret: secret.value });
       try {
         const answer = await busy(save, () => put(`/v1/clients/${encodeURIComponent(client.id)}/integration`, bodyJson));
