@@ -11,7 +11,7 @@ export async function invoices(panel) {
 
   const show = (data) => {
     const retry = h("button", { type: "button" }, "Retry export");
-    retry.hidden = !["FAILED", "EXPORT_FAILED"].includes(data.status);
+    retry.hidden = !/FAIL/.test(String(data.status || "")); // a failed export (whatever the record calls it) can be retried
     retry.addEventListener("click", async () => {
       try {
         show(await busy(retry, () => post(`/v1/invoices/${encodeURIComponent(invoice.value.trim())}/export/retry`)));
