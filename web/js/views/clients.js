@@ -104,6 +104,7 @@ export async function clients(panel, app) {
     const done = async (message, extra) => {
       close();
       await clients(panel, app);
+      panel.querySelector(`[data-client="${CSS.escape(client.id)}"]`)?.focus(); // the re-rendered row's button
       app.toast(message);
       if (extra) panel.querySelector(".client-details")?.prepend(extra);
     };
