@@ -152,6 +152,15 @@ def test_help_page_walked_in_the_browser(stack, page: Page, console: Console, sc
     # Client list: link the small client through the firm key, the medium one with its own key pair
     walk.tab("Client list")
     walk.check("04-client-list-unlinked")
+    # keyboard: Enter opens the link dialog on the focused Integration button, Escape closes it and focus returns
+    opener = page.get_by_role("button", name=f"Integration for {SMALL[1]}: Not connected")
+    opener.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_role("dialog").get_by_label("Integration", exact=True)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(opener).to_be_focused()
     page.get_by_role("button", name=f"Integration for {SMALL[1]}: Not connected").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_label("Integration", exact=True).select_option("smartaccounts")
