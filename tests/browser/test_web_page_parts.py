@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from smartaccounts_sync.domain.import_day import ImportDay, import_date_for
 from smartaccounts_sync.domain.months import YearMonth
@@ -101,3 +101,17 @@ def test_next_import_preview_is_the_services_calendar(stack, page: Page) -> None
         expected = [import_date_for(YearMonth.parse(m), rule).isoformat() for m in months]
         assert in_page[name] == expected, name
     assert dt.date.fromisoformat(in_page["LAST_WORK_DAY"][2]) == dt.date(2024, 3, 28)  # Good Friday 29 March 2024
+
+
+def test_a_member_sees_the_dialog_read_only_and_the_refusal_in_plain_words(stack, page: Page, console) -> None:
+    # Given a member of a company on the team plan, signed in on the local stack
+    _open(page, stack)
+    page.get_by_label("Uku company").fill("web-member")
+    page.get_by_label("Role").select_option("member")
+    page.get_by_role("button", name="Sign in").click()
+    # Then the dialog says changes need an Owner or Admin, and Enable is refused with the service's words
+    expect(page.locator("#read-only")).to_be_visible()
+    page.get_by_role("button", name="Enable").click()
+    expect(page.get_by_role("alert")).to_contain_text("Your role cannot change this")
+    expect(page.get_by_test_id("enabled")).to_have_text("Disabled")
+    assert console.errors == []

@@ -158,6 +158,9 @@ function start() {
     return;
   }
   renderTabs();
+  const who = session();
+  const readOnly = who.role === "member" || who.plan === "free";
+  document.getElementById("read-only").hidden = !readOnly;
   selectTab(location.hash.slice(1) || "overview");
   refreshUnread();
 }
