@@ -66,28 +66,36 @@ export async function clients(panel, app) {
 
     let searchTimer = null;
     let asked = 0;
-    const loadCompanies = async () => {
+    let loaded = false;
+    let loading = Promise.resolve();
+    const loadCompanies = () => {
       const mine = ++asked; // answers can come back out of order: only the latest search fills the list
-      const chosen = company.value || link.companyId;
-      company.replaceChildren(h("option", { disabled: true }, "Loading…"));
-      try {
-        const answer = await get(`${INTEGRATION}/companies?search=${encodeURIComponent(search.value.trim())}`);
-        if (mine !== asked) return;
-        company.replaceChildren(...answer.companies.map((c) =>
-          h("option", { value: c.id, selected: c.id === chosen }, `${c.name}${c.regCode ? ` (${c.regCode})` : ""}`)));
-        if (!answer.companies.length) company.append(h("option", { disabled: true, value: "" }, "No company matches"));
-      } catch (problem) {
-        if (mine !== asked) return;
-        company.replaceChildren();
-        showProblem(form, problem, status);
-      }
+      company.setAttribute("aria-busy", "true");
+      loading = (async () => {
+        try {
+          const answer = await get(`${INTEGRATION}/companies?search=${encodeURIComponent(search.value.trim())}`);
+          if (mine !== asked) return;
+          const chosen = company.value || link.companyId;
+          company.replaceChildren(...answer.companies.map((c) =>
+            h("option", { value: c.id, selected: c.id === chosen }, `${c.name}${c.regCode ? ` (${c.regCode})` : ""}`)));
+          if (!answer.companies.length) company.append(h("option", { disabled: true, value: "" }, "No company matches"));
+          loaded = true;
+        } catch (problem) {
+          if (mine !== asked) return;
+          company.replaceChildren();
+          showProblem(form, problem, status);
+        } finally {
+          if (mine === asked) company.removeAttribute("aria-busy");
+        }
+      })();
+      return loading;
     };
     const sync = () => {
       const on = integration.value === "smartaccounts";
       companies.hidden = !on;
       own.closest(".field").hidden = !on;
       ownFields.hidden = !on || !own.checked;
-      if (on && !company.options.length) loadCompanies();
+      if (on && !loaded) loadCompanies();
     };
     search.addEventListener("input", () => {
       clearTimeout(searchTimer);
@@ -129,7 +137,9 @@ export async function clients(panel, app) {
         else close();
         return;
       }
-      const bodyJson = { integration: "smartaccounts", companyId: company.value || link.companyId || "" }; // list may still load
+      clearTimeout(searchTimer);
+      await loading; // a search still answering decides what is picked
+      const bodyJson = { integration: "smartaccounts", companyId: company.value || link.companyId || "" };
       if (own.checked && (key.value || secret.value)) Object.assign(bodyJson, { apiKey: key.value, apiSecret: secret.value });
       try {
         const answer = await busy(save, () => put(`/v1/clients/${encodeURIComponent(client.id)}/integration`, bodyJson));
