@@ -21,11 +21,13 @@ ROLE ?= owner
 PLAN ?= team
 PYTEST_ARGS ?=
 
-.PHONY: help install run sandbox token lint checkov build openapi openapi-check test test-fast bench redrive clean
+.PHONY: help install run sandbox token lint checkov build openapi openapi-check test test-fast test-browser browser bench redrive clean
 
 help:
-	@echo "make run      - start the local stack (API on http://127.0.0.1:$${PORT:-3000}, /docs, demo data)"
+	@echo "make run      - start the local stack (API on http://127.0.0.1:$${PORT:-3000}, web page at /app/, /docs, demo data)"
+	@echo "               SMARTACCOUNTS_API_URL=<url> make run: use that SmartAccounts instead of the sandbox"
 	@echo "make test     - install, lint (ruff, cfn-lint, sam validate --lint), sam build, run every test"
+	@echo "make test-browser - only the browser tier (web page in Chromium; installs Chromium when missing)"
 	@echo "make sandbox  - start the SmartAccounts sandbox alone on http://127.0.0.1:$${SANDBOX_PORT:-8765}"
 	@echo "make token COMPANY=<id> ROLE=<owner|admin|member> PLAN=<free|team|elite> - print a dev JWT"
 	@echo "make openapi  - write docs/openapi.json from the code"
@@ -81,8 +83,15 @@ openapi-check: install
 	@$(BIN)/python -m smartaccounts_sync.api.openapi | diff -u docs/openapi.json - \
 		|| { echo "docs/openapi.json is stale: run 'make openapi' and commit it" >&2; exit 1; }
 
-test: lint checkov openapi-check build
+test: lint checkov openapi-check build browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The browser tier drives the system's Chromium; this installs the Debian package when it is missing.
+browser:
+	@scripts/ensure-chromium.sh
+
+test-browser: install browser
+	$(BIN)/python -m pytest tests/browser -m browser -q $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)

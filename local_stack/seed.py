@@ -44,5 +44,6 @@ def seed_demo(stack: Any) -> str:
     uku.set_company_owner(DEMO_COMPANY, DEMO_OWNER)
     return (
         f"Uku company {DEMO_COMPANY}: {len(DEMO_CLIENTS)} clients, {len(DEMO_TOPICS)} topics, "
-        f"{len(DEMO_FIELDS)} custom task fields. SmartAccounts sandbox key pair: demo-firm-key / demo-firm-secret"
+        f"{len(DEMO_FIELDS)} custom task fields. SmartAccounts sandbox key pair: demo-firm-key / demo-firm-secret "
+        "(the demo accounting firm; it sees the demo client companies)"
     )

@@ -29,6 +29,7 @@ from local_stack.provision import Provisioned, Provisioner
 from local_stack.pump import QueueBinding, QueuePump
 from local_stack.template import Template
 from local_stack.tokens import LOCAL_AUDIENCE, LOCAL_ISSUER, issue_token, verify_token
+from local_stack.web import WithWebPage, issue_local_token
 from sa_sandbox.server import SandboxServer
 
 STACK_PREFIX = "uku-sa-local"
@@ -48,6 +49,7 @@ class LocalStack:
         sandbox_api_secret: str | None = None,
         retry_delay_seconds: int = 2,
         extra_environment: dict[str, str] | None = None,
+        smartaccounts_api_url: str | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
@@ -59,6 +61,7 @@ class LocalStack:
         self.sandbox_api_secret = sandbox_api_secret
         self.retry_delay_seconds = retry_delay_seconds
         self.extra_environment = extra_environment or {}
+        self.smartaccounts_api_url = smartaccounts_api_url  # None: the service talks to the sandbox started here
         self.template = Template()
         self.functions = self.template.functions()
         self.handlers: dict[str, Callable[[dict, Any], Any]] = {}
@@ -134,7 +137,7 @@ class LocalStack:
                 "Stage": "local",
                 "JwtIssuer": LOCAL_ISSUER,
                 "JwtAudience": LOCAL_AUDIENCE,
-                "SmartAccountsApiUrl": self.sandbox.api_url,
+                "SmartAccountsApiUrl": self.smartaccounts_api_url or self.sandbox.api_url,
             },
         ).provision()
         os.environ.update(self.provisioned.environment)
@@ -170,9 +173,10 @@ class LocalStack:
                 ("POST", "/local/scheduled-import"): self._fire_scheduled_import,
                 ("POST", "/local/daily-refresh"): self._fire_daily_refresh,
                 ("GET", "/local/queues"): self._queue_status,
+                ("POST", "/local/token"): issue_local_token,
             },
         )
-        self._http = make_server(self.host, self.port, front, threaded=True)
+        self._http = make_server(self.host, self.port, WithWebPage(front), threaded=True)
         self._http_thread = threading.Thread(target=self._http.serve_forever, name="local-front", daemon=True)
         self._http_thread.start()
         return self

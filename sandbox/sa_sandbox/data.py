@@ -80,6 +80,10 @@ BUILTIN_COMPANIES = [
     ("co-large", "Suur Logistika AS", "10000004", "EE100000004", "large", "large"),
 ]
 
+# The demo accounting firm: the company the demo firm key (`demo-firm-key`) belongs to, so that a connection test
+# answers with the firm's own name. Its own books are empty; the key also sees the client companies above.
+DEMO_FIRM_COMPANY = ("co-firm", "Näidis Raamatupidamisbüroo OÜ", "16000000", "EE102000000", "firm", "none")
+
 _FIRST = ["Põhja", "Lõuna", "Ida", "Lääne", "Mere", "Metsa", "Kivi", "Tamme", "Kase", "Järve", "Öö", "Päikese",
           "Tuule", "Sala", "Ranna", "Küla", "Linna", "Vana", "Uus", "Hõbe"]
 _SECOND = ["Ehitus", "Kaubandus", "Teenused", "Transport", "Disain", "Konsult", "Tarkvara", "Puit", "Toit", "Meedia",

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from .data import BUILTIN_COMPANIES, Company, DocumentStore, make_company
+from .data import BUILTIN_COMPANIES, DEMO_FIRM_COMPANY, Company, DocumentStore, make_company
 from .util import ScaledClock, next_tallinn_midnight, tallinn_date_of
 
 FIRM_KEY = "demo-firm-key"
@@ -78,7 +78,11 @@ class SandboxState:
             for cid, name, reg, vat, seed, volume in BUILTIN_COMPANIES:
                 self.companies[cid] = make_company(cid, name, reg, vat, seed, volume, self.seed)
             builtin_ids = [c[0] for c in BUILTIN_COMPANIES]
-            self.keys: dict[str, KeyRecord] = {FIRM_KEY: KeyRecord(FIRM_KEY, FIRM_SECRET, list(builtin_ids))}
+            firm_id, firm_name, firm_reg, firm_vat, firm_seed, firm_volume = DEMO_FIRM_COMPANY
+            self.companies[firm_id] = make_company(firm_id, firm_name, firm_reg, firm_vat, firm_seed, firm_volume,
+                                                   self.seed)
+            # the firm key belongs to the demo firm (listed first: its own company) and sees the client companies
+            self.keys: dict[str, KeyRecord] = {FIRM_KEY: KeyRecord(FIRM_KEY, FIRM_SECRET, [firm_id, *builtin_ids])}
             for cid in builtin_ids:
                 short = cid.removeprefix("co-")
                 self.keys[f"demo-{short}-key"] = KeyRecord(f"demo-{short}-key", f"demo-{short}-secret", [cid])

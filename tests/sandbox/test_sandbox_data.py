@@ -25,7 +25,7 @@ def test_company_and_companies(sa):
     r = sa.get("settings/companies:get", creds=FIRM)
     data = r.json()
     assert data["hasMoreEntries"] is False
-    assert [c["id"] for c in data["companies"]] == ["co-empty", "co-small", "co-medium", "co-large"]
+    assert [c["id"] for c in data["companies"]] == ["co-firm", "co-empty", "co-small", "co-medium", "co-large"]
     assert set(data["companies"][0]) == {"id", "name", "regCode", "vatNumber"}
     r = sa.get("settings/companies:get", {"nameOrRegCode": "KAUBANDUS"}, creds=FIRM)
     assert [c["id"] for c in r.json()["companies"]] == ["co-medium"]
@@ -36,7 +36,9 @@ def test_company_and_companies(sa):
 def test_company_selection_by_company_id(sa):
     r = sa.get("settings/company:get", {"companyId": "co-medium"}, creds=FIRM)
     assert r.json()["company"]["id"] == "co-medium"
-    assert sa.get("settings/company:get", creds=FIRM).json()["company"]["id"] == "co-empty"
+    # the firm key answers as the demo accounting firm it belongs to
+    assert sa.get("settings/company:get", creds=FIRM).json()["company"] == {
+        "id": "co-firm", "name": "Näidis Raamatupidamisbüroo OÜ", "regCode": "16000000", "vatNumber": "EE102000000"}
     r = sa.get("settings/company:get", {"companyId": "co-medium"}, creds=SMALL)
     assert (r.status_code, errors_of(r)) == (404, ["Company not found"])
     r = sa.get(CI, {"companyId": "co-nope", "dateFrom": "01.01.2026"}, creds=FIRM)

@@ -1,0 +1,53 @@
+// The service's HTTP API as the page calls it: one bearer token, JSON in, JSON or problem+json out.
+
+const TOKEN_KEY = "uku-sa-session";
+
+export function session() {
+  try {
+    return JSON.parse(sessionStorage.getItem(TOKEN_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(value) {
+  if (value) sessionStorage.setItem(TOKEN_KEY, JSON.stringify(value));
+  else sessionStorage.removeItem(TOKEN_KEY);
+}
+
+/** A failed call: `status`, the problem document (`code`, `title`, `detail`, `errors`) and its `fields` by name. */
+export class ApiProblem extends Error {
+  constructor(status, body) {
+    super((body && (body.detail || body.title || body.message)) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+    this.code = this.body.code || (status === 401 ? "UNAUTHORIZED" : `HTTP_${status}`);
+    this.errors = Array.isArray(this.body.errors) ? this.body.errors : [];
+  }
+}
+
+export async function call(method, path, body) {
+  const headers = { Accept: "application/json" };
+  const current = session();
+  if (current && !path.startsWith("/local/")) headers.Authorization = `Bearer ${current.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = { detail: text };
+    }
+  }
+  if (!response.ok) throw new ApiProblem(response.status, data);
+  return data;
+}
+
+export const get = (path) => call("GET", path);
+export const post = (path, body) => call("POST", path, body);
+export const put = (path, body) => call("PUT", path, body);
+export const del = (path) => call("DELETE", path);
+
+export const INTEGRATION = "/v1/integrations/smartaccounts";

@@ -1,0 +1,228 @@
+// Client list with the Integration column: link a client to its SmartAccounts company (searchable list the saved
+// key sees, optionally the client's own key pair), relink with the reload notice, unlink; status, summary tasks by
+// month and sync history per client.
+
+import { INTEGRATION, del, get, put } from "../api.js";
+import { badge, busy, clearProblems, field, formatMonth, formatTime, fill, h, humanise, nextId, notice, showProblem } from "../ui.js";
+import { reloadProgress } from "./reload.js";
+
+function integrationLabel(link) {
+  if (!link || !link.integration) return "Not connected";
+  return `SmartAccounts · ${link.companyName || link.companyId}`;
+}
+
+function lastMonths(count) {
+  const now = new Date();
+  const to = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth() - (count - 1), 1));
+  return [from.toISOString().slice(0, 7), to.toISOString().slice(0, 7)];
+}
+
+export async function clients(panel, app) {
+  const [list, state, catalogue] = await Promise.all([get("/v1/clients"), get(INTEGRATION), get(`${INTEGRATION}/fields`)]);
+  const labels = Object.fromEntries(catalogue.fields.map((f) => [f.key, f.label]));
+  const details = h("section", { class: "client-details", "aria-live": "polite" });
+  const body = h("tbody");
+  let progress = null;
+
+  for (const client of list.clients) {
+    const link = client.integration;
+    const open = h("button", { type: "button", class: "integration-cell", "data-client": client.id,
+      "aria-label": `Integration for ${client.name}: ${integrationLabel(link)}` }, integrationLabel(link));
+    open.addEventListener("click", () => editLink(client, open));
+    const show = h("button", { type: "button", class: "link", "data-details": client.id }, "Summary tasks and history");
+    show.addEventListener("click", () => showDetails(client));
+    body.append(h("tr", { "data-client-row": client.id },
+      h("th", { scope: "row" }, client.name),
+      h("td", {}, client.registryCode || "—"),
+      h("td", {}, open),
+      h("td", { "data-testid": "client-status" }, badge(link?.status || "NOT_LINKED"),
+        link?.status === "FAILING" && link.message ? h("p", { class: "reason" }, link.message) : null),
+      h("td", {}, show)));
+  }
+
+  async function editLink(client, opener) {
+    const link = client.integration || {};
+    const dialog = h("dialog", { class: "editor", "aria-labelledby": "editor-title" });
+    const form = h("form", { novalidate: true });
+    const integration = h("select", { name: "integration" },
+      h("option", { value: "" }, "None"),
+      h("option", { value: "smartaccounts", selected: link.integration === "smartaccounts", disabled: !state.enabled }, "SmartAccounts"));
+    const search = h("input", { type: "search", name: "search", autocomplete: "off", placeholder: "Name or registry code" });
+    const company = h("select", { name: "companyId", size: "6", class: "company-list" });
+    const own = h("input", { type: "checkbox", name: "own", checked: link.ownCredentials });
+    const key = h("input", { type: "text", name: "apiKey", autocomplete: "off", spellcheck: "false" });
+    const secret = h("input", { type: "password", name: "apiSecret", autocomplete: "off" });
+    const ownFields = h("div", { class: "own-keys", hidden: !link.ownCredentials },
+      field("Client's API key", key, { name: "apiKey" }),
+      field("Client's API secret", secret, { name: "apiSecret", hint: link.ownCredentials ? `Saved: ${link.maskedKey}. Paste both to replace it.` : null }));
+    const companies = h("div", { class: "company-picker" },
+      field("Search SmartAccounts companies", search, { name: "search" }),
+      field("SmartAccounts company", company, { name: "companyId" }));
+    const status = h("div", { "aria-live": "polite" });
+    const save = h("button", { type: "submit", class: "primary" }, "Save");
+    const unlink = h("button", { type: "button", class: "danger", hidden: !link.integration }, "Unlink");
+    const cancel = h("button", { type: "button" }, "Close");
+
+    let searchTimer = null;
+    let asked = 0;
+    let loaded = false;
+    let loading = Promise.resolve();
+    const loadCompanies = () => {
+      const mine = ++asked; // answers can come back out of order: only the latest search fills the list
+      company.setAttribute("aria-busy", "true");
+      loading = (async () => {
+        try {
+          const answer = await get(`${INTEGRATION}/companies?search=${encodeURIComponent(search.value.trim())}`);
+          if (mine !== asked) return;
+          const chosen = company.value || link.companyId;
+          company.replaceChildren(...answer.companies.map((c) =>
+            h("option", { value: c.id, selected: c.id === chosen }, `${c.name}${c.regCode ? ` (${c.regCode})` : ""}`)));
+          if (!answer.companies.length) company.append(h("option", { disabled: true, value: "" }, "No company matches"));
+          loaded = true;
+        } catch (problem) {
+          if (mine !== asked) return;
+          company.replaceChildren();
+          showProblem(form, problem, status);
+        } finally {
+          if (mine === asked) company.removeAttribute("aria-busy");
+        }
+      })();
+      return loading;
+    };
+    const sync = () => {
+      const on = integration.value === "smartaccounts";
+      companies.hidden = !on;
+      own.closest(".field").hidden = !on;
+      ownFields.hidden = !on || !own.checked;
+      if (on && !loaded) loadCompanies();
+    };
+    search.addEventListener("input", () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(loadCompanies, 250);
+    });
+    integration.addEventListener("change", sync);
+    own.addEventListener("change", sync);
+
+    const close = () => {
+      dialog.close();
+      dialog.remove();
+      opener.focus();
+    };
+    const done = async (message, extra) => {
+      close();
+      await clients(panel, app);
+      panel.querySelector(`[data-client="${CSS.escape(client.id)}"]`)?.focus(); // the re-rendered row's button
+      app.toast(message);
+      if (extra) panel.querySelector(".client-details")?.prepend(extra);
+    };
+    cancel.addEventListener("click", close);
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      close();
+    });
+    unlink.addEventListener("click", async () => {
+      try {
+        await busy(unlink, () => del(`/v1/clients/${encodeURIComponent(client.id)}/integration`));
+        await done(`${client.name} is no longer linked to SmartAccounts.`);
+      } catch (problem) {
+        showProblem(form, problem, status);
+      }
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      clearProblems(form);
+      if (integration.value !== "smartaccounts") {
+        if (link.integration) unlink.click();
+        else close();
+        return;
+      }
+      clearTimeout(searchTimer);
+      await loading; // a search still answering decides what is picked
+      const bodyJson = { integration: "smartaccounts", companyId: company.value || link.companyId || "" };
+      if (own.checked && (key.value || secret.value)) Object.assign(bodyJson, { apiKey: key.value, apiSecret: secret.value });
+      try {
+        const answer = await busy(save, () => put(`/v1/clients/${encodeURIComponent(client.id)}/integration`, bodyJson));
+        await done(`${client.name} is linked to ${answer.companyName}.`,
+          answer.notice ? notice(answer.notice, "warn") : null);
+      } catch (problem) {
+        showProblem(form, problem, status);
+      }
+    });
+
+    fill(form, 
+      h("h2", { id: "editor-title" }, `Integration for ${client.name}`),
+      field("Integration", integration, { name: "integration", hint: state.enabled ? null : "Enable SmartAccounts on the Overview tab first." }),
+      companies,
+      h("div", { class: "field" }, h("label", { class: "choice" }, own, " Use the client's own SmartAccounts key pair")),
+      ownFields,
+      status,
+      h("div", { class: "actions" }, unlink, h("span", { class: "spacer" }), cancel, save),
+    );
+    dialog.append(form);
+    document.body.append(dialog);
+    dialog.showModal();
+    sync();
+    integration.focus();
+  }
+
+  async function showDetails(client) {
+    if (progress) progress.stop();
+    const [from, to] = lastMonths(13);
+    fill(details, h("p", { role: "status" }, "Loading…"));
+    try {
+      const id = encodeURIComponent(client.id);
+      const [tasks, history, link] = await Promise.all([
+        get(`/v1/clients/${id}/summary-tasks?from=${from}&to=${to}`), get(`/v1/clients/${id}/sync-history`),
+        get(`/v1/clients/${id}/integration`),
+      ]);
+      const keys = [...new Set(tasks.tasks.flatMap((t) => Object.keys(t.values || {})))];
+      const titleId = nextId("details");
+      const reloadArea = h("div", { class: "reload" });
+      progress = reloadProgress(reloadArea, app);
+      const reload = h("button", { type: "button", disabled: !link.integration }, "Reload data for this client");
+      reload.addEventListener("click", () => progress.confirmAndStart(reload, `/v1/clients/${id}/integration/reload`,
+        `Reload data re-imports the last 12 months of ${client.name} and overwrites its summary task field values.`));
+      fill(details, 
+        h("h3", { id: titleId, tabindex: "-1" }, client.name),
+        h("p", {}, badge(link.status), " ", integrationLabel(link),
+          link.ownCredentials ? ` · own key ${link.maskedKey}` : "",
+          link.lastImport ? ` · last import ${formatMonth(link.lastImport.month)}` : ""),
+        link.status === "FAILING" ? notice(link.message || humanise(link.reason), "error") : null,
+        h("div", { class: "actions" }, reload), reloadArea,
+        h("h4", { id: `${titleId}-tasks` }, "Summary tasks by month"),
+        tasks.tasks.length
+          ? h("div", { class: "table-wrap" }, h("table", { "aria-labelledby": `${titleId}-tasks`, "data-testid": "summary-tasks" },
+            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Month"), h("th", { scope: "col" }, "Task"),
+              keys.map((k) => h("th", { scope: "col", class: "num" }, labels[k] || k)))),
+            h("tbody", {}, [...tasks.tasks].reverse().map((t) => h("tr", { "data-month": t.month },
+              h("th", { scope: "row" }, formatMonth(t.month)), h("td", {}, t.title),
+              keys.map((k) => h("td", { class: "num", "data-key": k }, t.values?.[k] ?? "—")))))))
+          : h("p", {}, "No summary tasks yet: wait for the next import day or use Reload data."),
+        h("h4", { id: `${titleId}-history` }, "Sync history"),
+        history.entries.length
+          ? h("div", { class: "table-wrap" }, h("table", { "aria-labelledby": `${titleId}-history`, "data-testid": "sync-history" },
+            h("thead", {}, h("tr", {}, ["When", "Why", "Months", "Outcome", "Tasks changed", "Calls"].map((c) => h("th", { scope: "col" }, c)))),
+            h("tbody", {}, history.entries.map((e) => h("tr", {},
+              h("td", {}, formatTime(e.at)), h("td", {}, humanise(e.reason)),
+              h("td", {}, e.months.length > 1 ? `${e.months[0]} – ${e.months.at(-1)}` : e.months[0] || "—"),
+              h("td", {}, badge(e.outcome), e.message ? h("p", { class: "reason" }, e.message) : null),
+              h("td", { class: "num" }, e.tasksChanged), h("td", { class: "num" }, e.callsUsed))))))
+          : h("p", {}, "No imports yet."),
+      );
+      details.querySelector("h3").focus();
+    } catch (problem) {
+      fill(details, notice(problem.message, "error"));
+    }
+  }
+
+  fill(panel, 
+    h("h2", {}, "Client list"),
+    state.enabled ? null : notice("SmartAccounts is disabled: enable it on the Overview tab to link clients.", "warn"),
+    h("div", { class: "table-wrap" }, h("table", { class: "clients", "aria-label": "Clients" },
+      h("thead", {}, h("tr", {}, ["Client", "Registry code", "Integration", "Status", "Details"].map((c) => h("th", { scope: "col" }, c)))),
+      body)),
+    details,
+  );
+  return () => progress && progress.stop();
+}
