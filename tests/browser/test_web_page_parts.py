@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from smartaccounts_sync.domain.import_day import ImportDay, import_date_for
 from smartaccounts_sync.domain.months import YearMonth
+from tests.browser.conftest import axe_violations
 
 pytestmark = pytest.mark.browser
 
@@ -114,4 +115,55 @@ def test_a_member_sees_the_dialog_read_only_and_the_refusal_in_plain_words(stack
     page.get_by_role("button", name="Enable").click()
     expect(page.get_by_role("alert")).to_contain_text("Your role cannot change this")
     expect(page.get_by_test_id("enabled")).to_have_text("Disabled")
+    assert console.errors == []
+
+
+def test_export_record_flags_a_totals_mismatch_and_lists_smartaccounts_messages(stack, page: Page, console) -> None:
+    # Given an export record as the service's own model serialises it: reconciled with SmartAccounts, totals that
+    # differ, partly paid, with SmartAccounts' messages and a warning (a real stack does not make this combination)
+    from smartaccounts_sync.api.routes.invoice_export import (
+        AmountsOut,
+        InvoiceExportOut,
+        PaymentOut,
+        SmartAccountsInvoiceOut,
+        TotalsCheckOut,
+    )
+
+    at = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC)
+    record = InvoiceExportOut(
+        invoice_id="inv-mismatch", number="T-77", kind="invoice", status="EXPORTED", reason=None, message=None,
+        smart_accounts_messages=["Row 2: rounding applied"],
+        smart_accounts=SmartAccountsInvoiceOut(invoice_id="sa-9", invoice_number="T-77", client_id="cl-5"),
+        reconciled=True,
+        totals=TotalsCheckOut(matches=False, uku=AmountsOut(net="100.00", vat="24.00", gross="124.00"),
+                              smart_accounts=AmountsOut(net="100.00", vat="24.01", gross="124.01")),
+        payment=PaymentOut(status="PARTLY_PAID", outstanding_amount="24.01", changed_at=at, checked_at=at),
+        warnings=["Buyer address shortened to two lines"], attempts=1, created_at=at, updated_at=at, exported_at=at,
+    ).model_dump_json()
+    page.route("**/v1/invoices/inv-mismatch/export", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=record))
+    _open(page, stack)
+    page.get_by_label("Uku company").fill("web-export-parts")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("tab", name="Invoice export").click()
+
+    # When the record is looked up
+    page.get_by_label("Uku invoice id").fill("inv-mismatch")
+    page.get_by_role("button", name="Show export record").click()
+
+    # Then the mismatch is flagged with both figures, and SmartAccounts' messages and the warning are listed
+    shown = page.get_by_test_id("export-record")
+    totals = shown.get_by_test_id("totals-check")
+    expect(totals).to_have_attribute("data-matches", "false")
+    expect(totals).to_contain_text("The totals differ")
+    expect(totals).to_contain_text("Uku: net 100.00 · VAT 24.00 · gross 124.00")
+    expect(totals).to_contain_text("SmartAccounts: net 100.00 · VAT 24.01 · gross 124.01")
+    expect(shown.get_by_test_id("smartaccounts-messages")).to_contain_text("Row 2: rounding applied")
+    expect(shown.get_by_test_id("export-warnings")).to_contain_text("Buyer address shortened to two lines")
+    expect(shown).to_contain_text("already booked there")
+    expect(shown.get_by_test_id("payment-status")).to_contain_text("Partly paid")
+    expect(shown.get_by_test_id("payment-outstanding")).to_have_text("24.01")
+    expect(shown.get_by_role("button", name="Check paid status")).to_be_visible()
+    expect(shown.get_by_role("button", name="Retry export")).to_have_count(0)
+    assert axe_violations(page) == []
     assert console.errors == []

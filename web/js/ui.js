@@ -102,6 +102,7 @@ export function badge(status) {
     CONNECTED: "ok", OK: "ok", PASS: "ok", COMPLETED: "ok", SUCCEEDED: "ok", EXPORTED: "ok",
     FAILING: "bad", FAIL: "bad", FAILED: "bad", NOT_CONNECTED: "muted", NOT_LINKED: "muted", SKIPPED: "muted",
     RUNNING: "busy", QUEUED: "busy", WAITING_FOR_QUOTA: "warn", PARTIAL: "warn", COMPLETED_WITH_ERRORS: "warn",
+    PENDING: "busy", PAID: "ok", PARTLY_PAID: "warn", UNPAID: "muted", MISMATCH: "bad",
   }[status] || "muted";
   return h("span", { class: `badge badge-${kind}` }, humanise(status));
 }

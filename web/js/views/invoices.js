@@ -1,56 +1,142 @@
-// Invoice export: an Uku invoice's export record to SmartAccounts, with retry when it failed.
+// Invoice export: an Uku invoice's export record to SmartAccounts (InvoiceExportOut), with Retry for a skipped or
+// failed export and "Check paid status" for an exported invoice awaiting payment.
 
 import { get, post } from "../api.js";
-import { badge, busy, dl, field, formatTime, fill, h, humanise, notice, showProblem } from "../ui.js";
+import { badge, busy, clearProblems, dl, field, formatTime, fill, h, humanise, notice, showProblem } from "../ui.js";
+
+const RETRYABLE = new Set(["FAILED", "SKIPPED"]);
+const money = (value) => (value === null || value === undefined ? "—" : Number(value).toFixed(2));
+
+/** "net 385.00 · VAT 92.40 · gross 477.40" of one side of the totals check. */
+function amounts(side) {
+  return ["net", "vat", "gross"]
+    .filter((key) => side && side[key] !== null && side[key] !== undefined)
+    .map((key) => `${key === "vat" ? "VAT" : key} ${money(side[key])}`)
+    .join(" · ") || "—";
+}
+
+function totalsCheck(totals) {
+  if (!totals) return null;
+  if (totals.matches) {
+    return ["Totals check", h("span", { "data-testid": "totals-check", "data-matches": "true" },
+      badge("OK"), " Matches SmartAccounts: ", amounts(totals.smartAccounts))];
+  }
+  return ["Totals check", h("div", { "data-testid": "totals-check", "data-matches": "false", class: "totals-mismatch" },
+    h("p", {}, badge("MISMATCH"), " ", h("strong", {}, "The totals differ")),
+    h("p", {}, "Uku: ", amounts(totals.uku)),
+    h("p", {}, "SmartAccounts: ", amounts(totals.smartAccounts)))];
+}
+
+function paymentRows(payment) {
+  if (!payment) return [];
+  return [
+    ["Paid status", h("span", { "data-testid": "payment-status", "data-status": payment.status }, badge(payment.status))],
+    ["Outstanding amount", h("span", { "data-testid": "payment-outstanding" }, money(payment.outstandingAmount))],
+    ["Paid status changed", formatTime(payment.changedAt)],
+    ["Paid status checked", formatTime(payment.checkedAt)],
+  ];
+}
+
+function list(title, items, testid) {
+  if (!items || !items.length) return null;
+  const id = `${testid}-title`;
+  return h("section", { "aria-labelledby": id, "data-testid": testid },
+    h("h3", { id }, title),
+    h("ul", {}, items.map((text) => h("li", {}, text))));
+}
 
 export async function invoices(panel) {
   const form = h("form", { novalidate: true, "aria-labelledby": "invoices-title" });
   const invoice = h("input", { type: "text", name: "invoiceId", autocomplete: "off" });
   const look = h("button", { type: "submit", class: "primary" }, "Show export record");
   const record = h("div", { "aria-live": "polite", "data-testid": "export-record" });
+  let shownId = null; // the invoice whose record is on screen (the field may have been edited since)
 
-  const show = (data) => {
-    const retry = h("button", { type: "button" }, "Retry export");
-    retry.hidden = !/FAIL/.test(String(data.status || "")); // a failed export (whatever the record calls it) can be retried
-    retry.addEventListener("click", async () => {
-      try {
-        show(await busy(retry, () => post(`/v1/invoices/${encodeURIComponent(invoice.value.trim())}/export/retry`)));
-      } catch (problem) {
-        showProblem(form, problem, record);
-      }
-    });
-    const known = new Set(["status", "error", "errorKind", "message", "updatedAt", "exportedAt"]);
-    fill(record, 
-      h("p", {}, badge(data.status), " ", humanise(data.status)),
-      data.message || data.error ? notice(data.message || data.error?.message || String(data.error), data.status === "FAILED" ? "error" : "info") : null,
+  const path = () => `/v1/invoices/${encodeURIComponent(shownId)}/export`;
+
+  /** Runs a record action from its button; the new record replaces the old one and the focus goes to its title. */
+  const act = async (button, action, said) => {
+    clearProblems(form);
+    try {
+      const data = await busy(button, action);
+      show(data, said(data));
+      record.querySelector("h3")?.focus();
+    } catch (problem) {
+      showProblem(form, problem, record);
+    }
+  };
+
+  const show = (data, said = null) => {
+    shownId = data.invoiceId;
+    const sa = data.smartAccounts;
+    const failed = data.status === "FAILED";
+    const actions = [];
+    if (RETRYABLE.has(data.status)) {
+      const retry = h("button", { type: "button" }, "Retry export");
+      retry.addEventListener("click", () => act(retry, () => post(`${path()}/retry`),
+        () => notice("Queued for export again: SmartAccounts is checked for this invoice first, so it is never booked twice. Check back in a moment.", "info")));
+      actions.push(retry);
+    }
+    if (data.status === "EXPORTED" && data.payment) {
+      const check = h("button", { type: "button" }, "Check paid status");
+      check.addEventListener("click", () => act(check, () => get(`${path()}?refreshPayment=true`),
+        (fresh) => notice(`Paid status checked in SmartAccounts: ${humanise(fresh.payment?.status)}.`, "ok")));
+      actions.push(check);
+    }
+    fill(record,
+      said,
+      h("h3", { tabindex: "-1", "data-testid": "export-status", "data-status": data.status },
+        `Invoice ${data.number || data.invoiceId}: `, badge(data.status)),
+      data.reason || data.message
+        ? h("div", { class: `notice notice-${failed ? "error" : data.status === "SKIPPED" ? "warn" : "info"}`, "data-testid": "export-reason" },
+          data.reason ? h("strong", {}, humanise(data.reason)) : null,
+          data.reason && data.message ? ": " : null,
+          data.message || null)
+        : null,
+      list("SmartAccounts said", data.smartAccountsMessages, "smartaccounts-messages"),
       dl([
+        ["Uku invoice id", data.invoiceId],
+        data.number ? ["Uku invoice number", data.number] : null,
+        data.kind ? ["Kind", data.kind === "credit" ? "Credit invoice" : "Invoice"] : null,
+        sa ? ["SmartAccounts invoice number", h("span", { "data-testid": "sa-number" }, sa.invoiceNumber || sa.number || "—")] : null,
+        sa ? ["SmartAccounts invoice id", h("span", { "data-testid": "sa-invoice-id" }, sa.invoiceId)] : null,
+        sa?.clientId ? ["SmartAccounts buyer (client id)", h("span", { "data-testid": "sa-client-id" }, sa.clientId)] : null,
+        data.reconciled ? ["Found in SmartAccounts", "already booked there, nothing was posted again"] : null,
+        totalsCheck(data.totals),
+        ...paymentRows(data.payment),
+        ["Attempts", h("span", { "data-testid": "export-attempts" }, String(data.attempts ?? 0))],
+        ["Created", formatTime(data.createdAt)],
+        ["Updated", formatTime(data.updatedAt)],
         data.exportedAt ? ["Exported", formatTime(data.exportedAt)] : null,
-        data.updatedAt ? ["Updated", formatTime(data.updatedAt)] : null,
-        ...Object.entries(data).filter(([k, v]) => !known.has(k) && (typeof v !== "object" || v === null))
-          .map(([k, v]) => [humanise(k.replace(/([A-Z])/g, "_$1")), v === null ? "—" : String(v)]),
       ]),
-      retry,
+      list("Warnings", data.warnings, "export-warnings"),
+      actions.length ? h("div", { class: "actions" }, actions) : null,
     );
   };
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     fill(record);
+    shownId = null;
     if (!invoice.value.trim()) {
       showProblem(form, { body: { title: "The request is not valid" }, errors: [{ field: "invoiceId", message: "enter an Uku invoice id" }] });
       return;
     }
+    clearProblems(form);
     try {
       show(await busy(look, () => get(`/v1/invoices/${encodeURIComponent(invoice.value.trim())}/export`)));
     } catch (problem) {
-      if (problem.status === 501) fill(record, notice(`Invoice export is not available on this service yet: ${problem.message}`, "info"));
-      else showProblem(form, problem, record);
+      if (problem.status === 404) {
+        fill(record, notice(`No export record for this invoice: ${problem.message}`, "info"));
+      } else {
+        showProblem(form, problem, record);
+      }
     }
   });
 
-  fill(form, 
+  fill(form,
     h("h2", { id: "invoices-title" }, "Invoice export"),
-    h("p", {}, "Uku invoices are sent to SmartAccounts when they are issued. Look up an invoice's export record; a failed export can be retried."),
+    h("p", {}, "Uku invoices are sent to SmartAccounts when they are issued. Look up an invoice's export record: its status and why, SmartAccounts' invoice, the totals check and the paid status. A skipped or failed export can be retried once its cause is fixed."),
     field("Uku invoice id", invoice, { name: "invoiceId" }),
     h("div", { class: "actions" }, look),
     record,
