@@ -108,7 +108,7 @@ def test_invoice_export_records_shown_with_retry_and_paid_status(
     page.get_by_role("button", name="Show export record").click()
     expect(record.get_by_test_id("export-status")).to_have_attribute("data-status", "FAILED")
     reason = record.get_by_test_id("export-reason")
-    expect(reason).to_contain_text("Unknown vat type")
+    expect(reason).to_contain_text("Unknown VAT type")
     expect(reason).to_contain_text("Line 2")
     expect(reason).to_contain_text("VAT99")
     expect(record.get_by_role("button", name="Check paid status")).to_have_count(0)
@@ -135,6 +135,7 @@ def test_invoice_export_records_shown_with_retry_and_paid_status(
     expect(record.get_by_test_id("payment-status")).to_have_attribute("data-status", "PAID")
     expect(record.get_by_test_id("payment-outstanding")).to_have_text("0.00")
     expect(record.get_by_test_id("export-status")).to_be_focused()
+    expect(record.get_by_role("button", name="Check paid status")).to_have_count(0)  # paid is final
     check("14-invoice-paid")
 
     # And no serious or critical accessibility violation, and no console or server error

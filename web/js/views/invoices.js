@@ -5,6 +5,8 @@ import { get, post } from "../api.js";
 import { badge, busy, clearProblems, dl, field, formatTime, fill, h, humanise, notice, showProblem } from "../ui.js";
 
 const RETRYABLE = new Set(["FAILED", "SKIPPED"]);
+/** A reason code in words: UNKNOWN_VAT_TYPE → "Unknown VAT type", SA_VALIDATION_REJECTED → "SmartAccounts validation rejected". */
+const reasonText = (code) => humanise(code).replace(/\bvat\b/gi, "VAT").replace(/^Sa\b/, "SmartAccounts");
 const money = (value) => (value === null || value === undefined ? "—" : Number(value).toFixed(2));
 
 /** "net 385.00 · VAT 92.40 · gross 477.40" of one side of the totals check. */
@@ -77,7 +79,7 @@ export async function invoices(panel) {
         () => notice("Queued for export again: SmartAccounts is checked for this invoice first, so it is never booked twice. Check back in a moment.", "info")));
       actions.push(retry);
     }
-    if (data.status === "EXPORTED" && data.payment) {
+    if (data.status === "EXPORTED" && data.payment && data.payment.status !== "PAID") { // paid is final
       const check = h("button", { type: "button" }, "Check paid status");
       check.addEventListener("click", () => act(check, () => get(`${path()}?refreshPayment=true`),
         (fresh) => notice(`Paid status checked in SmartAccounts: ${humanise(fresh.payment?.status)}.`, "ok")));
@@ -89,7 +91,7 @@ export async function invoices(panel) {
         `Invoice ${data.number || data.invoiceId}: `, badge(data.status)),
       data.reason || data.message
         ? h("div", { class: `notice notice-${failed ? "error" : data.status === "SKIPPED" ? "warn" : "info"}`, "data-testid": "export-reason" },
-          data.reason ? h("strong", {}, humanise(data.reason)) : null,
+          data.reason ? h("strong", {}, reasonText(data.reason)) : null,
           data.reason && data.message ? ": " : null,
           data.message || null)
         : null,
