@@ -25,6 +25,7 @@ from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import reload
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
+from smartaccounts_sync.service.resumable_import import TimeBudget
 from smartaccounts_sync.settings import Settings, load_settings
 
 IDEMPOTENCY_HOURS = 24
@@ -54,7 +55,8 @@ def fail_for_good(deps: Dependencies, body: str) -> None:
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
     settings = load_settings()
     deps = deps or Dependencies.from_settings(settings)
-    run = ImportRun()
+    # pages are taken until well before the Lambda timeout; the rest is checkpointed and handed back
+    run = ImportRun(budget=TimeBudget.from_remaining_ms(context.get_remaining_time_in_millis()))
 
     def handle(delivery: dict) -> dict:
         work = ImportWork.model_validate_json(delivery["body"])

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.resumable_import import wake_parked
 from smartaccounts_sync.service.scheduled_import import run_scheduled_import
 from smartaccounts_sync.settings import load_settings
 
@@ -19,11 +20,12 @@ from smartaccounts_sync.settings import load_settings
 class ScheduleTrigger(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    trigger: Literal["schedule", "local"] = "schedule"
+    #: "quota-renewed": just after Tallinn midnight, wakes the work parked for the daily quota
+    trigger: Literal["schedule", "local", "quota-renewed"] = "schedule"
     date: dt.date | None = None
 
     def today(self, now: dt.datetime) -> dt.date:
-        if self.trigger == "local" and self.date is not None:
+        if self.trigger in ("local", "quota-renewed") and self.date is not None:
             return self.date
         return tallinn_today(now)
 
@@ -34,4 +36,6 @@ class ScheduleTrigger(BaseModel):
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
     deps = deps or Dependencies.from_settings(load_settings())
     trigger = ScheduleTrigger.model_validate(event or {})
+    if trigger.trigger == "quota-renewed":
+        return {"woken": wake_parked(deps, trigger.today(deps.now()))}
     return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()
