@@ -11,6 +11,7 @@ import pytest
 
 from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLinkRepository
 from smartaccounts_sync.adapters.event_publisher import InMemoryEventPublisher
+from smartaccounts_sync.adapters.import_progress_repository import InMemoryImportProgressRepository
 from smartaccounts_sync.adapters.integration_repository import InMemoryIntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import InMemoryNotificationRepository
 from smartaccounts_sync.adapters.reload_job_repository import InMemoryReloadJobRepository
@@ -31,11 +32,10 @@ from smartaccounts_sync.domain.integration import (
 from smartaccounts_sync.domain.uku import UkuClient
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
-from smartaccounts_sync.adapters.import_progress_repository import InMemoryImportProgressRepository
 from smartaccounts_sync.smartaccounts.client import ListPage
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
 from smartaccounts_sync.smartaccounts.models import ApiCredentials, ClientInvoice, JournalEntry, Payment, VendorInvoice
+from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
 from tests.support.local_company import ALL_FIELDS
 
 NOW = dt.datetime(2026, 11, 30, 18, 0, tzinfo=dt.UTC)

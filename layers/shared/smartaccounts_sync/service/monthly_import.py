@@ -405,6 +405,7 @@ def _failed(
     if error.kind is ErrorKind.PAGING_STALLED:  # a broken API: final, not retried as if it were passing
         if rule is not None:
             _keep_company_due(deps, work, months[0], rule)
+        message = f"{message} ({error.message})"  # which client, which query, which page
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message, queries=queries)
     # Delivered again by SQS unless this was the last delivery (then it is final here and dead-lettered too).
     if run.final_attempt and rule is not None:
