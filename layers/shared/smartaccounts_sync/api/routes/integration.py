@@ -18,6 +18,7 @@ from smartaccounts_sync.api.models import (
     FieldOut,
     FieldsOut,
     IntegrationStateOut,
+    QuotaOut,
     SettingsIn,
     SettingsOut,
     TestConnectionIn,
@@ -26,7 +27,7 @@ from smartaccounts_sync.api.presenters import reload_summary, settings_out, stat
 from smartaccounts_sync.domain.field_catalogue import CATALOGUE
 from smartaccounts_sync.domain.integration import SummaryTaskSettings
 from smartaccounts_sync.errors import FieldProblem, NotFound, ValidationFailed
-from smartaccounts_sync.service import client_links, connection, diagnostics, summary_task_settings
+from smartaccounts_sync.service import client_links, connection, diagnostics, quota_plan, summary_task_settings
 from smartaccounts_sync.troubleshooting import WHITESPACE_NOTE
 
 router = APIGatewayHttpRouter()
@@ -36,10 +37,13 @@ TAGS = ["Integration"]
 def _state(company_id: str) -> IntegrationStateOut:
     deps = dependencies(router)
     running = deps.jobs.running(company_id)
+    record = deps.integrations.get(company_id)
+    quota = quota_plan.quota_state(deps, record)
     return state_out(
-        deps.integrations.get(company_id),
+        record,
         linked_clients=len(deps.links.list(company_id)),
-        running_reload=reload_summary(running) if running else None,
+        running_reload=reload_summary(quota_plan.with_estimate(deps, running)) if running else None,
+        quota=QuotaOut(**vars(quota)) if quota else None,
     )
 
 
