@@ -250,8 +250,12 @@ def _import_months(
     sources = sources_needed(keys) if keys else set()
     sa = deps.smartaccounts(credentials, link.company_id)
     sa.deadline = run.budget.deadline
-    if work.reason is ImportReason.RELOAD:  # the scheduled import of the same key comes first
-        sa.daily_reserve = quota_plan.reserve_for_schedule(deps, integration, link if link.own_credentials else None)
+    # a reload leaves the calls the coming scheduled import of the same key needs; the schedule itself reserves none
+    sa.daily_reserve = (
+        quota_plan.reserve_for_schedule(deps, integration, link if link.own_credentials else None)
+        if work.reason is ImportReason.RELOAD
+        else 0
+    )
     counts = deps.progress.get_counts(work.company_id, work.client_id)
     checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts)
     tally = MonthlyTally.from_dict(months, checkpoint.tally)
@@ -335,7 +339,8 @@ def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spe
     if not first:
         reload.calls_spent(deps, work, spent)
         return None
-    message = explain(error)
+    # the rest of today is held for the scheduled import: say so, not that the key's day is used up
+    message = error.message if error.reason == "reserved_for_schedule" else explain(error)
     return record(
         ImportOutcome.DEFERRED,
         months,
