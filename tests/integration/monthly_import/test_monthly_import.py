@@ -82,7 +82,14 @@ def test_schedule_imports_every_mapped_field_and_catches_up_next_month(stack, ad
     history = company.history("co-small")
     # the second run refreshes the first month too (late bookings), in the same four queries
     assert [h["months"] for h in history] == [[str(first), str(second)], [str(first)]]
-    assert all(h["outcome"] == "SUCCEEDED" and h["callsUsed"] == 4 for h in history)
+    assert all(h["outcome"] == "SUCCEEDED" for h in history)
+    assert history[1]["callsUsed"] == 4  # one query per document kind, one page each
+    # the refresh costs pages, not calls: still one query per kind, a page per 100 documents
+    assert [q["source"] for q in history[0]["queries"]] == ["CLIENT_INVOICES", "VENDOR_INVOICES", "PAYMENTS", "JOURNAL_ENTRIES"]
+    for query in history[0]["queries"]:
+        assert query["dateFrom"] == f"{first}-01"
+        assert query["calls"] == query["pages"] == max(1, -(-query["documents"] // 100))
+    assert history[0]["callsUsed"] == sum(q["calls"] for q in history[0]["queries"])
 
     # When the same import runs again (a re-delivered work item)
     queue = stack.provisioned.queue_urls["ImportQueue"]

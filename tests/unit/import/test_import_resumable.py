@@ -128,7 +128,7 @@ def test_a_worker_stopped_by_its_time_budget_resumes_from_the_checkpoint(large) 
 def test_a_worker_stopped_by_the_daily_quota_is_parked_woken_once_and_equals_a_clean_run(large) -> None:
     expected, clean_calls = clean_run(large)
     large.sa.fail_after_pages = 50
-    large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "Daily request limit exceeded", retry_after=60)
+    large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "Daily limit exceeded", retry_after=14400)
     work = reload_work()
     entry = import_client(large.deps, work)
     assert entry is not None and entry.outcome is ImportOutcome.DEFERRED
@@ -147,6 +147,22 @@ def test_a_worker_stopped_by_the_daily_quota_is_parked_woken_once_and_equals_a_c
     assert task_values(large) == expected
     deferred = [e for e in large.deps.history.entries if e.outcome is ImportOutcome.DEFERRED]
     assert len(deferred) == 1
+
+
+def test_a_quota_renewing_within_minutes_is_waited_for_with_one_delayed_message_and_one_entry(large) -> None:
+    large.sa.fail_after_pages = 10
+    large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "Daily limit exceeded", retry_after=120)
+    work = reload_work()
+    first = import_client(large.deps, work)
+    assert first is not None and first.outcome is ImportOutcome.DEFERRED
+    assert large.deps.work_queue.delayed == [(work, 120)]
+    assert import_client(large.deps, large.deps.work_queue.delayed.pop()[0]) is None  # still refused: same wait
+    assert large.deps.work_queue.delayed == [(work, 120)]
+    large.sa.fail_after_pages = None
+    done = import_client(large.deps, large.deps.work_queue.delayed.pop()[0])
+    assert done is not None and done.outcome is ImportOutcome.SUCCEEDED
+    assert sum(e.outcome is ImportOutcome.DEFERRED for e in large.deps.history.entries) == 1
+    assert large.deps.progress.parked(dt.date(2026, 12, 1)) == []
 
 
 def test_a_passing_failure_loses_at_most_the_page_in_flight(large) -> None:

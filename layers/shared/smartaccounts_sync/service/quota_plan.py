@@ -38,14 +38,19 @@ def _sources(record: CompanyIntegration) -> set:
     return sources_needed([k for k in mapped_keys(record.settings.field_mapping) if is_known_field(k)])
 
 
+#: How long after its run a scheduled import still holds its reservation for clients that have not finished it
+#: (a firm whose scheduled import needs more than a day's quota finishes it first, the next day).
+SCHEDULE_HOLD = dt.timedelta(days=3)
+
+
 def _due_month(record: CompanyIntegration, today: dt.date) -> YearMonth | None:
-    """The month the company's scheduled import imports today, if today is (still) its import day."""
+    """The month the company's scheduled import imports today, or has handed out and not every client finished."""
     if record.settings is None or not record.enabled:
         return None
     if record.next_import_date is not None and record.next_import_date <= today:
         return latest_due_month(today, record.settings.import_day)
-    if record.last_import_at is not None and tallinn_today(record.last_import_at) == today:
-        return record.last_imported_month  # queued earlier today: held until every client has it
+    if record.last_import_at is not None and today - tallinn_today(record.last_import_at) <= SCHEDULE_HOLD:
+        return record.last_imported_month  # queued lately: held until every client has it
     return None
 
 

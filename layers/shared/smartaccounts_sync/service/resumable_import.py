@@ -128,6 +128,7 @@ def advance(
             query.last_digest = page.digest
             query.next_page += 1
             query.done = not page.more
+            checkpoint.parked_until = None  # a page was read: any wait for the quota is over
             if not query.done and query.pages >= runaway_cap(query, max_per_month):
                 raise _named(
                     SmartAccountsError(
