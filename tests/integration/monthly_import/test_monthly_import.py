@@ -85,7 +85,8 @@ def test_schedule_imports_every_mapped_field_and_catches_up_next_month(stack, ad
     assert all(h["outcome"] == "SUCCEEDED" for h in history)
     assert history[1]["callsUsed"] == 4  # one query per document kind, one page each
     # the refresh costs pages, not calls: still one query per kind, a page per 100 documents
-    assert [q["source"] for q in history[0]["queries"]] == ["CLIENT_INVOICES", "VENDOR_INVOICES", "PAYMENTS", "JOURNAL_ENTRIES"]
+    kinds = ["CLIENT_INVOICES", "VENDOR_INVOICES", "PAYMENTS", "JOURNAL_ENTRIES"]
+    assert [q["source"] for q in history[0]["queries"]] == kinds
     for query in history[0]["queries"]:
         assert query["dateFrom"] == f"{first}-01"
         assert query["calls"] == query["pages"] == max(1, -(-query["documents"] // 100))
