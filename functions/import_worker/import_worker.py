@@ -26,6 +26,7 @@ from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import intake, reload
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
+from smartaccounts_sync.service.resumable_import import TimeBudget
 from smartaccounts_sync.settings import Settings, load_settings
 
 IDEMPOTENCY_HOURS = 24
@@ -63,7 +64,8 @@ def lambda_handler(
     settings = load_settings()
     deps = deps or Dependencies.from_settings(settings)
     dead_letters = dead_letters or _dead_letters(settings)
-    run = ImportRun()
+    # pages are taken until well before the Lambda timeout; the rest is checkpointed and handed back
+    run = ImportRun(budget=TimeBudget.from_remaining_ms(context.get_remaining_time_in_millis()))
 
     def handle(delivery: dict) -> dict:
         work = intake.read_import_work(dead_letters, delivery["body"], delivery["messageId"])

@@ -21,6 +21,7 @@ from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import intake
 from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.resumable_import import wake_parked
 from smartaccounts_sync.service.scheduled_import import run_scheduled_import
 from smartaccounts_sync.settings import Settings, load_settings
 
@@ -28,11 +29,12 @@ from smartaccounts_sync.settings import Settings, load_settings
 class ScheduleTrigger(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    trigger: Literal["schedule", "local"] = "schedule"
+    #: "quota-renewed": just after Tallinn midnight, wakes the work parked for the daily quota
+    trigger: Literal["schedule", "local", "quota-renewed"] = "schedule"
     date: dt.date | None = None
 
     def today(self, now: dt.datetime) -> dt.date:
-        if self.trigger == "local" and self.date is not None:
+        if self.trigger in ("local", "quota-renewed") and self.date is not None:
             return self.date
         return tallinn_today(now)
 
@@ -63,4 +65,6 @@ def lambda_handler(
         )
         return {"rejected": reason}
     deps = deps or Dependencies.from_settings(settings)
+    if trigger.trigger == "quota-renewed":
+        return {"woken": wake_parked(deps, trigger.today(deps.now()))}
     return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()

@@ -6,6 +6,7 @@ from typing import Any
 
 from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLinkRepository
 from smartaccounts_sync.adapters.event_publisher import InMemoryEventPublisher
+from smartaccounts_sync.adapters.import_progress_repository import InMemoryImportProgressRepository
 from smartaccounts_sync.adapters.integration_repository import InMemoryIntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import InMemoryNotificationRepository
 from smartaccounts_sync.adapters.reload_job_repository import InMemoryReloadJobRepository
@@ -17,6 +18,7 @@ from smartaccounts_sync.adapters.work_queue import InMemoryWorkQueue
 from smartaccounts_sync.domain.diagnostics import DiagnosticsReport
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
+from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
 from tests.support.export_fakes import (
     InMemoryBuyerLinks,
     InMemoryExportQueue,
@@ -55,5 +57,7 @@ def in_memory_dependencies(**overrides: Any) -> Dependencies:
         "vat_types": InMemoryVatTypes(),
         "export_queue": InMemoryExportQueue(),
         "diagnostics": InMemoryDiagnosticsRepository(),
+        "progress": InMemoryImportProgressRepository(),
+        "quota": InMemoryRateGuard(),
     }
     return Dependencies(**(ports | overrides))

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     smartaccounts_rate_window_seconds: float = Field(
         default=61.0, gt=0, description="Length of the rolling window (a second of margin over SmartAccounts' 60)."
     )
+    smartaccounts_route_deadline_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=27,
+        description="Overall deadline of SmartAccounts calls made by HTTP routes (retries and rate-guard waits), "
+        "within API Gateway's 29 s.",
+    )
     smartaccounts_daily_budget: int = Field(default=1000, ge=1, description="Requests per key per Tallinn day.")
 
     config_table_name: str = Field(default="smartaccounts-config", description="Configuration table.")

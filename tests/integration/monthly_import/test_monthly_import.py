@@ -80,8 +80,17 @@ def test_schedule_imports_every_mapped_field_and_catches_up_next_month(stack, ad
 
     # And each import ran one query per document kind (all on one page for a small company)
     history = company.history("co-small")
-    assert [h["months"] for h in history] == [[str(second)], [str(first)]]
-    assert all(h["outcome"] == "SUCCEEDED" and h["callsUsed"] == 4 for h in history)
+    # the second run refreshes the first month too (late bookings), in the same four queries
+    assert [h["months"] for h in history] == [[str(first), str(second)], [str(first)]]
+    assert all(h["outcome"] == "SUCCEEDED" for h in history)
+    assert history[1]["callsUsed"] == 4  # one query per document kind, one page each
+    # the refresh costs pages, not calls: still one query per kind, a page per 100 documents
+    kinds = ["CLIENT_INVOICES", "VENDOR_INVOICES", "PAYMENTS", "JOURNAL_ENTRIES"]
+    assert [q["source"] for q in history[0]["queries"]] == kinds
+    for query in history[0]["queries"]:
+        assert query["dateFrom"] == f"{first}-01"
+        assert query["calls"] == query["pages"] == max(1, -(-query["documents"] // 100))
+    assert history[0]["callsUsed"] == sum(q["calls"] for q in history[0]["queries"])
 
     # When the same import arrives again (a re-delivered schedule message, and a stray reload message of no job)
     queue = stack.provisioned.queue_urls["ImportQueue"]

@@ -11,6 +11,7 @@ import pytest
 
 from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLinkRepository
 from smartaccounts_sync.adapters.event_publisher import InMemoryEventPublisher
+from smartaccounts_sync.adapters.import_progress_repository import InMemoryImportProgressRepository
 from smartaccounts_sync.adapters.integration_repository import InMemoryIntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import InMemoryNotificationRepository
 from smartaccounts_sync.adapters.reload_job_repository import InMemoryReloadJobRepository
@@ -31,8 +32,10 @@ from smartaccounts_sync.domain.integration import (
 from smartaccounts_sync.domain.uku import UkuClient
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.settings import Settings
-from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
+from smartaccounts_sync.smartaccounts.client import ListPage
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials, ClientInvoice, JournalEntry, Payment, VendorInvoice
+from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
 from tests.support.export_fakes import (
     InMemoryBuyerLinks,
     InMemoryExportQueue,
@@ -56,7 +59,10 @@ class FakeSmartAccounts:
     entries: list[JournalEntry] = field(default_factory=list)
     error: SmartAccountsError | None = None
     calls: dict[str, int] = field(default_factory=dict)
+    pages: dict[str, int] = field(default_factory=dict)
     calls_made: int = 0
+    fail_after_pages: int | None = None  # every page after this many calls fails (fail_with, or UNAVAILABLE)
+    fail_with: SmartAccountsError | None = None
 
     def _call(self, kind: str, docs: list[Any], date_from: dt.date, date_to: dt.date) -> list[Any]:
         self.calls[kind] = self.calls.get(kind, 0) + 1
@@ -64,6 +70,36 @@ class FakeSmartAccounts:
         if self.error is not None:
             raise self.error
         return [d for d in docs if date_from <= d.date <= date_to]
+
+    daily_reserve: int = 0
+    deadline: float | None = None
+    page_size: int = 100
+
+    def list_page(
+        self, endpoint: Any, params: list[tuple[str, str]], model: Any, page: int, previous_ids: Any = None
+    ) -> ListPage:
+        """One page of a list query, as the real client answers it (100 a page, `hasMoreEntries`)."""
+        kind = endpoint.resource
+        docs = {
+            "clientinvoices": self.sales,
+            "vendorinvoices": self.purchases,
+            "payments": self.payments_,
+            "entries": self.entries,
+        }[kind]
+        values = dict(params)
+        date_from = dt.datetime.strptime(values["dateFrom"], "%d.%m.%Y").date()
+        date_to = dt.datetime.strptime(values["dateTo"], "%d.%m.%Y").date()
+        self.pages[kind] = self.pages.get(kind, 0) + 1
+        if page == 1:
+            self.calls[kind] = self.calls.get(kind, 0) + 1  # queries started
+        self.calls_made += 1
+        if self.fail_after_pages is not None and self.calls_made > self.fail_after_pages:
+            raise self.fail_with or SmartAccountsError(ErrorKind.UNAVAILABLE, "down")
+        if self.error is not None:
+            raise self.error
+        found = [d for d in docs if date_from <= d.date <= date_to]
+        chunk = found[(page - 1) * self.page_size : page * self.page_size]
+        return ListPage(list(chunk), page * self.page_size < len(found), [d.id for d in chunk])
 
     def client_invoices(self, date_from: dt.date, date_to: dt.date, **_: Any) -> list[ClientInvoice]:
         return self._call("clientinvoices", self.sales, date_from, date_to)
@@ -120,6 +156,8 @@ def world() -> World:
         vat_types=InMemoryVatTypes(),
         export_queue=InMemoryExportQueue(),
         diagnostics=InMemoryDiagnosticsRepository(),
+        progress=InMemoryImportProgressRepository(),
+        quota=InMemoryRateGuard(),
     )
     secret = deps.secret_name(COMPANY)
     credentials.save(secret, ApiCredentials(api_key="company-key", api_secret="company-secret"))

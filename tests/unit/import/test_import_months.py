@@ -51,12 +51,12 @@ LINKED = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
 @pytest.mark.parametrize(
     ("last", "months", "expected"),
     [
-        ("2026-10", ("2026-11",), ["2026-11"]),  # the normal month
-        ("2026-08", ("2026-11",), ["2026-09", "2026-10", "2026-11"]),  # catch-up of missed months
+        ("2026-10", ("2026-11",), ["2026-10", "2026-11"]),  # the normal month, and the month before refreshed
+        ("2026-08", ("2026-11",), ["2026-08", "2026-09", "2026-10", "2026-11"]),  # catch-up of missed months
         ("2026-11", ("2026-11",), []),  # already imported: not again
         ("2026-12", ("2026-11",), []),
         (None, ("2026-03",), ["2026-01", "2026-02", "2026-03"]),  # from the first month after linking
-        ("2024-01", ("2026-11",), [str(YM("2025-12").plus(i)) for i in range(12)]),  # at most 12
+        ("2024-01", ("2026-11",), [str(YM("2025-11").plus(i)) for i in range(13)]),  # at most 12 and the refresh
     ],
 )
 def test_catch_up_per_client(last: str | None, months: tuple[str, ...], expected: list[str]) -> None:

@@ -115,14 +115,22 @@ def test_company_not_visible_marks_the_link_failing(world) -> None:
     assert link.status is LinkStatus.FAILING and link.reason == "NOT_FOUND"
 
 
-def test_daily_quota_re_sends_the_same_work_later(world) -> None:
+def test_daily_quota_parks_the_work_until_the_quota_renews(world) -> None:
     world.sa.error = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "quota", retry_after=5000)
     entry = import_client(world.deps, nov_work())
     assert entry.outcome is ImportOutcome.DEFERRED
-    assert world.deps.work_queue.delayed == [(nov_work(), 900)]
+    assert world.deps.work_queue.delayed == []  # not re-sent every 15 minutes: parked
+    assert [p.client_id for p in world.deps.progress.parked(dt.date(2026, 12, 1))] == ["client-1"]
 
 
-@pytest.mark.parametrize("kind", [ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED, ErrorKind.PAGING_STALLED])
+def test_paging_stalled_is_final_and_names_the_client_and_query(world) -> None:
+    world.sa.error = SmartAccountsError(ErrorKind.PAGING_STALLED, "SmartAccounts paging stopped advancing.")
+    entry = import_client(world.deps, nov_work())
+    assert entry.outcome is ImportOutcome.FAILED  # returned, not raised: SQS does not deliver it again
+    assert "Acme OÜ" in (entry.message or "") and "CLIENT_INVOICES" in (entry.message or "")
+
+
+@pytest.mark.parametrize("kind", [ErrorKind.UNAVAILABLE, ErrorKind.RATE_LIMITED])
 def test_passing_failures_are_retried_by_sqs(world, kind) -> None:
     world.sa.error = SmartAccountsError(kind, "later")
     with pytest.raises(RetryLater):

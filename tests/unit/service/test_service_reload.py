@@ -218,3 +218,44 @@ def test_work_for_a_client_that_no_longer_exists_names_that_reason(company: Depe
     unlinked = ImportWork(company_id=COMPANY, client_id="c0", months=[YearMonth(2026, 10)])
     company.links.delete(COMPANY, "c0")
     assert import_client(company, unlinked).error_kind == "NOT_LINKED"
+
+
+def test_the_job_expects_calls_from_previous_counts_and_estimates_its_finish_at_the_keys_limits(
+    company: Dependencies,
+) -> None:
+    from smartaccounts_sync.domain.field_catalogue import DocumentSource
+    from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
+    from smartaccounts_sync.domain.integration import StoredCredentials
+    from smartaccounts_sync.service import quota_plan
+    from smartaccounts_sync.smartaccounts.models import ApiCredentials
+    from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
+
+    record = company.integrations.get(COMPANY)
+    secret = company.secret_name(COMPANY)
+    company.credentials.save(secret, ApiCredentials(api_key="firm-key", api_secret="firm-secret"))
+    settings = record.settings.model_copy(update={"field_mapping": {"saleEntries": "f1", "bankEntries": "f2"}})
+    company.integrations.save(
+        record.model_copy(
+            update={
+                "settings": settings,
+                "credentials": StoredCredentials(secret_name=secret, masked_key="firm…key", saved_at=company.now()),
+            }
+        )
+    )
+    company.quota = InMemoryRateGuard(per_minute=1000, clock=lambda: company.now().timestamp())
+    # c0 counted 3,000 sales invoices and 3,500 payments a month last time; c1 and c2 were never imported
+    company.progress.put_counts(
+        COMPANY, "c0", DocumentCounts(per_month={DocumentSource.CLIENT_INVOICES: 3000, DocumentSource.PAYMENTS: 3500})
+    )
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    assert job.calls_expected == (360 + 420) + 2 + 2  # two queries each; c0's from its counts
+    assert {w.client_id: w.calls_expected for w in company.work_queue.sent} == {"c0": 780, "c1": 2, "c2": 2}
+    for _ in range(400):
+        company.quota.acquire("firm-key")  # 400 of today's 1,000 used
+    read = reload.get_job(company, COMPANY, job.job_id)
+    usage = company.quota.usage("firm-key")
+    # 600 left today at 60 a minute, then 184 more from the next Tallinn midnight
+    assert read.estimated_finish_at == usage.resets_at + dt.timedelta(minutes=184 / 60)
+    state = quota_plan.quota_state(company, company.integrations.get(COMPANY))
+    assert state is not None and (state.used_today, state.daily_limit) == (400, 1000)
+    assert state.resets_at == usage.resets_at

@@ -39,10 +39,12 @@ def _assert_signed(sent, secret: str) -> None:
 class RecordingGuard:
     def __init__(self, fail_with: SmartAccountsError | None = None) -> None:
         self.keys: list[str] = []
+        self.reserves: list[int] = []
         self.fail_with = fail_with
 
-    def acquire(self, api_key: str) -> None:
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         self.keys.append(api_key)
+        self.reserves.append(reserve)
         if self.fail_with is not None:
             raise self.fail_with
 
@@ -402,13 +404,46 @@ def test_a_write_that_surely_did_not_arrive_is_retried(client, transport, failur
 
 
 def test_zero_retries_means_one_attempt(make_client, transport) -> None:
-    client = make_client(max_retries=0)
+    client = make_client(max_retries=0, rate_limit_budget_seconds=0)
     transport.respond_error(503, "Too many requests", headers={"Retry-After": "1"})
     with pytest.raises(SmartAccountsError) as info:
         client.vat_percentages()
     assert info.value.kind is ErrorKind.RATE_LIMITED
     assert info.value.retry_after == 1.0
     assert client.calls_made == 1
+
+
+def test_rate_limited_answers_wait_as_asked_within_a_time_budget_not_a_count(make_client, transport, clock) -> None:
+    client = make_client(max_retries=1, rate_limit_budget_seconds=30)
+    for _ in range(6):  # more rate-limited answers than max_retries: waited out, each as SmartAccounts asks
+        transport.respond_error(503, "Too many requests", headers={"Retry-After": "4"})
+    transport.respond(200, {"vatPcs": []})
+    start = clock.time()
+    assert client.vat_percentages() == []
+    assert client.calls_made == 7
+    assert clock.time() - start == pytest.approx(24.0)
+
+
+def test_rate_limited_gives_up_when_the_time_budget_would_be_exceeded(make_client, transport, clock) -> None:
+    client = make_client(rate_limit_budget_seconds=10)
+    for _ in range(5):
+        transport.respond_error(503, "Too many requests", headers={"Retry-After": "4"})
+    with pytest.raises(SmartAccountsError) as info:
+        client.vat_percentages()
+    assert info.value.kind is ErrorKind.RATE_LIMITED
+    assert client.calls_made == 3  # waited 4 + 4 s; a third wait would pass the 10 s budget
+
+
+def test_an_overall_deadline_ends_retries_and_shortens_timeouts(make_client, transport, clock) -> None:
+    client = make_client(deadline_seconds=5, max_retries=5)
+    for _ in range(5):
+        transport.respond_error(500, "Internal server error")
+    start = clock.time()
+    with pytest.raises(SmartAccountsError) as info:
+        client.vat_percentages()
+    assert info.value.kind is ErrorKind.UNAVAILABLE
+    assert clock.time() - start <= 5
+    assert client._timeouts()[1] <= 5
 
 
 # --- rate guard ------------------------------------------------------------------------------------------------

@@ -136,6 +136,23 @@ def test_daily_budget_is_spent_until_tallinn_midnight(make_guard) -> None:
     guard.acquire(KEY)
 
 
+def test_a_reserve_holds_back_the_days_last_requests_and_usage_reads_the_day(make_guard) -> None:
+    guard, clock = make_guard(per_minute=100, budget=5)
+    clock.now = datetime(2024, 6, 15, 9, 0, 0, tzinfo=UTC).timestamp()  # 12:00 Tallinn
+    for _ in range(3):
+        guard.acquire(KEY, reserve=2)
+    with pytest.raises(SmartAccountsError) as info:
+        guard.acquire(KEY, reserve=2)  # 3 used + 1 > 5 - 2
+    assert info.value.kind is ErrorKind.DAILY_QUOTA_SPENT
+    assert info.value.reason == "reserved_for_schedule"
+    assert info.value.retry_after == pytest.approx(12 * 3600.0)
+    guard.acquire(KEY)  # the scheduled import (no reserve) still has its calls
+    guard.acquire(KEY)
+    usage = guard.usage(KEY)
+    assert usage.used_today == 5 and usage.daily_budget == 5
+    assert usage.resets_at == datetime(2024, 6, 15, 21, 0, 0, tzinfo=UTC)  # midnight in Tallinn (summer)
+
+
 def test_no_rate_guard_lets_everything_through() -> None:
     guard = NoRateGuard()
     for _ in range(1000):

@@ -37,6 +37,7 @@ class ReloadJobRepository(Protocol):
         self, company_id: str, job_id: str, client_id: str, calls: int, error: ClientError | None, now: dt.datetime
     ) -> ReloadJob | None: ...
     def add_calls(self, company_id: str, job_id: str, calls: int) -> None: ...
+    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None: ...
     def started(self, company_id: str, job_id: str, now: dt.datetime) -> None: ...
     def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None: ...
     def finish(self, company_id: str, job_id: str, status: ReloadStatus, now: dt.datetime) -> bool: ...
@@ -85,6 +86,7 @@ class DynamoDbReloadJobRepository:
                 for client, v in item.get("errors", {"M": {}})["M"].items()
             },
             calls_used=int(item.get("callsUsed", {"N": "0"})["N"]),
+            calls_expected=int(item.get("callsExpected", {"N": "0"})["N"]),
             started_at=opt("startedAt"),
             finished_at=opt("finishedAt"),
             resumes_at=opt("resumesAt"),
@@ -104,6 +106,7 @@ class DynamoDbReloadJobRepository:
             "clientsTotal": {"N": str(job.clients_total)},
             "clientsDone": {"N": "0"},
             "callsUsed": {"N": "0"},
+            "callsExpected": {"N": str(job.calls_expected)},
             "errors": {"M": {}},
             # no startedAt/finishedAt yet: the first finished client sets startedAt with if_not_exists
             "expiresAt": {"N": str(expires)},
@@ -180,19 +183,27 @@ class DynamoDbReloadJobRepository:
                 ExpressionAttributeValues={":calls": {"N": str(calls)}},
             )
 
+    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None:
+        """The calls still expected were refined (pages counted, a client finished): callsExpected += delta."""
+        if delta:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(company_id, f"RELOAD#{job_id}"),
+                UpdateExpression="ADD callsExpected :delta",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":delta": {"N": str(delta)}},
+            )
+
     def started(self, company_id: str, job_id: str, now: dt.datetime) -> None:
         try:
             self._ddb.update_item(
                 TableName=self._table,
                 Key=self._key(company_id, f"RELOAD#{job_id}"),
-                UpdateExpression="SET #status = :running, startedAt = if_not_exists(startedAt, :now)",
-                ConditionExpression="#status IN (:queued, :running)",
+                # a job waiting for the quota runs again when a woken client starts
+                UpdateExpression="SET #status = :running, startedAt = if_not_exists(startedAt, :now) REMOVE resumesAt",
+                ConditionExpression=OPEN,
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":running": {"S": ReloadStatus.RUNNING.value},
-                    ":queued": {"S": ReloadStatus.QUEUED.value},
-                    ":now": {"S": now.isoformat()},
-                },
+                ExpressionAttributeValues={":now": {"S": now.isoformat()}, **_OPEN_VALUES},
             )
         except BotoClientError as failure:
             if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -290,11 +301,15 @@ class InMemoryReloadJobRepository:
         job = self.jobs[(company_id, job_id)]
         self.jobs[(company_id, job_id)] = job.model_copy(update={"calls_used": job.calls_used + calls})
 
+    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None:
+        job = self.jobs[(company_id, job_id)]
+        self.jobs[(company_id, job_id)] = job.model_copy(update={"calls_expected": job.calls_expected + delta})
+
     def started(self, company_id: str, job_id: str, now: dt.datetime) -> None:
         job = self.jobs[(company_id, job_id)]
-        if job.status in (ReloadStatus.QUEUED, ReloadStatus.RUNNING):
+        if not job.status.finished:
             self.jobs[(company_id, job_id)] = job.model_copy(
-                update={"status": ReloadStatus.RUNNING, "started_at": job.started_at or now}
+                update={"status": ReloadStatus.RUNNING, "started_at": job.started_at or now, "resumes_at": None}
             )
 
     def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None:

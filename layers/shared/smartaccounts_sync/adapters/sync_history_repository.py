@@ -47,6 +47,7 @@ class DynamoDbSyncHistoryRepository:
             "tasksChanged": entry.tasks_changed,
             "callsUsed": entry.calls_used,
             "outcome": entry.outcome.value,
+            "queries": entry.queries,
             "expiresAt": int((entry.at + HISTORY_RETENTION).timestamp()),
         }
         for key, value in (("jobId", entry.job_id), ("errorKind", entry.error_kind), ("message", entry.message)):
@@ -83,9 +84,16 @@ class DynamoDbSyncHistoryRepository:
                     outcome=ImportOutcome(plain["outcome"]),
                     error_kind=plain.get("errorKind"),
                     message=plain.get("message"),
+                    queries=[
+                        {k: (int(v) if k in _INT_QUERY_FIELDS else v) for k, v in q.items()}
+                        for q in plain.get("queries") or []
+                    ],
                 )
             )
         return entries
+
+
+_INT_QUERY_FIELDS = frozenset({"pages", "calls", "documents"})
 
 
 class InMemorySyncHistoryRepository:

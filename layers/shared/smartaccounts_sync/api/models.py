@@ -117,6 +117,15 @@ class ImportOut(Out):
     at: dt.datetime | None = None
 
 
+class QuotaOut(Out):
+    """The company key's SmartAccounts day (Europe/Tallinn)."""
+
+    used_today: int
+    reserved_for_schedule: int = Field(description="today's calls held back for the scheduled import")
+    daily_limit: int
+    resets_at: dt.datetime
+
+
 class IntegrationStateOut(Out):
     enabled: bool
     connection: ConnectionOut
@@ -128,6 +137,7 @@ class IntegrationStateOut(Out):
     next_import: ImportOut | None
     linked_clients: int
     running_reload: dict | None
+    quota: QuotaOut | None = Field(default=None, description="null when no key is saved")
     version: int
 
 

@@ -9,6 +9,7 @@ from smartaccounts_sync.api.models import (
     ImportDayOut,
     ImportOut,
     IntegrationStateOut,
+    QuotaOut,
     SettingsOut,
 )
 from smartaccounts_sync.domain.client_link import ClientLink
@@ -26,6 +27,9 @@ def reload_summary(job: ReloadJob) -> dict:
         "clientsDone": job.clients_done,
         "window": [str(m) for m in job.window],
         "resumesAt": job.resumes_at.isoformat() if job.resumes_at else None,
+        "callsUsed": job.calls_used,
+        "callsExpected": job.calls_expected,
+        "estimatedFinishAt": job.estimated_finish_at.isoformat() if job.estimated_finish_at else None,
     }
 
 
@@ -46,7 +50,7 @@ def settings_out(record: CompanyIntegration, notice: str | None = None) -> Setti
 
 
 def state_out(
-    record: CompanyIntegration, linked_clients: int, running_reload: dict | None = None
+    record: CompanyIntegration, linked_clients: int, running_reload: dict | None = None, quota: QuotaOut | None = None
 ) -> IntegrationStateOut:
     c = record.connection
     return IntegrationStateOut(
@@ -70,6 +74,7 @@ def state_out(
         ),
         linked_clients=linked_clients,
         running_reload=running_reload,
+        quota=quota,
         version=record.version,
     )
 

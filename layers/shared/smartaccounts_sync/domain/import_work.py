@@ -37,6 +37,8 @@ class ImportWork(BaseModel):
     months: list[YearMonth] = Field(min_length=1, max_length=36)
     reason: ImportReason = ImportReason.SCHEDULE
     job_id: str | None = None
+    #: A reload's estimate of this client's calls (what the job counted in its `callsExpected`), refined later.
+    calls_expected: int | None = None
 
     @field_validator("months")
     @classmethod
@@ -44,7 +46,7 @@ class ImportWork(BaseModel):
         return sorted(set(months))
 
     def to_message(self) -> str:
-        return self.model_dump_json(by_alias=True)
+        return self.model_dump_json(by_alias=True, exclude={"calls_expected"} if self.calls_expected is None else None)
 
     @property
     def last_month(self) -> YearMonth:
@@ -71,9 +73,16 @@ def months_to_import(
     """
     if work.reason is ImportReason.RELOAD:
         return list(work.months[-MAX_MONTHS_PER_IMPORT:])
-    start = last_imported.next() if last_imported is not None else first_month_for(linked_at, rule)
-    months = YearMonth.range(start, work.last_month) if start <= work.last_month else []
-    return months[-MAX_MONTHS_PER_IMPORT:]
+    first = first_month_for(linked_at, rule)
+    start = last_imported.next() if last_imported is not None else first
+    if start > work.last_month:
+        return []
+    # late bookings: the month before the first new one is imported again in the same queries (it has ended; this
+    # costs pages, not calls), so every month is refreshed once after its own import day
+    refresh = start.minus(1)
+    if last_imported is not None and refresh >= first:
+        start = refresh
+    return YearMonth.range(start, work.last_month)[-(MAX_MONTHS_PER_IMPORT + 1) :]
 
 
 def months_to_schedule(

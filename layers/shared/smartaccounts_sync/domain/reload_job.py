@@ -43,6 +43,8 @@ class ReloadJob(BaseModel):
     done_clients: list[str] = Field(default_factory=list)
     errors: dict[str, ClientError] = Field(default_factory=dict)
     calls_used: int = 0
+    calls_expected: int = 0  # calls used plus those still expected (previous counts, refined as pages arrive)
+    estimated_finish_at: dt.datetime | None = None  # from the key's minute and daily quota (set when read)
     requested_by: str
     created_at: dt.datetime
     started_at: dt.datetime | None = None

@@ -184,6 +184,68 @@ def _bucket_ledger(docs: Iterable[LedgerDocument], buckets: dict[tuple[int, int]
             bucket.ledger.other += 1
 
 
+class MonthlyTally:
+    """What has been counted so far for some months, one accumulator per month and source: documents can be added
+    page by page (a resumable import keeps it in its checkpoint, `as_dict`/`from_dict`) and the fields computed at
+    the end equal those of one pass over all the documents. Amounts are summed exactly and rounded only in
+    `values`."""
+
+    def __init__(self, months: Iterable[YearMonth]) -> None:
+        self.months = sorted(set(months))
+        self._buckets = {(m.year, m.month): _Month() for m in self.months}
+
+    def add(self, batch: DocumentBatch) -> None:
+        _bucket_sales(batch.sales, self._buckets)
+        _bucket_purchases(batch.purchases, self._buckets)
+        _bucket_payments(batch.payments, self._buckets)
+        _bucket_ledger(batch.ledger, self._buckets)
+
+    def values(self, field_keys: Iterable[str]) -> dict[YearMonth, dict[str, StatisticValue]]:
+        keys = list(dict.fromkeys(field_keys))
+        kinds: dict[str, FieldKind] = {}
+        for key in keys:
+            if key not in _FIELDS:
+                raise UnknownFieldError(key)
+            kinds[key] = field_by_key(key).kind
+        result: dict[YearMonth, dict[str, StatisticValue]] = {}
+        for month in self.months:
+            bucket = self._buckets[(month.year, month.month)]
+            values: dict[str, StatisticValue] = {}
+            for key in keys:
+                value = _FIELDS[key](bucket)
+                if kinds[key] is FieldKind.AMOUNT:
+                    value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+                    if value == 0:  # no "-0.00"
+                        value = ZERO_AMOUNT
+                values[key] = value
+            result[month] = values
+        return result
+
+    def as_dict(self) -> dict[str, dict[str, str]]:
+        """`{"YYYY-MM": {accumulator: "number"}}` (numbers as exact strings)."""
+        out: dict[str, dict[str, str]] = {}
+        for month in self.months:
+            b = self._buckets[(month.year, month.month)]
+            out[str(month)] = {
+                f"{name}.{slot}": str(getattr(getattr(b, name), slot))
+                for name in _Month.__slots__
+                for slot in type(getattr(b, name)).__slots__
+            }
+        return out
+
+    @classmethod
+    def from_dict(cls, months: Iterable[YearMonth], data: dict[str, dict[str, str]]) -> MonthlyTally:
+        tally = cls(months)
+        for month in tally.months:
+            b = tally._buckets[(month.year, month.month)]
+            for path, text in data.get(str(month), {}).items():
+                name, slot = path.split(".")
+                acc = getattr(b, name)
+                current = getattr(acc, slot)
+                setattr(acc, slot, Decimal(text) if isinstance(current, Decimal) else int(text))
+        return tally
+
+
 def compute_monthly_statistics(
     batch: DocumentBatch,
     months: Iterable[YearMonth],
@@ -196,34 +258,17 @@ def compute_monthly_statistics(
     after summing. An unknown field key raises `UnknownFieldError`. Months come back in chronological order.
     """
     keys = list(dict.fromkeys(field_keys))
-    kinds: dict[str, FieldKind] = {}
     for key in keys:
         if key not in _FIELDS:
             raise UnknownFieldError(key)
-        kinds[key] = field_by_key(key).kind
-
-    ordered_months = sorted(set(months))
-    buckets = {(m.year, m.month): _Month() for m in ordered_months}
-    needed = sources_needed(keys) if buckets else set()
-    if DocumentSource.CLIENT_INVOICES in needed:
-        _bucket_sales(batch.sales, buckets)
-    if DocumentSource.VENDOR_INVOICES in needed:
-        _bucket_purchases(batch.purchases, buckets)
-    if DocumentSource.PAYMENTS in needed:
-        _bucket_payments(batch.payments, buckets)
-    if DocumentSource.JOURNAL_ENTRIES in needed:
-        _bucket_ledger(batch.ledger, buckets)
-
-    result: dict[YearMonth, dict[str, StatisticValue]] = {}
-    for month in ordered_months:
-        bucket = buckets[(month.year, month.month)]
-        values: dict[str, StatisticValue] = {}
-        for key in keys:
-            value = _FIELDS[key](bucket)
-            if kinds[key] is FieldKind.AMOUNT:
-                value = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-                if value == 0:  # no "-0.00"
-                    value = ZERO_AMOUNT
-            values[key] = value
-        result[month] = values
-    return result
+    tally = MonthlyTally(months)
+    needed = sources_needed(keys) if tally.months else set()
+    tally.add(
+        DocumentBatch(
+            sales=batch.sales if DocumentSource.CLIENT_INVOICES in needed else [],
+            purchases=batch.purchases if DocumentSource.VENDOR_INVOICES in needed else [],
+            payments=batch.payments if DocumentSource.PAYMENTS in needed else [],
+            ledger=batch.ledger if DocumentSource.JOURNAL_ENTRIES in needed else [],
+        )
+    )
+    return tally.values(keys)

@@ -38,6 +38,8 @@ class SyncHistoryEntry(BaseModel):
     outcome: ImportOutcome
     error_kind: str | None = None
     message: str | None = None
+    #: Calls per query: `{source, dateFrom, dateTo, pages, calls, documents}` (a client's import, all its invocations)
+    queries: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class NotificationKind(StrEnum):

@@ -85,7 +85,7 @@ def _companies_seen(
     key = _cache_key(credentials)
     cached = None if fresh else deps.links.cached_companies(company_id, key, now)
     if cached is None:
-        client: SmartAccountsClient = deps.smartaccounts(credentials, None)
+        client: SmartAccountsClient = deps.route_client(credentials, None)
         cached = [{"id": c.id, "name": c.name, "regCode": c.reg_code} for c in client.list_companies()]
         deps.links.cache_companies(company_id, key, cached, now, COMPANY_LIST_CACHE)
     return [SmartAccountsCompany(c["id"], c["name"], c.get("regCode")) for c in cached]
@@ -126,7 +126,7 @@ def link_client(
         credentials = _company_credentials(deps, record)
     try:
         if own:  # test the pair first: the answer names the company it belongs to
-            deps.smartaccounts(credentials, None).company_info()
+            deps.route_client(credentials, None).company_info()
         seen = {c.id: c for c in _companies_seen(deps, company_id, credentials)}
     except SmartAccountsError as error:
         raise SmartAccountsProblem(error, trimmed=bool(trimmed)) from None

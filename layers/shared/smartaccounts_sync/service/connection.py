@@ -106,7 +106,7 @@ def require_enabled(record: CompanyIntegration) -> None:
 
 def _company_name(deps: Dependencies, credentials: ApiCredentials, trimmed: tuple[str, ...]) -> str:
     try:
-        return deps.smartaccounts(credentials, None).company_info().name
+        return deps.route_client(credentials, None).company_info().name
     except SmartAccountsError as error:
         logger.info("connection test failed", extra={"error_kind": error.kind.value, "trimmed": list(trimmed)})
         raise SmartAccountsProblem(error, trimmed=bool(trimmed)) from None
@@ -172,7 +172,7 @@ def test_connection(
     credentials = deps.credentials.load(record.credentials.secret_name)
     now = deps.now()
     try:
-        name = deps.smartaccounts(credentials, None).company_info().name
+        name = deps.route_client(credentials, None).company_info().name
     except SmartAccountsError as error:
         failure = error
         if failure.kind in CREDENTIAL_FAILURES:

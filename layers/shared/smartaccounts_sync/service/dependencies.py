@@ -20,6 +20,10 @@ from smartaccounts_sync.adapters.export_record_repository import (
     DynamoDbBuyerLinkRepository,
     DynamoDbExportRecordRepository,
 )
+from smartaccounts_sync.adapters.import_progress_repository import (
+    DynamoDbImportProgressRepository,
+    ImportProgressRepository,
+)
 from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository, IntegrationRepository
 from smartaccounts_sync.adapters.notification_repository import (
     DynamoDbNotificationRepository,
@@ -51,7 +55,7 @@ from smartaccounts_sync.service.export_ports import (
 from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
-from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
+from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, RateGuard
 
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
 ClientFactory = Callable[[ApiCredentials, "str | None"], SmartAccountsClient]
@@ -106,10 +110,14 @@ class Dependencies:
     vat_types: VatTypeRepository
     export_queue: ExportQueue
     diagnostics: DiagnosticsRepository
+    progress: ImportProgressRepository  # checkpoints, leases, counts and parked work of client imports
+    quota: RateGuard  # the keys' day: `usage` for the quota plan and the integration state
     now: Callable[[], dt.datetime] = field(default=utc_now)
     #: `with deps.serve(company_id):` - the company whose secrets the work inside may use (tenant isolation by IAM,
     #: docs/security.md); set where the company is authenticated: the token, the import work, the export message.
     serve: Callable[[str | None], AbstractContextManager[None]] = field(default=tenant_scope)
+    #: The SmartAccounts client factory for HTTP routes (a short overall deadline); None: `smartaccounts`.
+    smartaccounts_now: ClientFactory | None = None
 
     @classmethod
     def from_settings(
@@ -123,6 +131,19 @@ class Dependencies:
         def smartaccounts(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
             return SmartAccountsClient.from_settings(credentials, settings, rate_guard=guard, company_id=company_id)
 
+        def smartaccounts_now(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
+            """For HTTP routes: retries and rate-guard waits end within API Gateway's 29 s."""
+            return SmartAccountsClient.from_settings(
+                credentials,
+                settings,
+                rate_guard=route_guard,
+                company_id=company_id,
+                deadline_seconds=settings.smartaccounts_route_deadline_seconds,
+            )
+
+        route_guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
+        route_guard.max_wait_seconds = min(route_guard.max_wait_seconds, settings.smartaccounts_route_deadline_seconds)
+
         return cls(
             settings=settings,
             integrations=DynamoDbIntegrationRepository(ddb, settings.config_table_name),
@@ -130,6 +151,7 @@ class Dependencies:
             credentials=tenant_credential_store(settings, writer=secrets_writer, company_key_only=company_key_only),
             links=DynamoDbClientLinkRepository(ddb, settings.config_table_name),
             smartaccounts=smartaccounts,
+            smartaccounts_now=smartaccounts_now,
             summary_tasks=DynamoDbSummaryTaskRepository(ddb, settings.summary_tasks_table_name),
             history=DynamoDbSyncHistoryRepository(ddb, settings.sync_history_table_name),
             notifications=DynamoDbNotificationRepository(ddb, settings.config_table_name),
@@ -141,7 +163,14 @@ class Dependencies:
             vat_types=DynamoDbVatTypeRepository(ddb, settings.config_table_name),
             export_queue=SqsExportQueue(aws_client("sqs", settings), settings.export_queue_url),
             diagnostics=DynamoDbDiagnosticsRepository(ddb, settings.config_table_name),
+            progress=DynamoDbImportProgressRepository(ddb, settings.jobs_table_name),
+            quota=guard,
         )
+
+    def route_client(self, credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
+        """A SmartAccounts client for an HTTP route: it answers within API Gateway's limit."""
+        factory = self.smartaccounts_now or self.smartaccounts
+        return factory(credentials, company_id)
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:
         return keys.secret_name(self.settings.secret_name_prefix, company_id, client_id)

@@ -131,7 +131,7 @@ def _connection_check(deps: Dependencies, record: CompanyIntegration) -> Check:
         return Check("connectionTest", title, CheckStatus.SKIPPED, "No credentials to test.")
     try:
         credentials = deps.credentials.load(record.credentials.secret_name)
-        name = deps.smartaccounts(credentials, None).company_info().name
+        name = deps.route_client(credentials, None).company_info().name
     except SmartAccountsError as error:
         return Check(
             "connectionTest",

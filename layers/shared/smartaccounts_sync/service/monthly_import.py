@@ -7,8 +7,15 @@ ends in one sync history entry. What each SmartAccounts failure does:
   has its own key) is marked failing, `ConnectionFailing` and one notification on the transition, the key is not
   used again in this run, the company stays due so a later run catches up; the message is consumed.
 - company not visible (NOT_FOUND): the link is marked failing with the reason; consumed, company stays due.
-- daily quota spent: the same work is sent again with a delay (at most 15 minutes); consumed, nothing dropped.
-- unavailable, rate limited, paging stalled: `RetryLater` (SQS delivers it again; the DLQ after five receives).
+- daily quota spent (or today's rest reserved for the scheduled import): the checkpoint is kept and the work is
+  parked until the quota renews at midnight Tallinn time, then woken once; one DEFERRED entry per wait.
+- paging stalled (a broken API): final, not retried; the entry names the client and the query.
+- unavailable, rate limited by SmartAccounts past the call's time budget: the checkpoint is kept and `RetryLater`
+  (SQS delivers it again and the import continues from the checkpoint; the DLQ after five receives).
+
+The documents are read page by page from a checkpoint (`service/resumable_import.py`): the worker stops taking
+pages when its time budget ends (or the rate guard makes it wait too long), keeps the checkpoint and hands the rest
+back with a delayed message; a lease per client keeps a client's imports from overlapping.
 """
 
 from __future__ import annotations
@@ -24,15 +31,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 from smartaccounts_sync.domain.field_catalogue import is_known_field, mapped_keys, sources_needed
+from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
 from smartaccounts_sync.domain.import_day import ImportDay
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork, keep_due, months_to_import
 from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.domain.months import YearMonth
-from smartaccounts_sync.domain.statistics import DocumentBatch, compute_monthly_statistics
+from smartaccounts_sync.domain.statistics import MonthlyTally
 from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.observability import count, logger, metrics
-from smartaccounts_sync.service import client_links, intake, reload
+from smartaccounts_sync.service import client_links, intake, quota_plan, reload, resumable_import
 from smartaccounts_sync.service.connection import (
     CREDENTIAL_FAILURES,
     CREDENTIAL_REASONS,
@@ -42,12 +50,15 @@ from smartaccounts_sync.service.connection import (
     update_integration,
 )
 from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.resumable_import import BudgetSpent, TimeBudget
 from smartaccounts_sync.service.summary_tasks import proposed_task, upsert
-from smartaccounts_sync.smartaccounts.documents import fetch_documents
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.troubleshooting import cause_of, explain
 
 QUOTA_RETRY_CAP_SECONDS = 900
+#: A client whose import runs elsewhere (its lease is held) is handed back after this long at most.
+LEASE_RETRY_SECONDS = 60
+LEASE_MARGIN = dt.timedelta(seconds=60)
 
 
 class RetryLater(Exception):
@@ -65,6 +76,8 @@ class ImportRun:
     failing_keys: dict[str, str] = field(default_factory=dict)  # key fingerprint -> error kind
     #: The record being processed is on its last delivery before the dead-letter queue.
     final_attempt: bool = False
+    #: Until when this invocation takes pages (the Lambda's remaining time less a margin).
+    budget: TimeBudget = field(default_factory=TimeBudget)
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -92,6 +105,8 @@ class _Recorder:
         message: str | None = None,
         retrying: bool = False,
         resumes_at: dt.datetime | None = None,
+        queries: list[dict] | None = None,
+        job_calls: int | None = None,
     ) -> SyncHistoryEntry:
         entry = SyncHistoryEntry(
             id=uuid.uuid4().hex[:12],
@@ -107,6 +122,7 @@ class _Recorder:
             outcome=outcome,
             error_kind=error_kind,
             message=message,
+            queries=queries or [],
         )
         self.deps.history.add(entry)
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
@@ -129,7 +145,9 @@ class _Recorder:
             },
         )
         if self.work.job_id is not None:
-            reload.record_progress(self.deps, self.work, entry, retrying=retrying, resumes_at=resumes_at)
+            reload.record_progress(
+                self.deps, self.work, entry, retrying=retrying, resumes_at=resumes_at, calls=job_calls
+            )
         return entry
 
 
@@ -213,18 +231,72 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         )
 
     keys = [key for key in mapped_keys(settings.field_mapping) if is_known_field(key)]
-    sa = deps.smartaccounts(credentials, link.company_id)
-    computed_at = deps.now()
+    owner_id = uuid.uuid4().hex
+    lease_until = deps.now() + dt.timedelta(seconds=run.budget.seconds_left() or 900) + LEASE_MARGIN
+    if not deps.progress.acquire_lease(work.company_id, work.client_id, owner_id, lease_until, deps.now()):
+        # the client's import runs in another worker: never two at once; this work comes back shortly
+        deps.work_queue.send_later(work, LEASE_RETRY_SECONDS)
+        logger.info("client import already running: handed back", extra={"client_id": work.client_id})
+        return None
     try:
-        batch = (
-            fetch_documents(sa, sources_needed(keys), months[0].first_day, months[-1].last_day)
-            if keys
-            else DocumentBatch()
+        return _import_months(
+            deps, work, run, record, integration, link, client, months, keys, credentials, fingerprint
         )
-    except SmartAccountsError as error:
-        return _failed(deps, work, run, record, integration, link, months, error, sa.calls_made, fingerprint)
+    finally:
+        deps.progress.release_lease(work.company_id, work.client_id, owner_id)
 
-    stats = compute_monthly_statistics(batch, months, keys)
+
+def _import_months(
+    deps: Dependencies,
+    work: ImportWork,
+    run: ImportRun,
+    record: _Recorder,
+    integration: CompanyIntegration,
+    link: ClientLink,
+    client,
+    months: list[YearMonth],
+    keys: list[str],
+    credentials,
+    fingerprint: str,
+) -> SyncHistoryEntry | None:
+    settings = integration.settings
+    if settings is None:  # checked by the caller; keeps the type checker honest
+        return None
+    sources = sources_needed(keys) if keys else set()
+    sa = deps.smartaccounts(credentials, link.company_id)
+    sa.deadline = run.budget.deadline
+    # a reload leaves the calls the coming scheduled import of the same key needs; the schedule itself reserves none
+    sa.daily_reserve = (
+        quota_plan.reserve_for_schedule(deps, integration, link if link.own_credentials else None)
+        if work.reason is ImportReason.RELOAD
+        else 0
+    )
+    counts = deps.progress.get_counts(work.company_id, work.client_id)
+    checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts)
+    tally = MonthlyTally.from_dict(months, checkpoint.tally)
+    calls_before = checkpoint.calls
+    try:
+        resumable_import.advance(deps, sa, checkpoint, tally, run.budget, client.name)
+    except BudgetSpent:
+        return _hand_back(deps, work, checkpoint, tally, counts, calls_before, 0, "time budget")
+    except SmartAccountsError as error:
+        spent = checkpoint.calls - calls_before
+        if error.kind is ErrorKind.RATE_LIMITED and error.reason == "local_window":
+            # the key's minute is shared by every worker: wait as the guard asks, from the checkpoint
+            return _hand_back(deps, work, checkpoint, tally, counts, calls_before, error.retry_after, "minute limit")
+        if run.budget.spent() and error.kind.retryable:
+            return _hand_back(deps, work, checkpoint, tally, counts, calls_before, 0, "time budget")
+        if error.kind is ErrorKind.PAGING_STALLED:
+            deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
+        else:
+            resumable_import.refine_expected(deps, work, checkpoint, counts)
+            resumable_import.save(deps, checkpoint, tally)
+        if error.kind is ErrorKind.DAILY_QUOTA_SPENT:
+            return _park(deps, work, record, months, checkpoint, error, spent)
+        return _failed(deps, work, run, record, integration, link, months, error, spent, fingerprint, checkpoint)
+
+    computed_at = deps.now()
+    stats = tally.values(keys)
     owner = None if client.default_user_id else deps.uku.company_owner(work.company_id)
     changed = 0
     for month in months:
@@ -233,12 +305,77 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         )
         changed += upsert(deps, proposed)
     _mark_imported(deps, work, months[-1])
+    resumable_import.refine_expected(deps, work, checkpoint, counts)
+    deps.progress.put_counts(work.company_id, work.client_id, DocumentCounts.of(checkpoint, deps.now()))
+    deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
     return record(
         ImportOutcome.SUCCEEDED,
         months,
-        calls=sa.calls_made,
+        calls=checkpoint.calls,
         values=_json_values(stats),
         tasks_changed=changed,
+        queries=_queries(checkpoint),
+        job_calls=checkpoint.calls - calls_before,
+    )
+
+
+def _queries(checkpoint) -> list[dict]:
+    """Calls per query, for the sync history."""
+    return [
+        {
+            "source": q.source.value,
+            "dateFrom": q.date_from.isoformat(),
+            "dateTo": q.date_to.isoformat(),
+            "pages": q.pages,
+            "calls": q.calls,
+            "documents": q.documents,
+        }
+        for q in checkpoint.queries
+    ]
+
+
+def _hand_back(deps, work, checkpoint, tally, counts, calls_before: int, delay: float | None, why: str) -> None:
+    """Stopped between pages: the checkpoint is stored and the rest of the work comes back in a new message."""
+    resumable_import.refine_expected(deps, work, checkpoint, counts)
+    resumable_import.save(deps, checkpoint, tally)
+    reload.calls_spent(deps, work, checkpoint.calls - calls_before)
+    seconds = int(min(QUOTA_RETRY_CAP_SECONDS, max(0.0, delay or 0.0) + 0.999))
+    deps.work_queue.send_later(work, seconds)
+    logger.info(
+        "client import handed back",
+        extra={"client_id": work.client_id, "why": why, "calls": checkpoint.calls, "delay": seconds},
+    )
+    return None
+
+
+def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spent: int) -> SyncHistoryEntry | None:
+    """The key's day is spent (or its rest reserved): the work waits until the quota renews - parked until Tallinn
+    midnight and woken once, or, when SmartAccounts says it renews within 15 minutes, sent again once with that
+    delay. One DEFERRED entry per wait: a wait lasts until a page is read again (`parked_until`)."""
+    first = checkpoint.parked_until is None
+    if error.retry_after is not None and error.retry_after <= QUOTA_RETRY_CAP_SECONDS:
+        delay = int(error.retry_after + 0.999)
+        deps.work_queue.send_later(work, delay)
+        resumes_at = deps.now() + dt.timedelta(seconds=delay)
+    else:
+        parked, resumes_at = resumable_import.park(deps, work, checkpoint)
+        first = first and parked
+    checkpoint.parked_until = resumes_at
+    deps.progress.put_checkpoint(checkpoint)
+    if not first:
+        reload.calls_spent(deps, work, spent)
+        reload.waiting_for_quota(deps, work, resumes_at)
+        return None
+    # the rest of today is held for the scheduled import: say so, not that the key's day is used up
+    message = error.message if error.reason == "reserved_for_schedule" else explain(error)
+    return record(
+        ImportOutcome.DEFERRED,
+        months,
+        calls=spent,
+        error_kind=cause_of(error).kind,
+        message=f"{message} The import continues by itself after midnight Estonian time, where it stopped.",
+        resumes_at=resumes_at,
+        queries=_queries(checkpoint),
     )
 
 
@@ -264,6 +401,7 @@ def _failed(
     error: SmartAccountsError,
     calls: int,
     fingerprint: str,
+    checkpoint=None,
 ) -> SyncHistoryEntry:
     kind = cause_of(error).kind
     message = explain(error)
@@ -295,27 +433,30 @@ def _failed(
         if rule is not None:
             _keep_company_due(deps, work, months[0], rule)
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
+    queries = _queries(checkpoint) if checkpoint is not None else None
+    if error.kind is ErrorKind.PAGING_STALLED:  # a broken API: final, not retried as if it were passing
+        if rule is not None:
+            _keep_company_due(deps, work, months[0], rule)
+        message = f"{message} ({error.message})"  # which client, which query, which page
+        return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message, queries=queries)
     if error.kind is ErrorKind.SCHEMA_MISMATCH:  # retrying cannot help; the operator is alarmed, the month stays due
         logger.error("SmartAccounts answer not understood", extra={"client_id": work.client_id, "error": str(error)})
         metrics.add_metric(name="SchemaMismatches", unit=MetricUnit.Count, value=1)  # SchemaMismatchAlarm
         if rule is not None:
             _keep_company_due(deps, work, months[0], rule)
-        return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
-    if error.kind is ErrorKind.DAILY_QUOTA_SPENT:
-        delay = int(min(QUOTA_RETRY_CAP_SECONDS, error.retry_after or QUOTA_RETRY_CAP_SECONDS))
-        deps.work_queue.send_later(work, delay)
-        return record(
-            ImportOutcome.DEFERRED,
-            months,
-            calls=calls,
-            error_kind=kind,
-            message=f"{message} The import continues by itself (next try in {delay} seconds).",
-            resumes_at=deps.now() + dt.timedelta(seconds=delay),
-        )
+        return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message, queries=queries)
     # Delivered again by SQS unless this was the last delivery (then it is final here and dead-lettered too).
     if run.final_attempt and rule is not None:
         _keep_company_due(deps, work, months[0], rule)  # the next evening's run comes back for these months
-    record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message, retrying=not run.final_attempt)
+    record(
+        ImportOutcome.FAILED,
+        months,
+        calls=calls,
+        error_kind=kind,
+        message=message,
+        retrying=not run.final_attempt,
+        queries=queries,
+    )
     raise RetryLater(kind, message)
 
 

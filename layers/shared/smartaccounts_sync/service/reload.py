@@ -18,7 +18,7 @@ from smartaccounts_sync.domain.reload_job import ClientError, ReloadJob, ReloadS
 from smartaccounts_sync.domain.sync_records import ImportOutcome, NotificationKind, SyncHistoryEntry
 from smartaccounts_sync.errors import NotFound, ServiceError
 from smartaccounts_sync.observability import count, logger
-from smartaccounts_sync.service import notifications
+from smartaccounts_sync.service import notifications, quota_plan
 from smartaccounts_sync.service.connection import require_enabled
 from smartaccounts_sync.service.dependencies import Dependencies
 
@@ -57,13 +57,16 @@ def request_reload(deps: Dependencies, company_id: str, user_id: str, client_id:
     if not links:
         raise NothingToReload("No client is linked to a SmartAccounts company yet; link clients first.")
     now = deps.now()
+    window = reload_window(tallinn_today(now), record.settings.import_day)
+    estimates = quota_plan.reload_estimates(deps, record, [link.client_id for link in links], window)
     job = ReloadJob(
         job_id=f"reload-{uuid.uuid4().hex[:16]}",
         company_id=company_id,
         scope="ONE_CLIENT" if client_id else "ALL_CLIENTS",
         client_ids=sorted(link.client_id for link in links),
-        window=reload_window(tallinn_today(now), record.settings.import_day),
+        window=window,
         clients_total=len(links),
+        calls_expected=sum(estimates.values()),
         requested_by=user_id,
         created_at=now,
     )
@@ -74,7 +77,12 @@ def request_reload(deps: Dependencies, company_id: str, user_id: str, client_id:
         raise NothingToReload("Another reload is finishing; try again in a moment.")
     works = [
         ImportWork(
-            company_id=company_id, client_id=c, months=job.window, reason=ImportReason.RELOAD, job_id=job.job_id
+            company_id=company_id,
+            client_id=c,
+            months=job.window,
+            reason=ImportReason.RELOAD,
+            job_id=job.job_id,
+            calls_expected=estimates[c],
         )
         for c in job.client_ids
     ]
@@ -151,7 +159,7 @@ def get_job(deps: Dependencies, company_id: str, job_id: str) -> ReloadJob:
     job = deps.jobs.get(company_id, job_id)
     if job is None:
         raise NotFound(f"There is no reload job {job_id!r} for this company.")
-    return job
+    return quota_plan.with_estimate(deps, job)
 
 
 def client_finished(
@@ -177,18 +185,21 @@ def record_progress(
     *,
     retrying: bool = False,
     resumes_at: dt.datetime | None = None,
+    calls: int | None = None,
 ) -> None:
-    """The import worker's report of one client's attempt, as the job sees it."""
+    """The import worker's report of one client's attempt, as the job sees it. `calls`: this invocation's calls
+    when the entry counts a whole import resumed from a checkpoint (earlier invocations reported theirs)."""
+    spent = entry.calls_used if calls is None else calls
     if entry.outcome is ImportOutcome.DEFERRED:
-        calls_spent(deps, work, entry.calls_used)
+        calls_spent(deps, work, spent)
         waiting_for_quota(deps, work, resumes_at or deps.now())
     elif retrying:
-        calls_spent(deps, work, entry.calls_used)
+        calls_spent(deps, work, spent)
     elif entry.outcome is ImportOutcome.SUCCEEDED:
-        client_finished(deps, work, entry.calls_used)
+        client_finished(deps, work, spent)
     else:
         error = ClientError(kind=entry.error_kind or entry.outcome.value, message=entry.message or entry.outcome.value)
-        client_finished(deps, work, entry.calls_used, error)
+        client_finished(deps, work, spent, error)
 
 
 def client_failed_for_good(deps: Dependencies, work: ImportWork) -> None:

@@ -12,8 +12,9 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import requests
 from pydantic import BaseModel, ValidationError
@@ -49,6 +50,9 @@ M = TypeVar("M", bound=BaseModel)
 
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 20.0
+#: How long one logical call may keep waiting for SmartAccounts' rate limit (its Retry-After) before it gives up:
+#: a budget in time, not a number of quick attempts (the worker's own time budget may end it sooner).
+RATE_LIMIT_BUDGET_SECONDS = 180.0
 _REDACTED = "[redacted]"
 
 _session: requests.Session | None = None
@@ -67,6 +71,15 @@ def shared_session() -> requests.Session:
                 session.mount("http://", adapter)
                 _session = session
     return _session
+
+
+@dataclass(frozen=True)
+class ListPage(Generic[M]):
+    """One page of a list query: its items, whether more follow, and the items' identities (stall detection)."""
+
+    items: list[M]
+    more: bool
+    ids: list[str]
 
 
 class _AttemptFailed(Exception):
@@ -94,8 +107,16 @@ class SmartAccountsClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
+        daily_reserve: int = 0,
+        deadline_seconds: float | None = None,
+        rate_limit_budget_seconds: float = RATE_LIMIT_BUDGET_SECONDS,
     ) -> None:
         self._credentials = credentials
+        self._daily_reserve = max(0, daily_reserve)
+        self._rate_limit_budget = rate_limit_budget_seconds
+        #: Epoch seconds (``clock``) after which no retry or wait starts: an HTTP route's overall deadline, or the
+        #: worker's time budget. None: only the per-call budgets apply.
+        self.deadline: float | None = clock() + deadline_seconds if deadline_seconds is not None else None
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._timeout = (connect_timeout, read_timeout)
         self._max_retries = max(0, max_retries)
@@ -116,8 +137,14 @@ class SmartAccountsClient:
         settings: Settings,
         rate_guard: RateGuard | None = None,
         company_id: str | None = None,
+        *,
+        daily_reserve: int = 0,
+        deadline_seconds: float | None = None,
     ) -> SmartAccountsClient:
-        """The production client: settings' URL, timeouts and limits; the DynamoDB guard unless one is given."""
+        """The production client: settings' URL, timeouts and limits; the DynamoDB guard unless one is given.
+
+        ``daily_reserve``: today's requests of the key this client must leave to the scheduled import (a reload's
+        client). ``deadline_seconds``: an overall deadline for retries and waits (HTTP routes, API Gateway's 29 s)."""
         return cls(
             credentials,
             base_url=str(settings.smartaccounts_api_url),
@@ -127,6 +154,8 @@ class SmartAccountsClient:
             max_pages=settings.smartaccounts_max_pages,
             rate_guard=rate_guard if rate_guard is not None else DynamoDbRateGuard.from_settings(settings),
             company_id=company_id,
+            daily_reserve=daily_reserve,
+            deadline_seconds=deadline_seconds,
         )
 
     def __repr__(self) -> str:
@@ -236,27 +265,49 @@ class SmartAccountsClient:
 
     # --- paging --------------------------------------------------------------------------------------------------
 
+    @property
+    def daily_reserve(self) -> int:
+        """Today's requests of the key this client leaves to higher-priority work (the coming scheduled import)."""
+        return self._daily_reserve
+
+    @daily_reserve.setter
+    def daily_reserve(self, value: int) -> None:
+        self._daily_reserve = max(0, int(value))
+
+    @property
+    def max_pages(self) -> int:
+        return self._max_pages
+
+    def list_page(
+        self, endpoint: Endpoint, params: Params, model: type[M], page: int, previous_ids: list[str] | None = None
+    ) -> ListPage[M]:
+        """One page of a list query. Raises ``PAGING_STALLED`` when the API is broken: an empty page that says more
+        follow, or a page that repeats ``previous_ids`` (the page before). Resumable imports call this page by page,
+        keeping the cursor (and the ids of the page before) in their checkpoint."""
+        data = self._call(endpoint, [*self._params(endpoint, params), (protocol.PAGE_PARAM, str(page))], page=page)
+        items = protocol.envelope_items(data, endpoint, 200)
+        more = protocol.has_more(data)
+        ids = [_identity(item) for item in items]
+        if more and not items:
+            raise _stalled(endpoint, page, "an empty page said more entries follow")
+        if previous_ids and items and ids == previous_ids:
+            raise _stalled(endpoint, page, "a page repeated the previous page")
+        return ListPage([self._parse(model, item, endpoint) for item in items], more, ids)
+
     def _paged(self, endpoint: Endpoint, params: Params, model: type[M]) -> list[M]:
-        """One list query over all its pages (``pageNumber`` 1.. while ``hasMoreEntries``)."""
-        base = self._params(endpoint, params)
+        """One list query over all its pages (``pageNumber`` 1.. while ``hasMoreEntries``), at most ``max_pages``
+        (registers and small lists; documents are fetched page by page with checkpoints instead)."""
         results: list[M] = []
-        previous_ids: list[Any] | None = None
+        previous_ids: list[str] | None = None
         page = protocol.FIRST_PAGE
         while True:
-            data = self._call(endpoint, [*base, (protocol.PAGE_PARAM, str(page))], page=page)
-            items = protocol.envelope_items(data, endpoint, 200)
-            more = protocol.has_more(data)
-            ids = [_identity(item) for item in items]
-            if more and not items:
-                raise _stalled(endpoint, page, "an empty page said more entries follow")
-            if previous_ids is not None and items and ids == previous_ids:
-                raise _stalled(endpoint, page, "a page repeated the previous page")
-            results.extend(self._parse(model, item, endpoint) for item in items)
-            if not more:
+            answer = self.list_page(endpoint, params, model, page, previous_ids)
+            results.extend(answer.items)
+            if not answer.more:
                 return results
             if page >= self._max_pages:
                 raise _stalled(endpoint, page, f"the cap of {self._max_pages} pages was reached")
-            previous_ids = ids
+            previous_ids = answer.ids
             page += 1
 
     # --- one logical call with retries ---------------------------------------------------------------------------
@@ -266,15 +317,25 @@ class SmartAccountsClient:
         self, endpoint: Endpoint, params: Params, payload: Any | None = None, *, page: int | None = None
     ) -> dict[str, Any]:
         attempt = 0
+        failures = 0  # failures other than rate limiting: these have a count (max_retries)
+        rate_limited_until = self._clock() + self._rate_limit_budget
         while True:
             attempt += 1
             try:
                 return self._attempt(endpoint, params, payload, attempt=attempt, page=page)
             except _AttemptFailed as failure:
                 error = self._scrub(failure.error)
-                if not self._may_retry(endpoint, failure, attempt):
+                if error.kind is not ErrorKind.RATE_LIMITED:
+                    failures += 1
+                if not self._may_retry(endpoint, failure, failures):
                     raise error from None
-                delay = self._delay(attempt, error)
+                delay = self._delay(failures or attempt, error)
+                # rate limiting waits as SmartAccounts asks, within a budget in time; nothing waits past the deadline
+                until = rate_limited_until if error.kind is ErrorKind.RATE_LIMITED else None
+                if self.deadline is not None:
+                    until = self.deadline if until is None else min(until, self.deadline)
+                if until is not None and self._clock() + delay > until:
+                    raise error from None
                 logger.warning(
                     "SmartAccounts call will be retried",
                     extra={
@@ -288,8 +349,8 @@ class SmartAccountsClient:
                 )
                 self._sleep(delay)
 
-    def _may_retry(self, endpoint: Endpoint, failure: _AttemptFailed, attempt: int) -> bool:
-        if not failure.error.kind.retryable or attempt > self._max_retries:
+    def _may_retry(self, endpoint: Endpoint, failure: _AttemptFailed, failures: int) -> bool:
+        if not failure.error.kind.retryable or failures > self._max_retries:
             return False
         if endpoint.write:
             # a write is re-sent only when SmartAccounts surely did not act on it
@@ -305,7 +366,7 @@ class SmartAccountsClient:
     def _attempt(
         self, endpoint: Endpoint, params: Params, payload: Any | None, *, attempt: int, page: int | None
     ) -> dict[str, Any]:
-        self._rate_guard.acquire(self._credentials.api_key)
+        self._rate_guard.acquire(self._credentials.api_key, reserve=self._daily_reserve)
         request = protocol.build_request(
             self._base_url,
             endpoint,
@@ -327,7 +388,7 @@ class SmartAccountsClient:
                 request.url,
                 data=request.body,
                 headers=dict(request.headers),
-                timeout=self._timeout,
+                timeout=self._timeouts(),
                 allow_redirects=False,
             )
         except requests.exceptions.ConnectTimeout:
@@ -361,6 +422,13 @@ class SmartAccountsClient:
         error = protocol.classify_error_response(status, response.headers, body, endpoint=endpoint, now=self._clock())
         # a rate-limited request was refused before any processing: safe to send again, even a write
         raise _AttemptFailed(error, error.kind is ErrorKind.RATE_LIMITED)
+
+    def _timeouts(self) -> tuple[float, float]:
+        """The connect and read timeouts, never past the deadline (a slow answer must not outlive the route)."""
+        if self.deadline is None:
+            return self._timeout
+        left = max(0.5, self.deadline - self._clock())
+        return (min(self._timeout[0], left), min(self._timeout[1], left))
 
     @staticmethod
     def _log_transport(log: dict[str, Any], started: float, outcome: str) -> None:
@@ -433,4 +501,4 @@ def _surely_not_sent(exc: requests.exceptions.ConnectionError) -> bool:
     return isinstance(reason, ConnectTimeoutError)  # NewConnectionError and NameResolutionError derive from it
 
 
-__all__ = ["SmartAccountsClient", "shared_session"]
+__all__ = ["ListPage", "SmartAccountsClient", "shared_session"]

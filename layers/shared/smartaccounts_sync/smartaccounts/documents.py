@@ -1,13 +1,17 @@
 """Explicit conversions from SmartAccounts wire documents to the domain's statistics documents, and the fetch.
 
-`fetch_documents` runs one paged query per needed kind of document over the whole range: a field left blank costs
-no call for its kind. Dates from SmartAccounts are calendar dates in Estonia already (no time zone to convert).
+`fetch_page` reads one page of one query (a kind of document over a date range): the resumable import calls it page
+by page and keeps the cursor in its checkpoint. `fetch_documents` runs one paged query per needed kind of document
+over the whole range in one go (tools and tests): a field left blank costs no call for its kind. Dates from
+SmartAccounts are calendar dates in Estonia already (no time zone to convert).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from smartaccounts_sync.domain.field_catalogue import DocumentSource
@@ -18,7 +22,9 @@ from smartaccounts_sync.domain.statistics import (
     PurchaseDocument,
     SalesDocument,
 )
+from smartaccounts_sync.smartaccounts import protocol
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ClientInvoice, JournalEntry, Payment, VendorInvoice
 
 ZERO = Decimal(0)
@@ -79,3 +85,52 @@ def fetch_documents(
     if DocumentSource.JOURNAL_ENTRIES in needed:
         batch.ledger = [ledger_document(e) for e in client.journal_entries(date_from, date_to, fetch_rows=False)]
     return batch
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    batch: DocumentBatch  # the page's documents, translated
+    count: int
+    more: bool
+    digest: str  # of the page's document ids: a page equal to the one before means paging stopped advancing
+
+
+_QUERIES = {
+    DocumentSource.CLIENT_INVOICES: (protocol.CLIENT_INVOICES_GET, ClientInvoice),
+    DocumentSource.VENDOR_INVOICES: (protocol.VENDOR_INVOICES_GET, VendorInvoice),
+    DocumentSource.PAYMENTS: (protocol.PAYMENTS_GET, Payment),
+    DocumentSource.JOURNAL_ENTRIES: (protocol.ENTRIES_GET, JournalEntry),
+}
+
+
+def fetch_page(
+    client: SmartAccountsClient,
+    source: DocumentSource,
+    date_from: dt.date,
+    date_to: dt.date,
+    page: int,
+    previous_digest: str | None = None,
+) -> DocumentPage:
+    """Page `page` of the documents of `source` dated within [date_from, date_to], without rows.
+
+    Raises `PAGING_STALLED` when the page repeats the one before (`previous_digest`) or is empty but says more
+    follow: a broken API, not a passing failure."""
+    endpoint, model = _QUERIES[source]
+    answer = client.list_page(endpoint, protocol.date_range_params(date_from, date_to), model, page)
+    digest = hashlib.sha256("\n".join(answer.ids).encode()).hexdigest()[:24]
+    if answer.items and previous_digest is not None and digest == previous_digest:
+        raise SmartAccountsError(
+            ErrorKind.PAGING_STALLED,
+            f"SmartAccounts paging stopped advancing at page {page}: a page repeated the previous page.",
+            endpoint=endpoint.path,
+        )
+    batch = DocumentBatch()
+    if source is DocumentSource.CLIENT_INVOICES:
+        batch.sales = [sales_document(i) for i in answer.items]  # type: ignore[arg-type]
+    elif source is DocumentSource.VENDOR_INVOICES:
+        batch.purchases = [purchase_document(i) for i in answer.items]  # type: ignore[arg-type]
+    elif source is DocumentSource.PAYMENTS:
+        batch.payments = [payment_document(p) for p in answer.items]  # type: ignore[arg-type]
+    else:
+        batch.ledger = [ledger_document(e) for e in answer.items]  # type: ignore[arg-type]
+    return DocumentPage(batch=batch, count=len(answer.items), more=answer.more, digest=digest)

@@ -12,12 +12,14 @@ The raw API key is never stored: items are keyed by a SHA-256 prefix.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random as _random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,9 +50,25 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class QuotaUsage:
+    """A key's day so far: requests counted today (Tallinn), the day's budget and when it renews."""
+
+    used_today: int
+    daily_budget: int
+    resets_at: dt.datetime
+
+
 class RateGuard(Protocol):
-    def acquire(self, api_key: str) -> None:
-        """Block until one more request with this key fits the limits, or raise ``SmartAccountsError``."""
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
+        """Block until one more request with this key fits the limits, or raise ``SmartAccountsError``.
+
+        ``reserve`` is the number of today's requests of the key held back for higher-priority work (the coming
+        scheduled import): the request is refused with ``DAILY_QUOTA_SPENT``/``reserved_for_schedule`` when
+        ``used_today + 1 > daily_budget - reserve``."""
+
+    def usage(self, api_key: str) -> QuotaUsage:
+        """A plain read of the key's day (not on the hot path)."""
 
 
 def key_hash(api_key: str) -> str:
@@ -65,7 +83,15 @@ def day_pk(api_key: str, now: float) -> str:
     return f"DAY#{key_hash(api_key)}#{tallinn_day(now).isoformat()}"
 
 
-def _daily_spent(now: float, budget: int) -> SmartAccountsError:
+def _daily_spent(now: float, budget: int, reserve: int = 0, used: int | None = None) -> SmartAccountsError:
+    if reserve > 0 and (used is None or used < budget):
+        return SmartAccountsError(
+            ErrorKind.DAILY_QUOTA_SPENT,
+            f"Today's remaining SmartAccounts requests for this API key ({reserve}) are reserved for the coming "
+            "scheduled import; the work continues after midnight Estonian time.",
+            retry_after=seconds_until_quota_reset(now),
+            reason="reserved_for_schedule",
+        )
     return SmartAccountsError(
         ErrorKind.DAILY_QUOTA_SPENT,
         f"The daily budget of {budget} SmartAccounts requests for this API key is spent; "
@@ -93,8 +119,11 @@ def _guard_unavailable(detail: str) -> SmartAccountsError:
 class NoRateGuard:
     """Lets everything through (tests, tools)."""
 
-    def acquire(self, api_key: str) -> None:
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         return None
+
+    def usage(self, api_key: str) -> QuotaUsage:
+        return QuotaUsage(used_today=0, daily_budget=DEFAULT_DAILY_BUDGET, resets_at=_resets_at(time.time()))
 
 
 class InMemoryRateGuard:
@@ -120,9 +149,9 @@ class InMemoryRateGuard:
         self._windows: dict[str, deque[float]] = {}
         self._days: dict[str, int] = {}
 
-    def acquire(self, api_key: str) -> None:
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         start = self._clock()
-        self._spend_daily(api_key)
+        self._spend_daily(api_key, reserve)
         while True:
             with self._lock:
                 now = self._clock()
@@ -135,14 +164,20 @@ class InMemoryRateGuard:
                 raise _wait_too_long(wait)
             self._sleep(wait)
 
-    def _spend_daily(self, api_key: str) -> None:
+    def _spend_daily(self, api_key: str, reserve: int = 0) -> None:
         with self._lock:
             now = self._clock()
             pk = day_pk(api_key, now)
             used = self._days.get(pk, 0)
-            if used >= self.daily_budget:
-                raise _daily_spent(now, self.daily_budget)
+            if used >= self.daily_budget - max(0, reserve):
+                raise _daily_spent(now, self.daily_budget, reserve, used)
             self._days[pk] = used + 1
+
+    def usage(self, api_key: str) -> QuotaUsage:
+        with self._lock:
+            now = self._clock()
+            used = self._days.get(day_pk(api_key, now), 0)
+        return QuotaUsage(used_today=used, daily_budget=self.daily_budget, resets_at=_resets_at(now))
 
     def request_times(self, api_key: str) -> list[float]:
         with self._lock:
@@ -205,9 +240,9 @@ class DynamoDbRateGuard:
 
     # --- public --------------------------------------------------------------------------------------------------
 
-    def acquire(self, api_key: str) -> None:
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         deadline = self._clock() + self.max_wait_seconds
-        self._spend_daily(api_key, deadline)
+        self._spend_daily(api_key, deadline, reserve)
         # threads of one process queue here instead of racing each other in DynamoDB; other processes (other
         # Lambda containers) are kept apart by the conditional writes
         with self._local_lock:
@@ -281,7 +316,18 @@ class DynamoDbRateGuard:
 
     # --- daily budget --------------------------------------------------------------------------------------------
 
-    def _spend_daily(self, api_key: str, deadline: float) -> None:
+    def usage(self, api_key: str) -> QuotaUsage:
+        now = self._clock()
+        try:
+            response = self._dynamodb().get_item(
+                TableName=self.table_name, Key={"pk": {"S": day_pk(api_key, now)}}, ConsistentRead=True
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _guard_unavailable(type(error).__name__) from None
+        used = int(response.get("Item", {}).get("count", {}).get("N", "0"))
+        return QuotaUsage(used_today=used, daily_budget=self.daily_budget, resets_at=_resets_at(now))
+
+    def _spend_daily(self, api_key: str, deadline: float, reserve: int = 0) -> None:
         transient = 0
         while True:
             now = self._clock()
@@ -294,7 +340,7 @@ class DynamoDbRateGuard:
                     ExpressionAttributeNames={"#c": "count", "#e": "expiresAt"},
                     ExpressionAttributeValues={
                         ":one": {"N": "1"},
-                        ":budget": {"N": str(self.daily_budget)},
+                        ":budget": {"N": str(self.daily_budget - max(0, reserve))},
                         ":exp": {"N": str(int(now) + DAY_ITEM_TTL_SECONDS)},
                     },
                 )
@@ -302,7 +348,7 @@ class DynamoDbRateGuard:
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code == "ConditionalCheckFailedException":
-                    raise _daily_spent(now, self.daily_budget) from None
+                    raise _daily_spent(now, self.daily_budget, reserve) from None
                 transient = self._transient_pause(code, transient, deadline)
             except BotoCoreError as error:
                 transient = self._transient_pause(type(error).__name__, transient, deadline)
@@ -330,6 +376,10 @@ class DynamoDbRateGuard:
 
                         self._client = boto3.client("dynamodb")
         return self._client
+
+
+def _resets_at(now: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(now + seconds_until_quota_reset(now), dt.UTC)
 
 
 def _num(value: float) -> str:

@@ -19,6 +19,7 @@ from smartaccounts_sync.api.models import (
     FieldOut,
     FieldsOut,
     IntegrationStateOut,
+    QuotaOut,
     SettingsIn,
     SettingsOut,
     TestConnectionIn,
@@ -28,7 +29,7 @@ from smartaccounts_sync.domain.client_link import last_import
 from smartaccounts_sync.domain.field_catalogue import CATALOGUE
 from smartaccounts_sync.domain.integration import SummaryTaskSettings
 from smartaccounts_sync.errors import FieldProblem, NotFound, ValidationFailed
-from smartaccounts_sync.service import client_links, connection, diagnostics, summary_task_settings
+from smartaccounts_sync.service import client_links, connection, diagnostics, quota_plan, summary_task_settings
 from smartaccounts_sync.troubleshooting import WHITESPACE_NOTE
 
 router = APIGatewayHttpRouter()
@@ -43,10 +44,12 @@ def _state(company_id: str) -> IntegrationStateOut:
     record = deps.integrations.get(company_id).model_copy(
         update={"last_imported_month": done[0] if done else None, "last_import_at": done[1] if done else None}
     )
+    quota = quota_plan.quota_state(deps, record)
     return state_out(
         record,
         linked_clients=len(links),
-        running_reload=reload_summary(running) if running else None,
+        running_reload=reload_summary(quota_plan.with_estimate(deps, running)) if running else None,
+        quota=QuotaOut(**vars(quota)) if quota else None,
     )
 
 

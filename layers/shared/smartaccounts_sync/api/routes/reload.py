@@ -6,6 +6,7 @@ import datetime as dt
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
 
 from smartaccounts_sync.api.context import caller, dependencies
 from smartaccounts_sync.api.models import IdPath, Out
@@ -31,6 +32,10 @@ class ReloadJobOut(Out):
     clients_done: int
     errors: dict[str, ClientErrorOut]
     calls_used: int
+    calls_expected: int = Field(description="calls used plus those still expected (previous counts, refined)")
+    estimated_finish_at: dt.datetime | None = Field(
+        default=None, description="at the key's minute and daily quota; null once finished"
+    )
     created_at: dt.datetime
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
@@ -49,6 +54,8 @@ def job_out(job: ReloadJob, joined: bool = False) -> ReloadJobOut:
         clients_done=job.clients_done,
         errors={c: ClientErrorOut(kind=e.kind, message=e.message) for c, e in job.errors.items()},
         calls_used=job.calls_used,
+        calls_expected=job.calls_expected,
+        estimated_finish_at=job.estimated_finish_at,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

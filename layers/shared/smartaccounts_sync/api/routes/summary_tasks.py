@@ -54,6 +54,17 @@ class SummaryTasksOut(Out):
     tasks: list[SummaryTaskOut]
 
 
+class QueryCallsOut(Out):
+    """One paged SmartAccounts query of an import: its document kind and dates, pages read and calls spent."""
+
+    source: str
+    date_from: dt.date
+    date_to: dt.date
+    pages: int
+    calls: int
+    documents: int
+
+
 class SyncHistoryEntryOut(Out):
     id: str
     at: dt.datetime
@@ -66,6 +77,7 @@ class SyncHistoryEntryOut(Out):
     outcome: Literal["SUCCEEDED", "FAILED", "SKIPPED", "DEFERRED"]
     error_kind: str | None = None
     message: str | None = None
+    queries: list[QueryCallsOut] = []
 
 
 class SyncHistoryOut(Out):
@@ -103,6 +115,7 @@ def history_out(entry: SyncHistoryEntry) -> SyncHistoryEntryOut:
         outcome=entry.outcome.value,
         error_kind=entry.error_kind,
         message=entry.message,
+        queries=[QueryCallsOut.model_validate(q) for q in entry.queries],
     )
 
 

@@ -1,0 +1,236 @@
+"""Resumable client imports in the jobs table: checkpoints, a lease per client, document counts, parked work.
+
+Items:
+- `pk = COMPANY#<companyId>`, `sk = CHECKPOINT#<clientId>#<workKey>`: the import's checkpoint (JSON in `data`),
+  rewritten after every page; TTL 30 days (an abandoned import does not linger).
+- `sk = LEASE#<clientId>`: who imports the client now, until when (conditional writes: a client's import never
+  overlaps itself; an expired lease may be taken over).
+- `sk = COUNTS#<clientId>`: documents per month per kind counted by the client's last completed import (planning
+  figures for reservations and the reload's ETA).
+- `pk = PARKED#<YYYY-MM-DD>` (the Tallinn day the quota renews), `sk = <companyId>#<clientId>#<workKey>`: work
+  waiting for the daily quota, with its message; woken once that day (`docs/reload.md`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError as BotoClientError
+
+from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint
+
+CHECKPOINT_TTL = dt.timedelta(days=30)
+PARKED_TTL = dt.timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class ParkedWork:
+    company_id: str
+    client_id: str
+    work_key: str
+    message: str  # the import work message to send again
+
+
+class ImportProgressRepository(Protocol):
+    def get_checkpoint(self, company_id: str, client_id: str, work_key: str) -> ImportCheckpoint | None: ...
+    def put_checkpoint(self, checkpoint: ImportCheckpoint) -> None: ...
+    def delete_checkpoint(self, company_id: str, client_id: str, work_key: str) -> None: ...
+    def acquire_lease(
+        self, company_id: str, client_id: str, owner: str, until: dt.datetime, now: dt.datetime
+    ) -> bool: ...
+    def release_lease(self, company_id: str, client_id: str, owner: str) -> None: ...
+    def get_counts(self, company_id: str, client_id: str) -> DocumentCounts | None: ...
+    def put_counts(self, company_id: str, client_id: str, counts: DocumentCounts) -> None: ...
+    def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
+    def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
+
+
+def _conditional_failed(error: BotoClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoDbImportProgressRepository:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._ddb = client
+        self._table = table_name
+
+    def _key(self, company_id: str, sk: str) -> dict[str, Any]:
+        return {"pk": {"S": company_pk(company_id)}, "sk": {"S": sk}}
+
+    # --- checkpoints ---------------------------------------------------------------------------------------------
+    def get_checkpoint(self, company_id: str, client_id: str, work_key: str) -> ImportCheckpoint | None:
+        item = self._ddb.get_item(
+            TableName=self._table, Key=self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"), ConsistentRead=True
+        ).get("Item")
+        return ImportCheckpoint.model_validate_json(item["data"]["S"]) if item else None
+
+    def put_checkpoint(self, checkpoint: ImportCheckpoint) -> None:
+        key = self._key(checkpoint.company_id, f"CHECKPOINT#{checkpoint.client_id}#{checkpoint.work_key}")
+        expires = int((checkpoint.updated_at + CHECKPOINT_TTL).timestamp())
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={**key, "data": {"S": checkpoint.model_dump_json()}, "expiresAt": {"N": str(expires)}},
+        )
+
+    def delete_checkpoint(self, company_id: str, client_id: str, work_key: str) -> None:
+        self._ddb.delete_item(TableName=self._table, Key=self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"))
+
+    # --- lease ---------------------------------------------------------------------------------------------------
+    def acquire_lease(self, company_id: str, client_id: str, owner: str, until: dt.datetime, now: dt.datetime) -> bool:
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={
+                    **self._key(company_id, f"LEASE#{client_id}"),
+                    "owner": {"S": owner},
+                    "leaseUntil": {"S": until.isoformat()},
+                    "expiresAt": {"N": str(int(until.timestamp()) + 86400)},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR leaseUntil < :now OR #o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":now": {"S": now.isoformat()}, ":owner": {"S": owner}},
+            )
+            return True
+        except BotoClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+    def release_lease(self, company_id: str, client_id: str, owner: str) -> None:
+        try:
+            self._ddb.delete_item(
+                TableName=self._table,
+                Key=self._key(company_id, f"LEASE#{client_id}"),
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except BotoClientError as error:
+            if not _conditional_failed(error):
+                raise
+
+    # --- counts --------------------------------------------------------------------------------------------------
+    def get_counts(self, company_id: str, client_id: str) -> DocumentCounts | None:
+        item = self._ddb.get_item(TableName=self._table, Key=self._key(company_id, f"COUNTS#{client_id}")).get("Item")
+        return DocumentCounts.model_validate_json(item["data"]["S"]) if item else None
+
+    def put_counts(self, company_id: str, client_id: str, counts: DocumentCounts) -> None:
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={**self._key(company_id, f"COUNTS#{client_id}"), "data": {"S": counts.model_dump_json()}},
+        )
+
+    # --- parked work ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _parked_key(work: ParkedWork, wake_on: dt.date) -> dict[str, Any]:
+        return {
+            "pk": {"S": f"PARKED#{wake_on.isoformat()}"},
+            "sk": {"S": f"{work.company_id}#{work.client_id}#{work.work_key}"},
+        }
+
+    def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
+        expires = dt.datetime.combine(wake_on, dt.time(0), tzinfo=dt.UTC) + PARKED_TTL
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={
+                    **self._parked_key(work, wake_on),
+                    "companyId": {"S": work.company_id},
+                    "clientId": {"S": work.client_id},
+                    "workKey": {"S": work.work_key},
+                    "message": {"S": work.message},
+                    "expiresAt": {"N": str(int(expires.timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+            return True
+        except BotoClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+    def parked(self, wake_on: dt.date) -> list[ParkedWork]:
+        found: list[ParkedWork] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"PARKED#{wake_on.isoformat()}"}},
+            "ConsistentRead": True,
+        }
+        while True:
+            answer = self._ddb.query(**kwargs)
+            found.extend(
+                ParkedWork(i["companyId"]["S"], i["clientId"]["S"], i["workKey"]["S"], i["message"]["S"])
+                for i in answer.get("Items", [])
+            )
+            if "LastEvaluatedKey" not in answer:
+                return found
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool:
+        try:
+            self._ddb.delete_item(
+                TableName=self._table, Key=self._parked_key(work, wake_on), ConditionExpression="attribute_exists(pk)"
+            )
+            return True
+        except BotoClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+
+
+class InMemoryImportProgressRepository:
+    def __init__(self) -> None:
+        self.checkpoints: dict[tuple[str, str, str], str] = {}
+        self.leases: dict[tuple[str, str], tuple[str, dt.datetime]] = {}
+        self.counts: dict[tuple[str, str], DocumentCounts] = {}
+        self.parked_work: dict[dt.date, dict[tuple[str, str, str], ParkedWork]] = {}
+        self.checkpoint_writes = 0
+
+    def get_checkpoint(self, company_id: str, client_id: str, work_key: str) -> ImportCheckpoint | None:
+        data = self.checkpoints.get((company_id, client_id, work_key))
+        return ImportCheckpoint.model_validate_json(data) if data else None
+
+    def put_checkpoint(self, checkpoint: ImportCheckpoint) -> None:
+        self.checkpoint_writes += 1
+        key = (checkpoint.company_id, checkpoint.client_id, checkpoint.work_key)
+        self.checkpoints[key] = checkpoint.model_dump_json()
+
+    def delete_checkpoint(self, company_id: str, client_id: str, work_key: str) -> None:
+        self.checkpoints.pop((company_id, client_id, work_key), None)
+
+    def acquire_lease(self, company_id: str, client_id: str, owner: str, until: dt.datetime, now: dt.datetime) -> bool:
+        held = self.leases.get((company_id, client_id))
+        if held is not None and held[0] != owner and held[1] >= now:
+            return False
+        self.leases[(company_id, client_id)] = (owner, until)
+        return True
+
+    def release_lease(self, company_id: str, client_id: str, owner: str) -> None:
+        held = self.leases.get((company_id, client_id))
+        if held is not None and held[0] == owner:
+            del self.leases[(company_id, client_id)]
+
+    def get_counts(self, company_id: str, client_id: str) -> DocumentCounts | None:
+        return self.counts.get((company_id, client_id))
+
+    def put_counts(self, company_id: str, client_id: str, counts: DocumentCounts) -> None:
+        self.counts[(company_id, client_id)] = counts
+
+    def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
+        day = self.parked_work.setdefault(wake_on, {})
+        key = (work.company_id, work.client_id, work.work_key)
+        if key in day:
+            return False
+        day[key] = work
+        return True
+
+    def parked(self, wake_on: dt.date) -> list[ParkedWork]:
+        return list(self.parked_work.get(wake_on, {}).values())
+
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool:
+        return self.parked_work.get(wake_on, {}).pop((work.company_id, work.client_id, work.work_key), None) is not None

@@ -1,0 +1,283 @@
+"""Resumable client imports: larger than the page cap, stopped by the time budget or the daily quota and resumed
+from the checkpoint with the same figures as a clean run, the scheduled import's reservation, the wake-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import pytest
+
+from smartaccounts_sync.domain.field_catalogue import DocumentSource
+from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
+from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
+from smartaccounts_sync.domain.months import YearMonth
+from smartaccounts_sync.domain.reload_job import ReloadJob
+from smartaccounts_sync.domain.sync_records import ImportOutcome
+from smartaccounts_sync.service import quota_plan
+from smartaccounts_sync.service.monthly_import import ImportRun, import_client
+from smartaccounts_sync.service.resumable_import import TimeBudget, wake_parked
+from smartaccounts_sync.settings import Settings
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
+from smartaccounts_sync.smartaccounts.models import ClientInvoice, JournalEntry, Payment, VendorInvoice
+from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
+
+COMPANY = "uku-1"
+WINDOW = YearMonth.range(YearMonth(2025, 11), YearMonth(2026, 10))
+
+
+JOB = "reload-under-test"
+
+
+def reload_work(job_id: str = JOB) -> ImportWork:
+    return ImportWork(
+        company_id=COMPANY, client_id="client-1", months=WINDOW, reason=ImportReason.RELOAD, job_id=job_id
+    )
+
+
+def start_job(world, job_id: str) -> None:
+    """A running one-client reload: reload work that names no job, or a finished one, is acknowledged unrun."""
+    world.deps.jobs.start(
+        ReloadJob(
+            job_id=job_id,
+            company_id=COMPANY,
+            scope="ONE_CLIENT",
+            client_ids=["client-1"],
+            window=WINDOW,
+            clients_total=1,
+            requested_by="user-1",
+            created_at=world.deps.now(),
+        )
+    )
+
+
+@pytest.fixture(autouse=True)
+def running_job(world) -> None:
+    start_job(world, JOB)
+
+
+def load_documents(world, per_month: int, seed: int = 7) -> None:
+    """`per_month` documents of every kind in every month of the window, deterministic."""
+    rng = random.Random(seed)
+    n = 0
+    for month in WINDOW:
+        for i in range(per_month):
+            n += 1
+            day = f"{1 + (i % month.last_day.day):02d}.{month.month:02d}.{month.year}"
+            amount = f"{rng.randint(1, 99999) / 100:.2f}"
+            world.sa.sales.append(
+                ClientInvoice.model_validate(
+                    {
+                        "id": n,
+                        "type": "CRE" if i % 9 == 0 else "INV",
+                        "date": day,
+                        "amount": amount,
+                        "vatAmount": "1.11",
+                    }
+                )
+            )
+            world.sa.purchases.append(VendorInvoice.model_validate({"id": n, "date": day, "amount": amount}))
+            account = "CASH" if i % 4 == 0 else "BANK"
+            world.sa.payments_.append(
+                Payment.model_validate({"id": n, "date": day, "accountType": account, "amount": amount})
+            )
+            kind = ("LEDGER_ENTRY", "SALARY", "CLIENT_INVOICE")[i % 3]
+            world.sa.entries.append(JournalEntry.model_validate({"id": n, "date": day, "docType": kind}))
+
+
+def task_values(world) -> dict[str, dict[str, Decimal]]:
+    return {str(m): dict(world.deps.summary_tasks.get(COMPANY, "client-1", m).values) for m in WINDOW}
+
+
+@pytest.fixture
+def large(world):
+    """A client larger than the page cap: 10 documents a page, a cap of 3 pages (a query here needs 36)."""
+    world.sa.page_size = 10
+    world.deps.settings = Settings(smartaccounts_max_pages=3)
+    load_documents(world, per_month=30)
+    return world
+
+
+def clean_run(world) -> tuple[dict, int]:
+    """A clean run's figures and calls (a job of its own); then the tasks and counters are emptied for the run under
+    test."""
+    world.deps.jobs.locks.pop(COMPANY, None)  # the job under test waits; the clean run has its own
+    start_job(world, "reload-clean")
+    entry = import_client(world.deps, reload_work("reload-clean"))
+    world.deps.jobs.locks[COMPANY] = JOB
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    values, calls = task_values(world), world.sa.calls_made
+    world.deps.summary_tasks.tasks.clear()
+    world.deps.history.entries.clear()
+    world.sa.calls_made = 0
+    return values, calls
+
+
+def test_a_client_larger_than_the_page_cap_imports_correctly_with_the_minimum_calls(large) -> None:
+    entry = import_client(large.deps, reload_work())
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    values, calls = task_values(large), large.sa.calls_made
+    assert calls == 4 * 36  # one query per kind over the whole window, 36 pages each: the theoretical minimum
+    assert large.sa.calls == {"clientinvoices": 1, "vendorinvoices": 1, "payments": 1, "entries": 1}
+    assert values["2026-10"]["saleEntries"] == 30 and values["2025-11"]["documents"] == 20
+    assert entry.calls_used == calls
+    assert [(q["source"], q["pages"], q["calls"], q["documents"]) for q in entry.queries] == [
+        (s.value, 36, 36, 360)
+        for s in (
+            DocumentSource.CLIENT_INVOICES,
+            DocumentSource.VENDOR_INVOICES,
+            DocumentSource.PAYMENTS,
+            DocumentSource.JOURNAL_ENTRIES,
+        )
+    ]
+    assert large.deps.progress.get_counts(COMPANY, "client-1").per_month[DocumentSource.PAYMENTS] == 30
+
+
+def test_a_worker_stopped_by_its_time_budget_resumes_from_the_checkpoint(large) -> None:
+    expected, clean_calls = clean_run(large)
+    invocations = 0
+    work = reload_work()
+    while True:
+        invocations += 1
+        clock = lambda: float(large.sa.calls_made)  # noqa: E731 - one simulated second per call
+        run = ImportRun(budget=TimeBudget(deadline=large.sa.calls_made + 25.0, clock=clock))
+        entry = import_client(large.deps, work, run)
+        if entry is not None:
+            break
+        handed_back, delay = large.deps.work_queue.delayed.pop()
+        assert handed_back == work and delay == 0
+    assert invocations == 6  # 144 pages at 25 a worker
+    assert entry.outcome is ImportOutcome.SUCCEEDED
+    assert large.sa.calls_made == clean_calls  # nothing fetched twice
+    assert entry.calls_used == clean_calls
+    assert task_values(large) == expected
+
+
+def test_a_worker_stopped_by_the_daily_quota_is_parked_woken_once_and_equals_a_clean_run(large) -> None:
+    expected, clean_calls = clean_run(large)
+    large.sa.fail_after_pages = 50
+    large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "Daily limit exceeded", retry_after=14400)
+    work = reload_work()
+    entry = import_client(large.deps, work)
+    assert entry is not None and entry.outcome is ImportOutcome.DEFERRED
+    assert entry.calls_used == 51  # 50 pages and the refused one
+    assert large.deps.work_queue.delayed == [] and large.deps.work_queue.sent == []
+    tomorrow = dt.date(2026, 12, 1)  # NOW is 30 November 20:00 in Tallinn
+    assert wake_parked(large.deps, dt.date(2026, 11, 30)) == 0  # not before the quota renews
+    large.sa.fail_after_pages = None
+    assert wake_parked(large.deps, tomorrow) == 1
+    assert wake_parked(large.deps, tomorrow) == 0  # woken once
+    woken = large.deps.work_queue.sent.pop()
+    entry = import_client(large.deps, woken)
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    assert large.sa.calls_made == clean_calls + 1  # only the refused page was asked for again
+    assert entry.calls_used == clean_calls + 1
+    assert task_values(large) == expected
+    deferred = [e for e in large.deps.history.entries if e.outcome is ImportOutcome.DEFERRED]
+    assert len(deferred) == 1
+
+
+def test_a_quota_renewing_within_minutes_is_waited_for_with_one_delayed_message_and_one_entry(large) -> None:
+    large.sa.fail_after_pages = 10
+    large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "Daily limit exceeded", retry_after=120)
+    work = reload_work()
+    first = import_client(large.deps, work)
+    assert first is not None and first.outcome is ImportOutcome.DEFERRED
+    assert large.deps.work_queue.delayed == [(work, 120)]
+    assert import_client(large.deps, large.deps.work_queue.delayed.pop()[0]) is None  # still refused: same wait
+    assert large.deps.work_queue.delayed == [(work, 120)]
+    large.sa.fail_after_pages = None
+    done = import_client(large.deps, large.deps.work_queue.delayed.pop()[0])
+    assert done is not None and done.outcome is ImportOutcome.SUCCEEDED
+    assert sum(e.outcome is ImportOutcome.DEFERRED for e in large.deps.history.entries) == 1
+    assert large.deps.progress.parked(dt.date(2026, 12, 1)) == []
+
+
+def test_a_passing_failure_loses_at_most_the_page_in_flight(large) -> None:
+    from smartaccounts_sync.service.monthly_import import RetryLater
+
+    expected, clean_calls = clean_run(large)
+    large.sa.fail_after_pages = 70
+    with pytest.raises(RetryLater):
+        import_client(large.deps, reload_work())
+    large.sa.fail_after_pages = None
+    entry = import_client(large.deps, reload_work())  # SQS delivers it again
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    assert large.sa.calls_made == clean_calls + 1
+    assert task_values(large) == expected
+
+
+def test_a_client_whose_import_runs_elsewhere_is_handed_back_not_run_twice(large) -> None:
+    large.deps.progress.acquire_lease(
+        COMPANY, "client-1", "other-worker", large.deps.now() + dt.timedelta(minutes=10), large.deps.now()
+    )
+    assert import_client(large.deps, reload_work()) is None
+    assert large.sa.calls_made == 0
+    assert large.deps.work_queue.delayed == [(reload_work(), 60)]
+
+
+# --- the firm key's day ------------------------------------------------------------------------------------------
+
+
+class GuardedSmartAccounts:
+    """The fake SmartAccounts behind a real in-memory rate guard: each page asks it with the client's reserve."""
+
+    def __init__(self, sa, guard: InMemoryRateGuard) -> None:
+        self._sa, self._guard = sa, guard
+
+    def __getattr__(self, name):
+        return getattr(self._sa, name)
+
+    def __setattr__(self, name, value):
+        if name in ("_sa", "_guard"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._sa, name, value)
+
+    def list_page(self, *args, **kwargs):
+        self._guard.acquire("company-key", reserve=self._sa.daily_reserve)
+        return self._sa.list_page(*args, **kwargs)
+
+
+def test_the_scheduled_import_keeps_its_reserved_calls_while_a_reload_of_the_key_runs(large) -> None:
+    world = large
+    now = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)  # the import day (last work day), 10:00 in Tallinn
+    world.deps.now = lambda: now
+    record = world.integrations.get(COMPANY)
+    world.integrations.save(
+        record.model_copy(update={"next_import_month": YearMonth(2026, 11), "next_import_date": dt.date(2026, 11, 30)})
+    )
+    # the previous import counted 300 documents a month of each kind: 6 pages of 100 per kind for two months
+    world.deps.progress.put_counts(COMPANY, "client-1", DocumentCounts(per_month={s: 300.0 for s in DocumentSource}))
+    reserve = quota_plan.reserve_for_schedule(world.deps, world.integrations.get(COMPANY))
+    assert reserve == 4 * 6
+    guard = InMemoryRateGuard(daily_budget=100, clock=lambda: now.timestamp(), sleep=lambda s: None, window_seconds=0)
+    guarded = GuardedSmartAccounts(world.sa, guard)
+    world.deps.smartaccounts = lambda creds, company=None: guarded
+    entry = import_client(world.deps, reload_work())
+    assert entry is not None and entry.outcome is ImportOutcome.DEFERRED
+    assert "reserved for the coming scheduled import" in (entry.message or "")
+    assert guard.usage("company-key").used_today == 100 - reserve  # the reload stopped at the reservation
+    scheduled = ImportWork(company_id=COMPANY, client_id="client-1", months=[YearMonth(2026, 11)])
+    done = import_client(world.deps, scheduled)  # the scheduled import of the same key asks with no reserve
+    assert done is not None and done.outcome is ImportOutcome.SUCCEEDED  # it had its calls
+    assert 0 < guard.usage("company-key").used_today - (100 - reserve) <= reserve
+
+
+def test_no_reservation_on_a_day_without_a_scheduled_import(world) -> None:
+    record = world.integrations.get(COMPANY)
+    world.integrations.save(
+        record.model_copy(update={"next_import_month": YearMonth(2026, 12), "next_import_date": dt.date(2026, 12, 31)})
+    )
+    assert quota_plan.reserve_for_schedule(world.deps, world.integrations.get(COMPANY)) == 0
+
+
+def test_the_finish_estimate_uses_the_minute_and_the_daily_limit() -> None:
+    now = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+    resets = dt.datetime(2026, 11, 30, 22, 0, tzinfo=dt.UTC)
+    usage = quota_plan.QuotaUsage(used_today=400, daily_budget=1000, resets_at=resets)
+    assert quota_plan.estimate_finish(now, 120, usage, 0, 60) == now + dt.timedelta(minutes=2)
+    # 600 left today, then 1000 a day: 2,100 more = 2 full days and 100 calls on the third
+    finish = quota_plan.estimate_finish(now, 2700, usage, 0, 60)
+    assert finish == resets + dt.timedelta(days=2, minutes=100 / 60)
