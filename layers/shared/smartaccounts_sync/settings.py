@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         default=61.0, gt=0, description="Length of the rolling window (a second of margin over SmartAccounts' 60)."
     )
     smartaccounts_daily_budget: int = Field(default=1000, ge=1, description="Requests per key per Tallinn day.")
+    smartaccounts_rate_lease_size: int = Field(
+        default=10, ge=1, le=60, description="Request slots a container leases from the rate guard in one write."
+    )
+    smartaccounts_rate_lease_seconds: float = Field(
+        default=5.0, gt=0, description="How long leased slots may be used; unused ones return at the next lease."
+    )
 
     config_table_name: str = Field(default="smartaccounts-config", description="Configuration table.")
     summary_tasks_table_name: str = Field(default="smartaccounts-summary-tasks", description="Summary tasks table.")

@@ -94,8 +94,10 @@ class SmartAccountsClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
+        daily_reserve: int = 0,
     ) -> None:
         self._credentials = credentials
+        self._daily_reserve = max(0, daily_reserve)
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._timeout = (connect_timeout, read_timeout)
         self._max_retries = max(0, max_retries)
@@ -116,6 +118,7 @@ class SmartAccountsClient:
         settings: Settings,
         rate_guard: RateGuard | None = None,
         company_id: str | None = None,
+        daily_reserve: int = 0,
     ) -> SmartAccountsClient:
         """The production client: settings' URL, timeouts and limits; the DynamoDB guard unless one is given."""
         return cls(
@@ -127,6 +130,7 @@ class SmartAccountsClient:
             max_pages=settings.smartaccounts_max_pages,
             rate_guard=rate_guard if rate_guard is not None else DynamoDbRateGuard.from_settings(settings),
             company_id=company_id,
+            daily_reserve=daily_reserve,
         )
 
     def __repr__(self) -> str:
@@ -292,7 +296,7 @@ class SmartAccountsClient:
     def _attempt(
         self, endpoint: Endpoint, params: Params, payload: Any | None, *, attempt: int, page: int | None
     ) -> dict[str, Any]:
-        self._rate_guard.acquire(self._credentials.api_key)
+        self._rate_guard.acquire(self._credentials.api_key, reserve=self._daily_reserve)
         request = protocol.build_request(
             self._base_url,
             endpoint,

@@ -2,22 +2,27 @@
 
 SmartAccounts allows 60 requests per minute and 1000 per day per API key. The guard keeps the service under both:
 
-* an EXACT sliding window: the last ``per_minute`` request times of a key are kept in a ring; a request may go when
-  the slot it would overwrite (the oldest) is older than ``window_seconds``, so no rolling window of that length
-  ever holds more than ``per_minute`` requests (a token bucket would let twice as many through at its edges);
-* a daily budget counted per Tallinn calendar day (the assumed reset rule, see ``protocol``).
+* an EXACT sliding window of ``per_minute`` request **slots**: a slot may carry one request per window, so no rolling
+  window of ``window_seconds`` ever holds more than ``per_minute`` requests (a token bucket would let twice as many
+  through at its edges);
+* a daily budget counted per Tallinn calendar day (the assumed reset rule, see ``protocol``), of which a caller may
+  hold ``reserve`` calls back for higher-priority work.
 
+The DynamoDB guard **leases** a small batch of slots per key with one conditional write (see
+:class:`DynamoDbRateGuard`), so a run of requests costs one DynamoDB call per batch instead of several per request.
 The raw API key is never stored: items are keyed by a SHA-256 prefix.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random as _random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -32,9 +37,11 @@ DEFAULT_PER_MINUTE = 60
 DEFAULT_WINDOW_SECONDS = 61.0
 DEFAULT_DAILY_BUDGET = 1000
 DEFAULT_MAX_WAIT_SECONDS = 90.0
+DEFAULT_LEASE_SIZE = 10
+DEFAULT_LEASE_SECONDS = 5.0
+CONFLICT_BACKOFF_SECONDS = 0.01  # doubled per conflict in a row, with full jitter
 CONFLICT_BACKOFF_CAP_SECONDS = 0.25
-DAY_ITEM_TTL_SECONDS = 2 * 86400
-WINDOW_ITEM_TTL_SECONDS = 86400
+ITEM_TTL_SECONDS = 2 * 86400
 
 _TRANSIENT_CODES = frozenset(
     {
@@ -48,9 +55,24 @@ _TRANSIENT_CODES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class QuotaUsage:
+    """Today's use of one key's daily budget (Tallinn day)."""
+
+    used_today: int
+    daily_budget: int
+    resets_at: dt.datetime
+
+
 class RateGuard(Protocol):
-    def acquire(self, api_key: str) -> None:
-        """Block until one more request with this key fits the limits, or raise ``SmartAccountsError``."""
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
+        """Block until one more request with this key fits the limits, or raise ``SmartAccountsError``.
+
+        ``reserve`` calls of today's budget are held back for higher-priority work: the request is refused when
+        ``used_today + 1 > daily_budget - reserve``."""
+
+    def usage(self, api_key: str) -> QuotaUsage:
+        """Today's count for this key (a plain read, not for the hot path)."""
 
 
 def key_hash(api_key: str) -> str:
@@ -61,11 +83,19 @@ def window_pk(api_key: str) -> str:
     return f"RATE#{key_hash(api_key)}"
 
 
-def day_pk(api_key: str, now: float) -> str:
-    return f"DAY#{key_hash(api_key)}#{tallinn_day(now).isoformat()}"
+def resets_at(now: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(now + seconds_until_quota_reset(now), dt.UTC)
 
 
-def _daily_spent(now: float, budget: int) -> SmartAccountsError:
+def _daily_refusal(now: float, used: int, budget: int, reserve: int) -> SmartAccountsError:
+    if reserve > 0 and used < budget:
+        return SmartAccountsError(
+            ErrorKind.DAILY_QUOTA_SPENT,
+            f"The rest of today's {budget} SmartAccounts requests for this API key ({budget - used}) is kept for "
+            "the monthly import; this work continues after midnight Estonian time.",
+            retry_after=seconds_until_quota_reset(now),
+            reason="reserved_for_schedule",
+        )
     return SmartAccountsError(
         ErrorKind.DAILY_QUOTA_SPENT,
         f"The daily budget of {budget} SmartAccounts requests for this API key is spent; "
@@ -93,12 +123,17 @@ def _guard_unavailable(detail: str) -> SmartAccountsError:
 class NoRateGuard:
     """Lets everything through (tests, tools)."""
 
-    def acquire(self, api_key: str) -> None:
+    daily_budget = DEFAULT_DAILY_BUDGET
+
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         return None
+
+    def usage(self, api_key: str) -> QuotaUsage:
+        return QuotaUsage(used_today=0, daily_budget=self.daily_budget, resets_at=resets_at(time.time()))
 
 
 class InMemoryRateGuard:
-    """The same semantics as :class:`DynamoDbRateGuard` within one process; thread-safe."""
+    """The same limits as :class:`DynamoDbRateGuard` within one process, one request at a time; thread-safe."""
 
     def __init__(
         self,
@@ -118,11 +153,11 @@ class InMemoryRateGuard:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._windows: dict[str, deque[float]] = {}
-        self._days: dict[str, int] = {}
+        self._days: dict[tuple[str, dt.date], int] = {}
 
-    def acquire(self, api_key: str) -> None:
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         start = self._clock()
-        self._spend_daily(api_key)
+        self._spend_daily(api_key, reserve)
         while True:
             with self._lock:
                 now = self._clock()
@@ -135,26 +170,74 @@ class InMemoryRateGuard:
                 raise _wait_too_long(wait)
             self._sleep(wait)
 
-    def _spend_daily(self, api_key: str) -> None:
+    def usage(self, api_key: str) -> QuotaUsage:
+        now = self._clock()
+        with self._lock:
+            used = self._days.get((key_hash(api_key), tallinn_day(now)), 0)
+        return QuotaUsage(used_today=used, daily_budget=self.daily_budget, resets_at=resets_at(now))
+
+    def _spend_daily(self, api_key: str, reserve: int) -> None:
         with self._lock:
             now = self._clock()
-            pk = day_pk(api_key, now)
-            used = self._days.get(pk, 0)
-            if used >= self.daily_budget:
-                raise _daily_spent(now, self.daily_budget)
-            self._days[pk] = used + 1
+            day = (key_hash(api_key), tallinn_day(now))
+            used = self._days.get(day, 0)
+            if used + 1 > self.daily_budget - max(0, reserve):
+                raise _daily_refusal(now, used, self.daily_budget, reserve)
+            self._days[day] = used + 1
 
     def request_times(self, api_key: str) -> list[float]:
         with self._lock:
             return list(self._windows.get(window_pk(api_key), ()))
 
 
+@dataclass
+class _Window:
+    """The key's item as this container last saw it."""
+
+    slots: list[float]
+    day: str
+    used: int
+    version: int
+    exists: bool
+
+
+@dataclass
+class _Lease:
+    """Slots this container holds: each may carry one request until ``stamp`` (the time written into them)."""
+
+    stamp: float
+    day: str
+    free: list[int]
+    used: dict[int, float] = field(default_factory=dict)
+    before: dict[int, float] = field(default_factory=dict)  # each slot's value before the lease, to give it back
+
+
+@dataclass
+class _KeyState:
+    window: _Window | None = None
+    lease: _Lease | None = None
+    conflict_at: float = float("-inf")  # when this container last lost a write for the key
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class DynamoDbRateGuard:
     """The guard over a DynamoDB table (partition key ``pk`` (S), TTL attribute ``expiresAt``).
 
-    Items: ``RATE#<hash>`` holds ``slots`` (the last ``per_minute`` request times, a ring), ``idx`` (the ring's
-    oldest slot, the next to overwrite) and ``version`` (optimistic lock); ``DAY#<hash>#<YYYY-MM-DD>`` holds
-    ``count``. Every write is conditional, so concurrent invocations never both take the same slot.
+    One item per key, ``RATE#<hash>``: ``slots`` (``per_minute`` numbers: the latest moment each slot's last request
+    may have been sent), ``day`` and ``used`` (the Tallinn day and the requests granted that day) and ``version``.
+
+    A container **leases** up to ``lease_size`` slots whose time is at least one window old, stamps them with the
+    lease's end (``lease_seconds`` from now) and adds them to ``used``, in one conditional ``PutItem`` on the version
+    it last saw. Its requests then go out without DynamoDB until the lease is spent or ends. The next lease's write
+    also settles the previous one: a slot that carried a request gets that request's time, an unused one gets its
+    old value back (and ``used`` its count back). So each slot carries at most one request per window whatever the
+    containers do: a slot's requests are ``window_seconds`` apart at least, and ``per_minute`` slots let at most
+    ``per_minute`` requests into any rolling window. A lease a container never settles (it stopped) holds its unused
+    slots until its stamp plus a window, and its daily count until midnight: at most ``lease_size`` requests.
+
+    No read on the way: the write is based on the item as this container last wrote or saw it; when another
+    container has written since, the write fails and returns the current item (``ReturnValuesOnConditionCheckFailure``)
+    and is made again on it. ``calls`` counts the DynamoDB calls, ``conflicts`` the writes lost to another container.
     """
 
     def __init__(
@@ -168,31 +251,39 @@ class DynamoDbRateGuard:
         sleep: Callable[[float], None] = time.sleep,
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
         *,
+        lease_size: int = DEFAULT_LEASE_SIZE,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
         client_factory: Callable[[], Any] | None = None,
         random: Callable[[], float] = _random.random,
     ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
+        if lease_size < 1 or lease_seconds <= 0:
+            raise ValueError("a lease holds at least one slot for some time")
         self.table_name = table_name
         self.per_minute = per_minute
         self.window_seconds = window_seconds
         self.daily_budget = daily_budget
         self.max_wait_seconds = max_wait_seconds
+        self.lease_size = lease_size
+        self.lease_seconds = lease_seconds
         self._client = dynamodb_client
         self._client_factory = client_factory
         self._client_lock = threading.Lock()
-        self._local_lock = threading.Lock()
+        self._states_lock = threading.Lock()
+        self._states: dict[str, _KeyState] = {}
         self._clock = clock
         self._sleep = sleep
         self._random = random
-        self.conflicts = 0  # conditional-write conflicts seen (observability and tests)
+        self.calls = 0  # DynamoDB calls made (observability, bench and tests)
+        self.conflicts = 0  # conditional writes lost to another container
 
     @classmethod
     def from_settings(cls, settings: Settings, dynamodb_client: Any | None = None) -> DynamoDbRateGuard:
         def factory() -> Any:
-            import boto3
+            from smartaccounts_sync.adapters.aws_clients import aws_client
 
-            return boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+            return aws_client("dynamodb", settings)
 
         return cls(
             settings.rate_limit_table_name,
@@ -200,114 +291,163 @@ class DynamoDbRateGuard:
             window_seconds=settings.smartaccounts_rate_window_seconds,
             daily_budget=settings.smartaccounts_daily_budget,
             dynamodb_client=dynamodb_client,
+            lease_size=settings.smartaccounts_rate_lease_size,
+            lease_seconds=settings.smartaccounts_rate_lease_seconds,
             client_factory=factory,
         )
 
     # --- public --------------------------------------------------------------------------------------------------
 
-    def acquire(self, api_key: str) -> None:
+    def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         deadline = self._clock() + self.max_wait_seconds
-        self._spend_daily(api_key, deadline)
-        # threads of one process queue here instead of racing each other in DynamoDB; other processes (other
-        # Lambda containers) are kept apart by the conditional writes
-        with self._local_lock:
-            self._take_slot(window_pk(api_key), deadline)
+        reserve = max(0, reserve)
+        state = self._state(api_key)
+        # threads of one container share its lease and queue here; containers are kept apart by conditional writes
+        with state.lock:
+            while True:
+                now = self._clock()
+                day = tallinn_day(now).isoformat()
+                lease = state.lease
+                if lease is not None and lease.free and now < lease.stamp and lease.day == day:
+                    assert state.window is not None
+                    used = state.window.used - len(lease.free)  # as far as this container knows
+                    if used + 1 > self.daily_budget - reserve:
+                        raise _daily_refusal(now, used, self.daily_budget, reserve)
+                    slot = lease.free.pop(0)
+                    lease.used[slot] = now
+                    return
+                self._take_lease(api_key, state, reserve, deadline)
 
-    # --- sliding window ------------------------------------------------------------------------------------------
+    def usage(self, api_key: str) -> QuotaUsage:
+        now = self._clock()
+        try:
+            self.calls += 1
+            item = self._dynamodb().get_item(TableName=self.table_name, Key={"pk": {"S": window_pk(api_key)}})
+        except (ClientError, BotoCoreError) as error:
+            raise _guard_unavailable(type(error).__name__) from None
+        window = self._parse(item.get("Item"))
+        used = window.used if window.day == tallinn_day(now).isoformat() else 0
+        return QuotaUsage(used_today=used, daily_budget=self.daily_budget, resets_at=resets_at(now))
 
-    def _take_slot(self, pk: str, deadline: float) -> None:
+    # --- leasing -------------------------------------------------------------------------------------------------
+
+    def _take_lease(self, api_key: str, state: _KeyState, reserve: int, deadline: float) -> None:
+        """One conditional write that settles the previous lease and takes new slots; waits when none is free."""
         transient = 0
-        streak = 0  # conflicts in a row: back off with jitter so contenders spread out instead of stampeding
+        streak = 0
         while True:
             now = self._clock()
+            day = tallinn_day(now).isoformat()
+            current = state.window or self._parse(None)
+            slots = self._normalise(current.slots)
+            used = current.used if current.day == day else 0
+            self._settle(state.lease, slots)
+            if state.lease is not None and current.day == day and state.lease.day == day:
+                used -= sum(1 for i in state.lease.free if slots[i] == state.lease.before.get(i))
+            used = max(0, used)
+            if used + 1 > self.daily_budget - reserve:
+                raise _daily_refusal(now, used, self.daily_budget, reserve)
+            wanted = min(self.lease_size, self.daily_budget - reserve - used)
+            free = sorted((i for i, t in enumerate(slots) if t <= now - self.window_seconds), key=lambda i: slots[i])
+            if not free:
+                # wait for a whole lease's worth of slots (not one: that would cost a write per request), plus a
+                # little jitter; when other containers wait too (a write was lost lately), for one of the coming
+                # batches picked at random, so that the waiting containers do not all write for the same one
+                batch = min(wanted, len(slots))
+                batches = max(1, len(slots) // batch)
+                contended = now - state.conflict_at < self.window_seconds
+                nth = batch * (1 + int(self._random() * batches)) if contended else batch
+                ready = sorted(slots)[min(nth, len(slots)) - 1] + self.window_seconds
+                wait = ready - now + self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, self.window_seconds / 20)
+                if now + wait > deadline:
+                    raise _wait_too_long(ready - now)
+                self._sleep(wait)
+                continue
+            take = free[:wanted]
+            stamp = float(_num(now + self.lease_seconds))
+            before = {i: slots[i] for i in take}
+            for i in take:
+                slots[i] = stamp
+            written = _Window(slots, day, used + len(take), current.version + 1, True)
             try:
-                current = self._read_window(pk)
-                slots, idx, version = self._normalise(current)
-                oldest = slots[idx]
-                if oldest > now - self.window_seconds:
-                    wait = oldest + self.window_seconds - now
-                    if now + wait > deadline:
-                        raise _wait_too_long(wait)
-                    self._sleep(wait)
-                    continue
-                slots[idx] = now
-                self._write_window(pk, slots, (idx + 1) % self.per_minute, version, exists=current is not None, now=now)
-                return
+                self._write(api_key, written, current, now)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code == "ConditionalCheckFailedException":
-                    self.conflicts += 1  # another invocation took a slot first: read again
+                    self.conflicts += 1  # another container wrote first: go again on what it wrote
+                    state.conflict_at = now
+                    state.window = self._parse(error.response.get("Item"))
                     streak += 1
-                    self._sleep(self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, 0.005 * 2**streak))
+                    self._sleep(self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**streak))
                     continue
                 transient = self._transient_pause(code, transient, deadline)
+                continue
             except BotoCoreError as error:
                 transient = self._transient_pause(type(error).__name__, transient, deadline)
+                continue
+            state.window = written
+            state.lease = _Lease(stamp=stamp, day=day, free=list(take), before=before)
+            return
 
-    def _normalise(self, current: dict[str, Any] | None) -> tuple[list[float], int, int]:
-        if current is None:
-            return [0.0] * self.per_minute, 0, 0
-        slots = [float(v["N"]) for v in current.get("slots", {}).get("L", [])]
-        idx = int(current.get("idx", {}).get("N", "0"))
-        version = int(current.get("version", {}).get("N", "0"))
-        if len(slots) != self.per_minute or not 0 <= idx < len(slots):
-            # the limit changed since the item was written: keep the newest times, oldest first
-            ordered = sorted(slots)[-self.per_minute :]
-            slots = [0.0] * (self.per_minute - len(ordered)) + ordered
-            idx = 0
-        return slots, idx, version
+    def _settle(self, lease: _Lease | None, slots: list[float]) -> None:
+        """Writes the previous lease's truth into ``slots``: used slots get their request's time, unused ones their
+        old value. Only slots still holding the lease's stamp are touched (a lease older than a window may be
+        another container's now)."""
+        if lease is None:
+            return
+        for i, sent_at in lease.used.items():
+            if i < len(slots) and slots[i] == lease.stamp:
+                slots[i] = sent_at
+        for i in lease.free:
+            if i < len(slots) and slots[i] == lease.stamp:
+                slots[i] = lease.before.get(i, 0.0)
 
-    def _read_window(self, pk: str) -> dict[str, Any] | None:
-        response = self._dynamodb().get_item(TableName=self.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True)
-        return response.get("Item")
+    def _normalise(self, slots: list[float]) -> list[float]:
+        if len(slots) == self.per_minute:
+            return list(slots)
+        # the limit changed since the item was written: keep the newest times
+        newest = sorted(slots)[-self.per_minute :]
+        return [0.0] * (self.per_minute - len(newest)) + newest
 
-    def _write_window(self, pk: str, slots: list[float], idx: int, version: int, *, exists: bool, now: float) -> None:
+    def _parse(self, item: dict[str, Any] | None) -> _Window:
+        if not item:
+            return _Window([0.0] * self.per_minute, "", 0, 0, False)
+        return _Window(
+            slots=[float(v["N"]) for v in item.get("slots", {}).get("L", [])],
+            day=item.get("day", {}).get("S", ""),
+            used=int(item.get("used", {}).get("N", "0")),
+            version=int(item.get("version", {}).get("N", "0")),
+            exists=True,
+        )
+
+    def _write(self, api_key: str, window: _Window, seen: _Window, now: float) -> None:
         item = {
-            "pk": {"S": pk},
-            "slots": {"L": [{"N": _num(v)} for v in slots]},
-            "idx": {"N": str(idx)},
-            "version": {"N": str(version + 1)},
-            "expiresAt": {"N": str(int(now) + WINDOW_ITEM_TTL_SECONDS)},
+            "pk": {"S": window_pk(api_key)},
+            "slots": {"L": [{"N": _num(v)} for v in window.slots]},
+            "day": {"S": window.day},
+            "used": {"N": str(window.used)},
+            "version": {"N": str(window.version)},
+            "expiresAt": {"N": str(int(now) + ITEM_TTL_SECONDS)},
         }
-        if exists:
+        if seen.exists:
             condition = {
                 "ConditionExpression": "#v = :v",
                 "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                "ExpressionAttributeValues": {":v": {"N": str(seen.version)}},
             }
         else:
             condition = {"ConditionExpression": "attribute_not_exists(pk)"}
-        self._dynamodb().put_item(TableName=self.table_name, Item=item, **condition)
-
-    # --- daily budget --------------------------------------------------------------------------------------------
-
-    def _spend_daily(self, api_key: str, deadline: float) -> None:
-        transient = 0
-        while True:
-            now = self._clock()
-            try:
-                self._dynamodb().update_item(
-                    TableName=self.table_name,
-                    Key={"pk": {"S": day_pk(api_key, now)}},
-                    UpdateExpression="SET #e = if_not_exists(#e, :exp) ADD #c :one",
-                    ConditionExpression="attribute_not_exists(#c) OR #c < :budget",
-                    ExpressionAttributeNames={"#c": "count", "#e": "expiresAt"},
-                    ExpressionAttributeValues={
-                        ":one": {"N": "1"},
-                        ":budget": {"N": str(self.daily_budget)},
-                        ":exp": {"N": str(int(now) + DAY_ITEM_TTL_SECONDS)},
-                    },
-                )
-                return
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code == "ConditionalCheckFailedException":
-                    raise _daily_spent(now, self.daily_budget) from None
-                transient = self._transient_pause(code, transient, deadline)
-            except BotoCoreError as error:
-                transient = self._transient_pause(type(error).__name__, transient, deadline)
+        self.calls += 1
+        self._dynamodb().put_item(
+            TableName=self.table_name, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition
+        )
 
     # --- plumbing ------------------------------------------------------------------------------------------------
+
+    def _state(self, api_key: str) -> _KeyState:
+        pk = window_pk(api_key)
+        with self._states_lock:
+            return self._states.setdefault(pk, _KeyState())
 
     def _transient_pause(self, code: str, attempts: int, deadline: float) -> int:
         retryable = code in _TRANSIENT_CODES or code.endswith(("ConnectionError", "Timeout", "TimeoutError"))
