@@ -195,7 +195,6 @@ def test_items_are_keyed_by_hash_and_never_hold_the_key(dynamodb, clock) -> None
     assert item["day"]["S"] == "2024-06-15"
     assert int(item["used"]["N"]) == 3
     assert len(item["slots"]["L"]) == 3
-    assert item["version"]["N"] == "1"
     assert int(item["expiresAt"]["N"]) == int(clock.now) + 2 * 86400
     ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expiresAt"
@@ -250,7 +249,6 @@ def test_a_rival_container_s_write_is_seen_without_a_read(dynamodb, clock) -> No
     assert clock.now >= start + 10.0
     assert ours.calls == 2
     item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": window_pk(KEY)}})["Item"]
-    assert item["version"]["N"] == "3"
     assert int(item["used"]["N"]) == 3
 
 

@@ -39,7 +39,7 @@ DEFAULT_DAILY_BUDGET = 1000
 DEFAULT_MAX_WAIT_SECONDS = 90.0
 DEFAULT_LEASE_SIZE = 10
 DEFAULT_LEASE_SECONDS = 5.0
-CONFLICT_BACKOFF_SECONDS = 0.01  # doubled per conflict in a row, with full jitter
+CONFLICT_BACKOFF_SECONDS = 0.02  # doubled per conflict in a row, with full jitter
 CONFLICT_BACKOFF_CAP_SECONDS = 0.25
 ITEM_TTL_SECONDS = 2 * 86400
 
@@ -197,7 +197,7 @@ class _Window:
     slots: list[float]
     day: str
     used: int
-    version: int
+    version: int  # unused by the writes (kept for older items' shape)
     exists: bool
 
 
@@ -307,10 +307,9 @@ class DynamoDbRateGuard:
             while True:
                 now = self._clock()
                 day = tallinn_day(now).isoformat()
-                lease = state.lease
-                if lease is not None and lease.free and now < lease.stamp and lease.day == day:
-                    assert state.window is not None
-                    used = state.window.used - len(lease.free)  # as far as this container knows
+                lease, window = state.lease, state.window
+                if lease is not None and window is not None and lease.free and now < lease.stamp and lease.day == day:
+                    used = window.used - len(lease.free)  # as far as this container knows
                     if used + 1 > self.daily_budget - reserve:
                         raise _daily_refusal(now, used, self.daily_budget, reserve)
                     slot = lease.free.pop(0)
@@ -338,69 +337,91 @@ class DynamoDbRateGuard:
         while True:
             now = self._clock()
             day = tallinn_day(now).isoformat()
+            cutoff = now - self.window_seconds
             current = state.window or self._parse(None)
             slots = self._normalise(current.slots)
-            used = current.used if current.day == day else 0
-            self._settle(state.lease, slots)
-            if state.lease is not None and current.day == day and state.lease.day == day:
-                used -= sum(1 for i in state.lease.free if slots[i] == state.lease.before.get(i))
-            used = max(0, used)
+            reshaped = current.exists and len(current.slots) != self.per_minute
+            same_day = current.exists and current.day == day
+            settled, returned = self._settlement(state.lease, now, day if same_day else None, reshaped)
+            for i, value in settled.items():
+                slots[i] = value
+            used = max(0, (current.used if same_day else 0) - returned)
             if used + 1 > self.daily_budget - reserve:
                 raise _daily_refusal(now, used, self.daily_budget, reserve)
             wanted = min(self.lease_size, self.daily_budget - reserve - used)
-            free = sorted((i for i, t in enumerate(slots) if t <= now - self.window_seconds), key=lambda i: slots[i])
+            free = [i for i, t in enumerate(slots) if t <= cutoff]
             if not free:
-                # wait for a whole lease's worth of slots (not one: that would cost a write per request), plus a
-                # little jitter; when other containers wait too (a write was lost lately), for one of the coming
-                # batches picked at random, so that the waiting containers do not all write for the same one
-                batch = min(wanted, len(slots))
-                batches = max(1, len(slots) // batch)
-                contended = now - state.conflict_at < self.window_seconds
-                nth = batch * (1 + int(self._random() * batches)) if contended else batch
-                ready = sorted(slots)[min(nth, len(slots)) - 1] + self.window_seconds
-                wait = ready - now + self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, self.window_seconds / 20)
-                if now + wait > deadline:
-                    raise _wait_too_long(ready - now)
-                self._sleep(wait)
+                self._wait_for_slots(state, slots, wanted, now, deadline)
                 continue
-            take = free[:wanted]
+            # containers that lost a write lately pick one of the free runs at random, so that they seldom want the
+            # same slots; alone, the first run
+            runs = [free[k : k + wanted] for k in range(0, len(free), wanted)]
+            contended = now - state.conflict_at < self.window_seconds
+            take = runs[int(self._random() * len(runs))] if contended and len(runs) > 1 else runs[0]
             stamp = float(_num(now + self.lease_seconds))
             before = {i: slots[i] for i in take}
+            changes = dict(settled)
             for i in take:
-                slots[i] = stamp
-            written = _Window(slots, day, used + len(take), current.version + 1, True)
+                slots[i] = changes[i] = stamp
             try:
-                self._write(api_key, written, current, now)
+                if current.exists and not reshaped:
+                    state.window = self._update(
+                        api_key,
+                        changes,
+                        [i for i in take if i not in settled],
+                        cutoff,
+                        day,
+                        used_delta=len(take) - returned if same_day else None,
+                        new_used=used + len(take),
+                        limit=self.daily_budget - reserve,
+                        now=now,
+                    )
+                else:
+                    state.window = self._put(api_key, _Window(slots, day, used + len(take), 0, True), current, now)
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code == "ConditionalCheckFailedException":
-                    self.conflicts += 1  # another container wrote first: go again on what it wrote
+                    self.conflicts += 1  # another container took some of these slots first: go again on its item
                     state.conflict_at = now
                     state.window = self._parse(error.response.get("Item"))
                     streak += 1
-                    self._sleep(self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**streak))
+                    self._sleep(
+                        self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**streak)
+                    )
                     continue
                 transient = self._transient_pause(code, transient, deadline)
                 continue
             except BotoCoreError as error:
                 transient = self._transient_pause(type(error).__name__, transient, deadline)
                 continue
-            state.window = written
             state.lease = _Lease(stamp=stamp, day=day, free=list(take), before=before)
             return
 
-    def _settle(self, lease: _Lease | None, slots: list[float]) -> None:
-        """Writes the previous lease's truth into ``slots``: used slots get their request's time, unused ones their
-        old value. Only slots still holding the lease's stamp are touched (a lease older than a window may be
-        another container's now)."""
-        if lease is None:
-            return
-        for i, sent_at in lease.used.items():
-            if i < len(slots) and slots[i] == lease.stamp:
-                slots[i] = sent_at
-        for i in lease.free:
-            if i < len(slots) and slots[i] == lease.stamp:
-                slots[i] = lease.before.get(i, 0.0)
+    def _settlement(
+        self, lease: _Lease | None, now: float, today: str | None, reshaped: bool
+    ) -> tuple[dict[int, float], int]:
+        """The previous lease's truth: a used slot gets its request's time, an unused one its old value back (and
+        today's count one back). Only within a window of the lease's end: until then no other container can have
+        taken its slots (they hold the stamp), so the write needs no condition on them."""
+        if lease is None or reshaped or now >= lease.stamp + self.window_seconds:
+            return {}, 0
+        settled = dict(lease.used)
+        settled.update({i: lease.before.get(i, 0.0) for i in lease.free})
+        return settled, len(lease.free) if lease.day == today else 0
+
+    def _wait_for_slots(self, state: _KeyState, slots: list[float], wanted: int, now: float, deadline: float) -> None:
+        # wait for a whole lease's worth of slots (not one: that would cost a write per request), plus a little
+        # jitter; when other containers wait too (a write was lost lately), for one of the coming batches picked at
+        # random, so that the waiting containers do not all write for the same one
+        batch = min(wanted, len(slots))
+        batches = max(1, len(slots) // batch)
+        contended = now - state.conflict_at < self.window_seconds
+        nth = batch * (1 + int(self._random() * batches)) if contended else batch
+        ready = sorted(slots)[min(nth, len(slots)) - 1] + self.window_seconds
+        wait = ready - now + self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, self.window_seconds / 20)
+        if now + wait > deadline:
+            raise _wait_too_long(ready - now)
+        self._sleep(wait)
 
     def _normalise(self, slots: list[float]) -> list[float]:
         if len(slots) == self.per_minute:
@@ -420,20 +441,19 @@ class DynamoDbRateGuard:
             exists=True,
         )
 
-    def _write(self, api_key: str, window: _Window, seen: _Window, now: float) -> None:
+    def _put(self, api_key: str, window: _Window, seen: _Window, now: float) -> _Window:
+        """The whole item: the first write for a key (or after the limit changed)."""
         item = {
             "pk": {"S": window_pk(api_key)},
             "slots": {"L": [{"N": _num(v)} for v in window.slots]},
             "day": {"S": window.day},
             "used": {"N": str(window.used)},
-            "version": {"N": str(window.version)},
             "expiresAt": {"N": str(int(now) + ITEM_TTL_SECONDS)},
         }
         if seen.exists:
             condition = {
-                "ConditionExpression": "#v = :v",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":v": {"N": str(seen.version)}},
+                "ConditionExpression": "size(slots) = :n",
+                "ExpressionAttributeValues": {":n": {"N": str(len(seen.slots))}},
             }
         else:
             condition = {"ConditionExpression": "attribute_not_exists(pk)"}
@@ -441,6 +461,54 @@ class DynamoDbRateGuard:
         self._dynamodb().put_item(
             TableName=self.table_name, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition
         )
+        return self._parse(item)
+
+    def _update(
+        self,
+        api_key: str,
+        changes: dict[int, float],
+        taken: list[int],
+        cutoff: float,
+        day: str,
+        *,
+        used_delta: int | None,
+        new_used: int,
+        limit: int,
+        now: float,
+    ) -> _Window:
+        """Sets the changed slots, conditional only on the newly taken ones being free and on today's count."""
+        names = {"#d": "day", "#u": "used", "#e": "expiresAt"}
+        values: dict[str, Any] = {
+            ":day": {"S": day},
+            ":exp": {"N": str(int(now) + ITEM_TTL_SECONDS)},
+            ":n": {"N": str(self.per_minute)},
+        }
+        if taken:
+            values[":cut"] = {"N": _num(cutoff)}
+        sets = [f"slots[{i}] = :s{i}" for i in sorted(changes)]
+        values.update({f":s{i}": {"N": _num(v)} for i, v in changes.items()})
+        conditions = ["size(slots) = :n"] + [f"slots[{i}] <= :cut" for i in taken]
+        if used_delta is None:  # the first lease of a Tallinn day starts the count again
+            sets += ["#d = :day", "#u = :used"]
+            values[":used"] = {"N": str(new_used)}
+            conditions.append("(attribute_not_exists(#d) OR #d <> :day)")
+        else:
+            sets.append("#u = #u + :delta")
+            values |= {":delta": {"N": str(used_delta)}, ":max": {"N": str(limit - used_delta)}}
+            conditions.append("#d = :day AND #u <= :max")
+        sets.append("#e = :exp")
+        self.calls += 1
+        response = self._dynamodb().update_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": window_pk(api_key)}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=" AND ".join(conditions),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+        return self._parse(response.get("Attributes"))
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 
