@@ -7,8 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smartaccounts_sync.api.app import build_app
 from smartaccounts_sync.observability import logger, metrics, tracer
-from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.settings import load_settings
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 
 app = build_app()
 
@@ -17,5 +16,5 @@ app = build_app()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    app.append_context(deps=deps or Dependencies.from_settings(load_settings()))
+    app.append_context(deps=deps or container_dependencies())
     return app.resolve(event, context)

@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict
 
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.observability import logger, metrics, tracer
-from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 from smartaccounts_sync.service.scheduled_import import run_scheduled_import
-from smartaccounts_sync.settings import load_settings
 
 
 class ScheduleTrigger(BaseModel):
@@ -32,6 +31,6 @@ class ScheduleTrigger(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    deps = deps or Dependencies.from_settings(load_settings())
+    deps = deps or container_dependencies()
     trigger = ScheduleTrigger.model_validate(event or {})
     return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()

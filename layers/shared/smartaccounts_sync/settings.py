@@ -1,7 +1,8 @@
 """The service's configuration: one pydantic model over environment variables, read at invocation.
 
 Handlers call :func:`load_settings` inside the invocation, never at import time, so a test (or the local stack)
-can change the environment between calls without re-importing anything.
+can change the environment between calls without re-importing anything. Table names and queue URLs have no default:
+a missing one fails the first invocation instead of pointing at a wrong resource.
 """
 
 from __future__ import annotations
@@ -41,17 +42,17 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="How long leased slots may be used; unused ones return at the next lease."
     )
 
-    config_table_name: str = Field(default="smartaccounts-config", description="Configuration table.")
-    summary_tasks_table_name: str = Field(default="smartaccounts-summary-tasks", description="Summary tasks table.")
-    jobs_table_name: str = Field(default="smartaccounts-jobs", description="Reload jobs table.")
-    sync_history_table_name: str = Field(default="smartaccounts-sync-history", description="Sync history table.")
-    idempotency_table_name: str = Field(default="smartaccounts-idempotency", description="Idempotency records.")
-    rate_limit_table_name: str = Field(default="smartaccounts-rate-limit", description="Per-key request guard.")
+    config_table_name: str = Field(min_length=1, description="Configuration table.")
+    summary_tasks_table_name: str = Field(min_length=1, description="Summary tasks table.")
+    jobs_table_name: str = Field(min_length=1, description="Reload jobs table.")
+    sync_history_table_name: str = Field(min_length=1, description="Sync history table.")
+    idempotency_table_name: str = Field(min_length=1, description="Idempotency records.")
+    rate_limit_table_name: str = Field(min_length=1, description="Per-key request guard.")
     import_max_receive_count: int = Field(
         default=5, ge=1, description="Deliveries of import work before SQS dead-letters it (the redrive policy)."
     )
-    import_queue_url: str = Field(default="", description="SQS queue of import and reload work.")
-    export_queue_url: str = Field(default="", description="SQS queue of invoice exports.")
+    import_queue_url: str = Field(min_length=1, description="SQS queue of import and reload work.")
+    export_queue_url: str = Field(min_length=1, description="SQS queue of invoice exports.")
     event_bus_name: str = Field(default="default", description="EventBridge bus the service publishes to.")
     secret_name_prefix: str = Field(
         default="uku-smartaccounts/local/", description="Prefix of every Secrets Manager secret the service owns."

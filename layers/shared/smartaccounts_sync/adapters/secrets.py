@@ -38,7 +38,14 @@ class SecretUnavailable(ServiceError):
 class SecretsManagerCredentialStore:
     def __init__(self, client: Any) -> None:
         self._client = client
-        self._provider = SecretsProvider(boto3_client=client)
+        self._secrets: SecretsProvider | None = None
+
+    @property
+    def _provider(self) -> SecretsProvider:
+        """Made at the first use (it needs the real client): one per container, so its cache outlives invocations."""
+        if self._secrets is None:
+            self._secrets = SecretsProvider(boto3_client=self._client)
+        return self._secrets
 
     def save(self, name: str, credentials: ApiCredentials) -> None:
         value = json.dumps({"apiKey": credentials.api_key, "apiSecret": credentials.api_secret.get_secret_value()})
