@@ -67,8 +67,9 @@ openapi-check: install
 	@$(BIN)/python -m smartaccounts_sync.api.openapi | diff -u docs/openapi.json - \
 		|| { echo "docs/openapi.json is stale: run 'make openapi' and commit it" >&2; exit 1; }
 
+# build runs before pytest: tests/build checks the SharedLayer exactly as `sam build` ships it
 test: lint openapi-check build
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	REQUIRE_BUILT_LAYER=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
