@@ -42,7 +42,7 @@ from smartaccounts_sync.service.connection import (
     update_integration,
 )
 from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.service.summary_tasks import proposed_task, upsert
+from smartaccounts_sync.service.summary_tasks import proposed_task, upsert_all
 from smartaccounts_sync.smartaccounts.documents import fetch_documents
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.troubleshooting import cause_of, explain
@@ -211,12 +211,11 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
 
     stats = compute_monthly_statistics(batch, months, keys)
     owner = None if client.default_user_id else deps.uku.company_owner(work.company_id)
-    changed = 0
-    for month in months:
-        proposed = proposed_task(
-            work.company_id, client, month, settings, stats[month], owner_id=owner, computed_at=computed_at
-        )
-        changed += upsert(deps, proposed)
+    proposals = [
+        proposed_task(work.company_id, client, month, settings, stats[month], owner_id=owner, computed_at=computed_at)
+        for month in months
+    ]
+    changed = upsert_all(deps, proposals)
     _mark_imported(deps, work, months[-1])
     return record(
         ImportOutcome.SUCCEEDED,
