@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     smartaccounts_read_timeout: float = Field(default=25.0, gt=0, description="Read timeout, seconds.")
     smartaccounts_max_retries: int = Field(default=3, ge=0, le=10, description="Retries of retryable failures.")
     smartaccounts_max_pages: int = Field(default=200, ge=1, description="Hard cap on pages of one list query.")
-    smartaccounts_rate_per_minute: int = Field(default=60, ge=1, description="Requests per rolling window per key.")
+    smartaccounts_rate_per_minute: int = Field(
+        default=60, ge=1, le=1000, description="Requests per rolling window per key (one guard slot each)."
+    )
     smartaccounts_rate_window_seconds: float = Field(
         default=61.0, gt=0, description="Length of the rolling window (a second of margin over SmartAccounts' 60)."
     )

@@ -7,15 +7,16 @@ kept in DynamoDB. Values never reach a log line, an exception or a response.
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 CACHE_SECONDS = 30
 RECOVERY_DAYS = 7
@@ -44,6 +45,8 @@ class SecretsManagerCredentialStore:
     def _provider(self) -> SecretsProvider:
         """Made at the first use (it needs the real client): one per container, so its cache outlives invocations."""
         if self._secrets is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider  # ~50 ms: at first use only
+
             self._secrets = SecretsProvider(boto3_client=self._client)
         return self._secrets
 
@@ -69,6 +72,8 @@ class SecretsManagerCredentialStore:
         self._provider.clear_cache()
 
     def load(self, name: str) -> ApiCredentials:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+
         try:
             value = self._provider.get(name, max_age=CACHE_SECONDS, transform="json")
             return ApiCredentials(api_key=value["apiKey"], api_secret=value["apiSecret"])
