@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from smartaccounts_sync.adapters.aws_clients import LazyClient
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
@@ -36,12 +37,14 @@ from smartaccounts_sync.adapters.sync_history_repository import (
 from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
 from smartaccounts_sync.adapters.work_queue import SqsWorkQueue, WorkQueue
 from smartaccounts_sync.settings import Settings, load_settings
-from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
 from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
 
+if TYPE_CHECKING:
+    from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
-ClientFactory = Callable[[ApiCredentials, "str | None"], SmartAccountsClient]
+ClientFactory = Callable[[ApiCredentials, "str | None"], "SmartAccountsClient"]
 
 
 def utc_now() -> dt.datetime:
@@ -70,6 +73,8 @@ class Dependencies:
         guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
 
         def smartaccounts(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
+            from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: at first use only
+
             return SmartAccountsClient.from_settings(credentials, settings, rate_guard=guard, company_id=company_id)
 
         return cls(
