@@ -83,8 +83,9 @@ openapi-check: install
 	@$(BIN)/python -m smartaccounts_sync.api.openapi | diff -u docs/openapi.json - \
 		|| { echo "docs/openapi.json is stale: run 'make openapi' and commit it" >&2; exit 1; }
 
+# build runs before pytest: tests/build checks the SharedLayer exactly as `sam build` ships it
 test: lint checkov openapi-check build browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	REQUIRE_BUILT_LAYER=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The browser tier drives the system's Chromium; this installs the Debian package when it is missing.
 browser:

@@ -269,7 +269,13 @@ class LocalStack:
             if depth == 0 and self.pump.idle():
                 return
             time.sleep(0.2)
-        raise TimeoutError("work queues did not drain in time")
+        waiting = {}
+        for binding in self.pump.bindings:
+            attrs = sqs.get_queue_attributes(QueueUrl=binding.queue_url, AttributeNames=["All"])["Attributes"]
+            waiting[binding.source.queue] = {
+                k: attrs.get(k) for k in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+            }
+        raise TimeoutError(f"work queues did not drain in {timeout:.0f} s: {waiting}, pump idle: {self.pump.idle()}")
 
     def _fire_scheduled_import(self, request: Request) -> Response:
         raw = request.args.get("date")

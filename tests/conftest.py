@@ -16,6 +16,12 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+# Settings has no defaults for resource names (a function missing one fails instead of using a wrong resource); the
+# local stack sets the provisioned ones, unit tests that wire fakes only need names to be present.
+for _name in ("CONFIG", "SUMMARY_TASKS", "JOBS", "SYNC_HISTORY", "IDEMPOTENCY", "RATE_LIMIT"):
+    os.environ.setdefault(f"{_name}_TABLE_NAME", f"unit-{_name.lower().replace('_', '-')}")
+os.environ.setdefault("IMPORT_QUEUE_URL", "http://unit.invalid/queue/import")
+os.environ.setdefault("EXPORT_QUEUE_URL", "http://unit.invalid/queue/export")
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service.daily_refresh import run_daily_refresh
-from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.settings import load_settings
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    deps = deps or Dependencies.from_settings(load_settings(), company_key_only=True)
+    deps = deps or container_dependencies(company_key_only=True)
     return run_daily_refresh(deps).as_dict()

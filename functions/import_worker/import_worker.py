@@ -7,6 +7,7 @@ summary task upsert makes that harmless.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,23 +20,27 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.adapters.aws_clients import aws_client, shared_client
 from smartaccounts_sync.adapters.dead_letters import DeadLetters, SqsDeadLetters
 from smartaccounts_sync.domain.import_work import ImportWork
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import intake, reload
-from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
 from smartaccounts_sync.service.resumable_import import TimeBudget
-from smartaccounts_sync.settings import Settings, load_settings
+from smartaccounts_sync.settings import Settings
 
 IDEMPOTENCY_HOURS = 24
 
 
+@lru_cache(maxsize=4)
+def _persistence(table_name: str, region: str, endpoint_url: str | None) -> DynamoDBPersistenceLayer:
+    """One per container (Powertools registers a hook on the client it is given: once, not per invocation)."""
+    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=shared_client("dynamodb", region, endpoint_url))
+
+
 def _idempotent(settings: Settings, context: LambdaContext, handle: Any) -> Any:
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table_name, boto3_client=aws_client("dynamodb", settings)
-    )
+    persistence = _persistence(settings.idempotency_table_name, settings.aws_region, settings.aws_endpoint_url)
     config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_HOURS * 3600)
     config.register_lambda_context(context)
     return idempotent_function(data_keyword_argument="delivery", config=config, persistence_store=persistence)(handle)
@@ -61,8 +66,8 @@ def _dead_letters(settings: Settings) -> DeadLetters | None:
 def lambda_handler(
     event: dict, context: LambdaContext, deps: Dependencies | None = None, dead_letters: DeadLetters | None = None
 ) -> dict:
-    settings = load_settings()
-    deps = deps or Dependencies.from_settings(settings)
+    deps = deps or container_dependencies()
+    settings = deps.settings
     dead_letters = dead_letters or _dead_letters(settings)
     # pages are taken until well before the Lambda timeout; the rest is checkpointed and handed back
     run = ImportRun(budget=TimeBudget.from_remaining_ms(context.get_remaining_time_in_millis()))

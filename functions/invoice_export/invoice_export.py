@@ -11,6 +11,7 @@ dead-letter queue.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -22,19 +23,23 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.adapters.aws_clients import shared_client
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import invoice_export
-from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.settings import Settings, load_settings
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
+from smartaccounts_sync.settings import Settings
 
 IDEMPOTENCY_HOURS = 24
 
 
+@lru_cache(maxsize=4)
+def _persistence(table_name: str, region: str, endpoint_url: str | None) -> DynamoDBPersistenceLayer:
+    """One per container (Powertools registers a hook on the client it is given: once, not per invocation)."""
+    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=shared_client("dynamodb", region, endpoint_url))
+
+
 def _idempotent(settings: Settings, context: LambdaContext, handle: Any) -> Any:
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table_name, boto3_client=aws_client("dynamodb", settings)
-    )
+    persistence = _persistence(settings.idempotency_table_name, settings.aws_region, settings.aws_endpoint_url)
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=IDEMPOTENCY_HOURS * 3600)
     config.register_lambda_context(context)
     return idempotent_function(data_keyword_argument="delivery", config=config, persistence_store=persistence)(handle)
@@ -56,8 +61,8 @@ def delivery_key(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    settings = load_settings()
-    deps = deps or Dependencies.from_settings(settings, company_key_only=True)
+    deps = deps or container_dependencies(company_key_only=True)
+    settings = deps.settings
     final = {"attempt": False}
 
     def handle(delivery: dict) -> dict:

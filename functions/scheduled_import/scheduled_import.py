@@ -20,7 +20,7 @@ from smartaccounts_sync.adapters.dead_letters import DeadLetters, SqsDeadLetters
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import intake
-from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 from smartaccounts_sync.service.resumable_import import wake_parked
 from smartaccounts_sync.service.scheduled_import import run_scheduled_import
 from smartaccounts_sync.settings import Settings, load_settings
@@ -64,7 +64,7 @@ def lambda_handler(
             message_id=getattr(context, "aws_request_id", None),
         )
         return {"rejected": reason}
-    deps = deps or Dependencies.from_settings(settings)
+    deps = deps or container_dependencies()
     if trigger.trigger == "quota-renewed":
         return {"woken": wake_parked(deps, trigger.today(deps.now()))}
     return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()

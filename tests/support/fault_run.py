@@ -136,7 +136,7 @@ def _throttled(operation: str) -> ClientError:
 
 @contextmanager
 def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float = 0.3,
-           throttle_every: int = 9, max_throttles: int = 4) -> Iterator[tuple[Injected, Callable[[list], None]]]:
+           throttle_every: int = 3, max_throttles: int = 4) -> Iterator[tuple[Injected, Callable[[list], None]]]:
     """Every fault of the suite, on for the duration; yields the counters and the hook that sets the sandbox faults
     on the run's keys (faults are per key, so other companies on the shared stack are untouched)."""
     injected = Injected(pump=PumpFaults(duplicate_rate=duplicate_rate))
@@ -150,15 +150,18 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
                 injected.throttles += 1
                 raise _throttled("PutItem")
 
-    original_put = summary_task_repository.DynamoDbSummaryTaskRepository.put
+    original_put_all = summary_task_repository.DynamoDbSummaryTaskRepository.put_all
 
-    def put(self: Any, task: Any, expected_version: int) -> None:
+    def put_all(self: Any, writes: list[tuple[Any, int]]) -> None:
+        """A client's months are written in one transaction (summary_tasks.upsert_all): throttled before it, and the
+        first write of each client is followed by a crash of the worker (the rest of its work is not done)."""
         throttle("summary_task")
-        original_put(self, task, expected_version)
+        original_put_all(self, writes)
+        client_id = writes[0][0].client_id if writes else None
         with injected.lock:
-            crash = task.client_id not in crashed_clients
-            crashed_clients.add(task.client_id)
+            crash = client_id is not None and client_id not in crashed_clients
             if crash:
+                crashed_clients.add(client_id)
                 injected.crashes += 1
         if crash:  # the worker dies after writing part of its work
             raise RuntimeError("injected crash after a partial write")
@@ -190,7 +193,7 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
         for company in companies:
             admin.post("faults", {**SANDBOX_FAULTS, "latencyMs": 100, "rateLimitBurst": 3, "apiKey": company.api_key})
 
-    monkeypatch.setattr(summary_task_repository.DynamoDbSummaryTaskRepository, "put", put)
+    monkeypatch.setattr(summary_task_repository.DynamoDbSummaryTaskRepository, "put_all", put_all)
     monkeypatch.setattr(sync_history_repository.DynamoDbSyncHistoryRepository, "add", add)
     monkeypatch.setattr(intake, "suppressed_duplicate", suppressed)
     monkeypatch.setattr(stack.pump, "deliver", deliver)

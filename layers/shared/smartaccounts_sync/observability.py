@@ -10,7 +10,9 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
-tracer = Tracer()
+# Only what the service calls out through is patched (and only when tracing is on: Powertools does nothing when it is
+# disabled), not every library X-Ray knows.
+tracer = Tracer(patch_modules=["botocore", "requests"])
 metrics = Metrics(namespace="UkuSmartAccounts")
 
 

@@ -1,7 +1,8 @@
 """The service's configuration: one pydantic model over environment variables, read at invocation.
 
 Handlers call :func:`load_settings` inside the invocation, never at import time, so a test (or the local stack)
-can change the environment between calls without re-importing anything.
+can change the environment between calls without re-importing anything. Table names and queue URLs have no default:
+a missing one fails the first invocation instead of pointing at a wrong resource.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ class Settings(BaseSettings):
     smartaccounts_read_timeout: float = Field(default=25.0, gt=0, description="Read timeout, seconds.")
     smartaccounts_max_retries: int = Field(default=3, ge=0, le=10, description="Retries of retryable failures.")
     smartaccounts_max_pages: int = Field(default=200, ge=1, description="Hard cap on pages of one list query.")
-    smartaccounts_rate_per_minute: int = Field(default=60, ge=1, description="Requests per rolling window per key.")
+    smartaccounts_rate_per_minute: int = Field(
+        default=60, ge=1, le=1000, description="Requests per rolling window per key (one guard slot each)."
+    )
     smartaccounts_rate_window_seconds: float = Field(
         default=61.0, gt=0, description="Length of the rolling window (a second of margin over SmartAccounts' 60)."
     )
@@ -41,21 +44,27 @@ class Settings(BaseSettings):
         "within API Gateway's 29 s.",
     )
     smartaccounts_daily_budget: int = Field(default=1000, ge=1, description="Requests per key per Tallinn day.")
+    smartaccounts_rate_lease_size: int = Field(
+        default=10, ge=1, le=60, description="Request slots a container leases from the rate guard in one write."
+    )
+    smartaccounts_rate_lease_seconds: float = Field(
+        default=5.0, gt=0, description="How long leased slots may be used; unused ones return at the next lease."
+    )
 
-    config_table_name: str = Field(default="smartaccounts-config", description="Configuration table.")
-    summary_tasks_table_name: str = Field(default="smartaccounts-summary-tasks", description="Summary tasks table.")
-    jobs_table_name: str = Field(default="smartaccounts-jobs", description="Reload jobs table.")
-    sync_history_table_name: str = Field(default="smartaccounts-sync-history", description="Sync history table.")
-    idempotency_table_name: str = Field(default="smartaccounts-idempotency", description="Idempotency records.")
-    rate_limit_table_name: str = Field(default="smartaccounts-rate-limit", description="Per-key request guard.")
+    config_table_name: str = Field(min_length=1, description="Configuration table.")
+    summary_tasks_table_name: str = Field(min_length=1, description="Summary tasks table.")
+    jobs_table_name: str = Field(min_length=1, description="Reload jobs table.")
+    sync_history_table_name: str = Field(min_length=1, description="Sync history table.")
+    idempotency_table_name: str = Field(min_length=1, description="Idempotency records.")
+    rate_limit_table_name: str = Field(min_length=1, description="Per-key request guard.")
     import_max_receive_count: int = Field(
         default=5, ge=1, description="Deliveries of import work before SQS dead-letters it (the redrive policy)."
     )
     export_max_receive_count: int = Field(
         default=5, ge=1, description="Deliveries of an export message before SQS dead-letters it (the redrive policy)."
     )
-    import_queue_url: str = Field(default="", description="SQS queue of import and reload work.")
-    export_queue_url: str = Field(default="", description="SQS queue of invoice exports.")
+    import_queue_url: str = Field(min_length=1, description="SQS queue of import and reload work.")
+    export_queue_url: str = Field(min_length=1, description="SQS queue of invoice exports.")
     import_dead_letter_queue_url: str = Field(
         default="", description="Import work that can never be handled is dead-lettered here at once, with its reason."
     )

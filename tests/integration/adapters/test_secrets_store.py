@@ -46,3 +46,23 @@ def test_a_secret_deleted_within_its_recovery_window_can_be_saved_again(aws) -> 
     # Then the secret is live again with the new pair
     assert aws("secretsmanager").describe_secret(SecretId=name).get("DeletedDate") is None
     assert store.load(name).api_key == "key-three"
+
+
+def test_a_pair_saved_by_another_container_is_used_at_once_not_the_cached_old_one(aws) -> None:
+    import datetime as dt
+
+    name = f"uku-smartaccounts/test/company/{uuid.uuid4().hex[:8]}"
+    # Given a worker container that has read (and cached) the company's pair
+    http_function = SecretsManagerCredentialStore(aws("secretsmanager"))
+    worker = SecretsManagerCredentialStore(aws("secretsmanager"))
+    http_function.save(name, ApiCredentials(api_key="revoked-key", api_secret="old"))
+    assert worker.load(name, dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).api_key == "revoked-key"
+
+    # When the HTTP function saves a new pair (its record says when), the worker's next read with that time
+    saved_at = dt.datetime.now(dt.UTC)
+    http_function.save(name, ApiCredentials(api_key="new-key", api_secret="new"))
+
+    # Then the worker uses the new pair at once, not its cached copy; without a newer save it keeps using the cache
+    assert worker.load(name).api_key == "revoked-key"  # no save time given: the cache answers (and costs nothing)
+    assert worker.load(name, saved_at).api_key == "new-key"
+    assert worker.load(name, saved_at).api_key == "new-key"

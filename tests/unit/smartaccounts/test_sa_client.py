@@ -457,7 +457,16 @@ def test_rate_guard_is_asked_before_every_attempt(make_client, transport, api_ke
     transport.respond(200, _page("articles", [{"code": "B"}], False))
     client.articles()
     assert guard.keys == [api_key] * 3
+    assert guard.reserves == [0] * 3
     assert client.calls_made == 3
+
+
+def test_the_client_s_daily_reserve_goes_with_every_acquire(make_client, transport) -> None:
+    guard = RecordingGuard()
+    client = make_client(rate_guard=guard, daily_reserve=150)
+    transport.respond(200, _page("articles", [{"code": "A"}], False))
+    client.articles()
+    assert guard.reserves == [150]
 
 
 def test_a_spent_local_budget_sends_nothing(make_client, transport) -> None:

@@ -18,7 +18,6 @@ from smartaccounts_sync.smartaccounts.rate_guard import (
     DynamoDbRateGuard,
     InMemoryRateGuard,
     NoRateGuard,
-    day_pk,
     key_hash,
     window_pk,
 )
@@ -69,6 +68,7 @@ def make_guard(request, fake_clock_factory):
                 clock=clock.time,
                 sleep=clock.sleep,
                 max_wait_seconds=max_wait,
+                random=lambda: 0.0,
             )
         return guard, clock
 
@@ -187,7 +187,14 @@ def test_in_memory_guard_is_thread_safe() -> None:
 
 
 def _guard(dynamodb, clock, **kwargs) -> DynamoDbRateGuard:
-    options = {"per_minute": 3, "window_seconds": 10.0, "daily_budget": 100, "clock": clock.time, "sleep": clock.sleep}
+    options = {
+        "per_minute": 3,
+        "window_seconds": 10.0,
+        "daily_budget": 100,
+        "clock": clock.time,
+        "sleep": clock.sleep,
+        "random": lambda: 0.0,
+    }
     options.update(kwargs)
     return DynamoDbRateGuard(TABLE, dynamodb_client=dynamodb, **options)
 
@@ -196,66 +203,104 @@ def test_items_are_keyed_by_hash_and_never_hold_the_key(dynamodb, clock) -> None
     guard = _guard(dynamodb, clock)
     guard.acquire(KEY)
     items = dynamodb.scan(TableName=TABLE)["Items"]
-    assert {item["pk"]["S"] for item in items} == {window_pk(KEY), day_pk(KEY, clock.now)}
+    assert [item["pk"]["S"] for item in items] == [window_pk(KEY)]
     assert window_pk(KEY) == "RATE#" + key_hash(KEY)
     assert len(key_hash(KEY)) == 32
-    assert day_pk(KEY, clock.now).endswith("#2024-06-15")
     assert KEY not in repr(items)
-    day = next(item for item in items if item["pk"]["S"].startswith("DAY#"))
-    assert int(day["count"]["N"]) == 1
-    assert int(day["expiresAt"]["N"]) == int(clock.now) + 2 * 86400
-    ring = next(item for item in items if item["pk"]["S"].startswith("RATE#"))
-    assert len(ring["slots"]["L"]) == 3
-    assert (ring["idx"]["N"], ring["version"]["N"]) == ("1", "1")
+    (item,) = items
+    # the minute slots and the day's count live in one item; the first lease took every free slot (3 < 10)
+    assert item["day"]["S"] == "2024-06-15"
+    assert int(item["used"]["N"]) == 3
+    assert len(item["slots"]["L"]) == 3
+    assert int(item["expiresAt"]["N"]) == int(clock.now) + 2 * 86400
     ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expiresAt"
 
 
-class _Interleaving:
-    """A DynamoDB client that lets a rival guard take a slot between our read and our conditional write."""
-
-    def __init__(self, client, rival: DynamoDbRateGuard) -> None:
-        self._client = client
-        self._rival = rival
-        self.interleaved = False
-
-    def get_item(self, **kwargs):
-        response = self._client.get_item(**kwargs)
-        if not self.interleaved and kwargs["Key"]["pk"]["S"].startswith("RATE#"):
-            self.interleaved = True
-            self._rival.acquire(KEY)
-        return response
-
-    def __getattr__(self, name):
-        return getattr(self._client, name)
+def test_a_lease_serves_a_batch_of_requests_with_one_write(dynamodb, clock) -> None:
+    # Given a guard leasing 5 slots of 60 at a time
+    guard = _guard(dynamodb, clock, per_minute=60, lease_size=5, daily_budget=1000)
+    # When one worker makes 20 requests in quick succession
+    for _ in range(20):
+        guard.acquire(KEY)
+        clock.now += 0.1
+    # Then the guard spoke to DynamoDB once per 5 requests (no reads at all) and counted all 20 for today
+    assert guard.calls == 4
+    assert guard.usage(KEY).used_today == 20
+    assert clock.sleeps == []
 
 
-def test_a_concurrent_writer_wins_and_the_loser_reads_again(dynamodb, clock) -> None:
-    # Given a rival invocation that takes the last free slot between our read and our write
-    rival = _guard(dynamodb, clock, per_minute=2)
-    ours = _guard(dynamodb, clock, per_minute=2, random=lambda: 0.5)
-    ours._client = _Interleaving(dynamodb, rival)
+def test_unused_slots_return_at_the_next_lease(dynamodb, clock) -> None:
+    # Given a lease of 5 slots of which only 2 carried a request before it ended
+    guard = _guard(dynamodb, clock, per_minute=5, lease_size=5, lease_seconds=2.0)
+    guard.acquire(KEY)
+    guard.acquire(KEY)
+    clock.now += 3.0
+    # When the next request takes a new lease
+    guard.acquire(KEY)
+    # Then the three unused slots came back and were leased again at once (no wait): today counts the 2 requests
+    # sent and the 3 slots leased now, not the 3 returned ones twice
+    assert guard.usage(KEY).used_today == 2 + 3
+    assert clock.sleeps == []
+    # and the used slots are held one window after their requests, not after the lease's end: the sixth request
+    # within the window waits for a lease's worth of slots (all 5 here) to be a window old, not one at a time
+    for _ in range(2):
+        guard.acquire(KEY)
+    guard.acquire(KEY)
+    assert clock.sleeps == [pytest.approx(10.0)]
+
+
+def test_a_rival_container_s_write_is_seen_without_a_read(dynamodb, clock) -> None:
+    # Given two containers on one key of 2 slots, leasing one slot at a time
+    rival = _guard(dynamodb, clock, per_minute=2, lease_size=1)
+    ours = _guard(dynamodb, clock, per_minute=2, lease_size=1, random=lambda: 0.5)
+    start = clock.now
     rival.acquire(KEY)
-    # When we acquire, our conditional write fails, we read again and wait for a slot instead of overbooking
+    rival.acquire(KEY)
+    # When we acquire with no idea of the item: our write fails and brings back the rival's item
     ours.acquire(KEY)
+    # Then we waited (a jittered pause after the lost write, then for a slot) until the rival's first request was a
+    # window old, instead of overbooking
     assert ours.conflicts == 1
-    # a jittered pause after the conflict, then the wait for the rival's slot to leave the window
-    assert clock.sleeps == [pytest.approx(0.005), pytest.approx(10.0 - 0.005)]
-    ring = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": window_pk(KEY)}})["Item"]
-    assert ring["version"]["N"] == "3"
+    assert len(clock.sleeps) == 2
+    assert clock.now >= start + 10.0
+    assert ours.calls == 2
+    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": window_pk(KEY)}})["Item"]
+    assert int(item["used"]["N"]) == 3
+
+
+def test_reserve_holds_back_today_s_last_calls(make_guard) -> None:
+    guard, clock = make_guard(per_minute=100, budget=10)
+    for _ in range(6):
+        guard.acquire(KEY, reserve=4)
+    # the seventh would eat into the four kept for the schedule
+    with pytest.raises(SmartAccountsError) as info:
+        guard.acquire(KEY, reserve=4)
+    assert info.value.kind is ErrorKind.DAILY_QUOTA_SPENT
+    assert info.value.reason == "reserved_for_schedule"
+    assert info.value.retry_after == pytest.approx(seconds_until_quota_reset(clock.now))
+    # the schedule itself (no reserve) still gets the rest, then the budget is spent
+    for _ in range(4):
+        guard.acquire(KEY)
+    with pytest.raises(SmartAccountsError) as info:
+        guard.acquire(KEY)
+    assert info.value.reason == "local_budget"
+    usage = guard.usage(KEY)
+    assert (usage.used_today, usage.daily_budget) == (10, 10)
+    assert usage.resets_at.timestamp() == pytest.approx(clock.now + seconds_until_quota_reset(clock.now))
 
 
 def test_changing_the_limit_keeps_the_newest_times(dynamodb, clock) -> None:
-    small = _guard(dynamodb, clock, per_minute=2)
+    small = _guard(dynamodb, clock, per_minute=2, lease_size=1)
     small.acquire(KEY)
     clock.now += 1
     small.acquire(KEY)
-    bigger = _guard(dynamodb, clock, per_minute=4)
+    bigger = _guard(dynamodb, clock, per_minute=4, lease_size=1)
     for _ in range(2):
         bigger.acquire(KEY)
-    assert clock.sleeps == []
+    assert len(clock.sleeps) == 1  # the conflict's jittered pause: bigger had not seen the item
     bigger.acquire(KEY)  # the fifth within 10 s must wait for the first to expire
-    assert clock.sleeps == [pytest.approx(9.0)]
+    assert clock.sleeps[-1] == pytest.approx(9.0 - clock.sleeps[0])
 
 
 class _Flaky:
@@ -264,11 +309,11 @@ class _Flaky:
         self._code = code
         self.failures = failures
 
-    def update_item(self, **kwargs):
+    def put_item(self, **kwargs):
         if self.failures:
             self.failures -= 1
-            raise ClientError({"Error": {"Code": self._code, "Message": "x"}}, "UpdateItem")
-        return self._client.update_item(**kwargs)
+            raise ClientError({"Error": {"Code": self._code, "Message": "x"}}, "PutItem")
+        return self._client.put_item(**kwargs)
 
     def __getattr__(self, name):
         return getattr(self._client, name)

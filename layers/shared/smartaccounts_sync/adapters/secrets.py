@@ -6,16 +6,18 @@ kept in DynamoDB. Values never reach a log line, an exception or a response.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from smartaccounts_sync.errors import ServiceError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 CACHE_SECONDS = 30
 RECOVERY_DAYS = 7
@@ -24,7 +26,9 @@ RECOVERY_DAYS = 7
 class CredentialStore(Protocol):
     def save(self, name: str, credentials: ApiCredentials) -> None: ...
 
-    def load(self, name: str) -> ApiCredentials: ...
+    def load(self, name: str, saved_at: dt.datetime | None = None) -> ApiCredentials:
+        """The key pair; `saved_at` (when it was last saved): a cached copy fetched before then is not used."""
+        ...
 
     def delete(self, name: str) -> None: ...
 
@@ -39,11 +43,21 @@ class SecretsManagerCredentialStore:
     def __init__(self, client: Any, tags: dict[str, str] | None = None, kms_key_id: str = "") -> None:
         self._client = client
         self._kms_key = {"KmsKeyId": kms_key_id} if kms_key_id else {}
-        self._provider = SecretsProvider(boto3_client=client)
+        self._secrets: SecretsProvider | None = None
+        self._fetched_at: dict[str, dt.datetime] = {}  # when this container last fetched each secret
         # every secret this store creates carries these tags (the company it belongs to: adapters/tenant_secrets.py)
         self._tags = [{"Key": "service", "Value": "uku-smartaccounts"}] + [
             {"Key": k, "Value": v} for k, v in (tags or {}).items()
         ]
+
+    @property
+    def _provider(self) -> SecretsProvider:
+        """Made at the first use (it needs the real client): one per container, so its cache outlives invocations."""
+        if self._secrets is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider  # ~50 ms: at first use only
+
+            self._secrets = SecretsProvider(boto3_client=self._client)
+        return self._secrets
 
     def save(self, name: str, credentials: ApiCredentials) -> None:
         value = json.dumps({"apiKey": credentials.api_key, "apiSecret": credentials.api_secret.get_secret_value()})
@@ -68,9 +82,17 @@ class SecretsManagerCredentialStore:
         # The next read must see the new version, not the cached one.
         self._provider.clear_cache()
 
-    def load(self, name: str) -> ApiCredentials:
+    def load(self, name: str, saved_at: dt.datetime | None = None) -> ApiCredentials:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+
+        # Another container (the HTTP function) may have saved a new pair since this one cached the old: a copy
+        # fetched before the last save is fetched again, so a fixed key takes effect at once everywhere.
+        fetched = self._fetched_at.get(name)
+        stale = saved_at is not None and (fetched is None or fetched <= saved_at)
         try:
-            value = self._provider.get(name, max_age=CACHE_SECONDS, transform="json")
+            if stale or fetched is None:
+                self._fetched_at[name] = dt.datetime.now(dt.UTC)
+            value = self._provider.get(name, max_age=CACHE_SECONDS, transform="json", force_fetch=stale)
             return ApiCredentials(api_key=value["apiKey"], api_secret=value["apiSecret"])
         except (GetParameterError, TransformParameterError, KeyError, TypeError, ValidationError):
             # the original text could hold the value: it is not passed on
@@ -98,7 +120,7 @@ class InMemoryCredentialStore:
         self.secrets[name] = credentials
         self.versions[name] = self.versions.get(name, 0) + 1
 
-    def load(self, name: str) -> ApiCredentials:
+    def load(self, name: str, saved_at: dt.datetime | None = None) -> ApiCredentials:
         if name not in self.secrets:
             raise SecretUnavailable("The saved SmartAccounts credentials could not be read; save them again.")
         return self.secrets[name]

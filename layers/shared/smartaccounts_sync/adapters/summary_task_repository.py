@@ -21,6 +21,7 @@ from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.task_record import SummaryTask
 
 _SER = TypeSerializer()
+MAX_TRANSACTION_ITEMS = 100
 _DES = TypeDeserializer()
 
 
@@ -31,6 +32,7 @@ class StaleWrite(Exception):
 class SummaryTaskRepository(Protocol):
     def get(self, company_id: str, client_id: str, month: YearMonth) -> SummaryTask | None: ...
     def put(self, task: SummaryTask, expected_version: int) -> None: ...
+    def put_all(self, writes: list[tuple[SummaryTask, int]]) -> None: ...
     def list(self, company_id: str, client_id: str, first: YearMonth, last: YearMonth) -> list[SummaryTask]: ...
 
 
@@ -97,7 +99,7 @@ class DynamoDbSummaryTaskRepository:
         ).get("Item")
         return _from_item(item) if item else None
 
-    def put(self, task: SummaryTask, expected_version: int) -> None:
+    def _conditional_put(self, task: SummaryTask, expected_version: int) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"TableName": self._table, "Item": _to_item(task)}
         if expected_version == 0:
             kwargs["ConditionExpression"] = "attribute_not_exists(pk)"
@@ -108,12 +110,31 @@ class DynamoDbSummaryTaskRepository:
                 ":read": {"N": str(expected_version)},
                 ":computed": {"S": task.computed_at.isoformat()},
             }
+        return kwargs
+
+    def put(self, task: SummaryTask, expected_version: int) -> None:
         try:
-            self._ddb.put_item(**kwargs)
+            self._ddb.put_item(**self._conditional_put(task, expected_version))
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise StaleWrite(str(task.month)) from None
             raise
+
+    def put_all(self, writes: list[tuple[SummaryTask, int]]) -> None:
+        """Every write or none, each under its own condition, in one call (a transaction of up to 100)."""
+        if len(writes) == 1:
+            self.put(*writes[0])
+            return
+        for start in range(0, len(writes), MAX_TRANSACTION_ITEMS):
+            chunk = writes[start : start + MAX_TRANSACTION_ITEMS]
+            try:
+                self._ddb.transact_write_items(
+                    TransactItems=[{"Put": self._conditional_put(task, version)} for task, version in chunk]
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+                    raise StaleWrite(", ".join(str(task.month) for task, _ in chunk)) from None
+                raise
 
     def list(self, company_id: str, client_id: str, first: YearMonth, last: YearMonth) -> list[SummaryTask]:
         tasks: list[SummaryTask] = []
@@ -152,6 +173,16 @@ class InMemorySummaryTaskRepository:
             raise StaleWrite(str(task.month))
         self.tasks[key] = task
         self.writes += 1
+
+    def put_all(self, writes: list[tuple[SummaryTask, int]]) -> None:
+        for task, expected_version in writes:
+            current = self.tasks.get((task.company_id, task.client_id, task.month))
+            if (current.version if current else 0) != expected_version or (
+                current is not None and current.computed_at > task.computed_at
+            ):
+                raise StaleWrite(str(task.month))
+        for task, expected_version in writes:
+            self.put(task, expected_version)
 
     def list(self, company_id: str, client_id: str, first: YearMonth, last: YearMonth) -> list[SummaryTask]:
         return sorted(

@@ -107,8 +107,8 @@ class TenantScopedCredentialStore:
     def save(self, name: str, credentials: ApiCredentials) -> None:
         self._store().save(name, credentials)
 
-    def load(self, name: str) -> ApiCredentials:
-        return self._store().load(name)
+    def load(self, name: str, saved_at: dt.datetime | None = None) -> ApiCredentials:
+        return self._store().load(name, saved_at)
 
     def delete(self, name: str) -> None:
         self._store().delete(name)

@@ -14,8 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from smartaccounts_sync.adapters.tenant_secrets import tenant_scope
 from smartaccounts_sync.api.app import build_app
 from smartaccounts_sync.observability import logger, metrics, tracer
-from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.settings import load_settings
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 
 Handler = Callable[..., dict]
 
@@ -36,8 +35,7 @@ def http_handler(concern: str | None) -> Handler:
         with tenant_scope(None):
             app.append_context(
                 deps=deps
-                or Dependencies.from_settings(
-                    load_settings(),
+                or container_dependencies(
                     secrets_writer=concern is None or concern in SECRET_WRITERS,
                     company_key_only=concern in COMPANY_KEY_ONLY,
                 )

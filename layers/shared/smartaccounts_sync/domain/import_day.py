@@ -20,7 +20,6 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any, Literal
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from smartaccounts_sync.domain.months import YearMonth
@@ -85,7 +84,10 @@ class ImportDay(BaseModel):
 # --- Estonian working days ---------------------------------------------------------------------------------------
 @lru_cache(maxsize=64)
 def estonian_public_holidays(year: int) -> frozenset[dt.date]:
-    """Estonian public holidays (riigipühad) of one year, from the `holidays` package."""
+    """Estonian public holidays (riigipühad) of one year, from the `holidays` package (imported at first use: it
+    loads every country's calendar, which a cold start that computes no import day should not pay for)."""
+    import holidays
+
     return frozenset(holidays.country_holidays("EE", years=year).keys())
 
 

@@ -59,7 +59,7 @@ def _company_credentials(deps: Dependencies, record: CompanyIntegration) -> ApiC
             "SmartAccounts is not connected for this company: save the API key and secret on the Connect tab, or "
             "give this client its own key and secret."
         )
-    return deps.credentials.load(record.credentials.secret_name)
+    return deps.credentials.load(record.credentials.secret_name, record.credentials.saved_at)
 
 
 def _require_working_company_credentials(record: CompanyIntegration) -> None:
@@ -184,7 +184,7 @@ def linked_clients(deps: Dependencies, company_id: str) -> list[ClientLink]:
 def credentials_for(deps: Dependencies, record: CompanyIntegration, link: ClientLink) -> ApiCredentials:
     """The key pair imports use for a client: its own where it has one, else the company's."""
     if link.credentials is not None:
-        return deps.credentials.load(link.credentials.secret_name)
+        return deps.credentials.load(link.credentials.secret_name, link.credentials.saved_at)
     return _company_credentials(deps, record)
 
 

@@ -169,7 +169,7 @@ def test_connection(
         return ConnectionTest(_company_name(deps, pasted.credentials, pasted.trimmed), pasted.trimmed, False)
     if record.credentials is None:
         raise NotConnected("No SmartAccounts credentials are saved yet: paste the API key and secret first.")
-    credentials = deps.credentials.load(record.credentials.secret_name)
+    credentials = deps.credentials.load(record.credentials.secret_name, record.credentials.saved_at)
     now = deps.now()
     try:
         name = deps.route_client(credentials, None).company_info().name

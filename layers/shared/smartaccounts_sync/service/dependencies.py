@@ -1,17 +1,21 @@
-"""The ports the use cases need, wired to real adapters from the settings (tests wire fakes instead)."""
+"""The ports the use cases need, wired to real adapters from the settings (tests wire fakes instead).
+
+The composition root: :func:`container_dependencies` builds them once per warm container (at its first invocation)
+and hands the same ones to every later invocation, so the secrets cache, the rate guard's leases and the boto3
+clients (each made at its first use) live as long as the container.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
-
-import boto3
+from typing import TYPE_CHECKING, Any
 
 from smartaccounts_sync.adapters import keys
-from smartaccounts_sync.adapters.aws_clients import aws_client
+from smartaccounts_sync.adapters.aws_clients import LazyClient
 from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
 from smartaccounts_sync.adapters.diagnostics_repository import DiagnosticsRepository, DynamoDbDiagnosticsRepository
 from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher
@@ -52,13 +56,15 @@ from smartaccounts_sync.service.export_ports import (
     ExportRecordRepository,
     VatTypeRepository,
 )
-from smartaccounts_sync.settings import Settings
-from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.settings import Settings, load_settings
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
 from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, RateGuard
 
+if TYPE_CHECKING:
+    from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
-ClientFactory = Callable[[ApiCredentials, "str | None"], SmartAccountsClient]
+ClientFactory = Callable[[ApiCredentials, "str | None"], "SmartAccountsClient"]
 
 
 def tenant_credential_store(settings: Settings, *, writer: bool, company_key_only: bool = False) -> CredentialStore:
@@ -74,16 +80,18 @@ def tenant_credential_store(settings: Settings, *, writer: bool, company_key_onl
         role_arn = settings.tenant_secrets_reader_role_arn
     if not role_arn:
         return SecretsManagerCredentialStore(
-            aws_client("secretsmanager", settings), kms_key_id=settings.secrets_kms_key_id
+            LazyClient("secretsmanager", settings), kms_key_id=settings.secrets_kms_key_id
         )
 
     def secrets_client(session: dict[str, str]) -> Any:
+        import boto3  # the runtime's; only where a tenant session is opened
+
         return boto3.client(
             "secretsmanager", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, **session
         )
 
     return TenantScopedCredentialStore(
-        aws_client("sts", settings), role_arn, secrets_client, kms_key_id=settings.secrets_kms_key_id
+        LazyClient("sts", settings), role_arn, secrets_client, kms_key_id=settings.secrets_kms_key_id
     )
 
 
@@ -125,14 +133,18 @@ class Dependencies:
     ) -> Dependencies:
         """`secrets_writer`: secrets are saved and deleted here (connection and client-link functions), not only read;
         `company_key_only`: only the company-level key pair is ever read here (invoice export, daily refresh)."""
-        ddb = aws_client("dynamodb", settings)
+        ddb = LazyClient("dynamodb", settings)
         guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
 
         def smartaccounts(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
+            from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: at first use only
+
             return SmartAccountsClient.from_settings(credentials, settings, rate_guard=guard, company_id=company_id)
 
         def smartaccounts_now(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
             """For HTTP routes: retries and rate-guard waits end within API Gateway's 29 s."""
+            from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+
             return SmartAccountsClient.from_settings(
                 credentials,
                 settings,
@@ -155,13 +167,13 @@ class Dependencies:
             summary_tasks=DynamoDbSummaryTaskRepository(ddb, settings.summary_tasks_table_name),
             history=DynamoDbSyncHistoryRepository(ddb, settings.sync_history_table_name),
             notifications=DynamoDbNotificationRepository(ddb, settings.config_table_name),
-            events=EventBridgePublisher(aws_client("events", settings), settings.event_bus_name),
-            work_queue=SqsWorkQueue(aws_client("sqs", settings), settings.import_queue_url),
+            events=EventBridgePublisher(LazyClient("events", settings), settings.event_bus_name),
+            work_queue=SqsWorkQueue(LazyClient("sqs", settings), settings.import_queue_url),
             jobs=DynamoDbReloadJobRepository(ddb, settings.jobs_table_name),
             exports=DynamoDbExportRecordRepository(ddb, settings.config_table_name),
             buyer_links=DynamoDbBuyerLinkRepository(ddb, settings.config_table_name),
             vat_types=DynamoDbVatTypeRepository(ddb, settings.config_table_name),
-            export_queue=SqsExportQueue(aws_client("sqs", settings), settings.export_queue_url),
+            export_queue=SqsExportQueue(LazyClient("sqs", settings), settings.export_queue_url),
             diagnostics=DynamoDbDiagnosticsRepository(ddb, settings.config_table_name),
             progress=DynamoDbImportProgressRepository(ddb, settings.jobs_table_name),
             quota=guard,
@@ -174,3 +186,24 @@ class Dependencies:
 
     def secret_name(self, company_id: str, client_id: str | None = None) -> str:
         return keys.secret_name(self.settings.secret_name_prefix, company_id, client_id)
+
+
+_built: dict[tuple[bool, bool], tuple[Settings, Dependencies]] = {}
+_built_lock = threading.Lock()
+
+
+def container_dependencies(*, secrets_writer: bool = False, company_key_only: bool = False) -> Dependencies:
+    """This container's dependencies: the settings are read from the environment (and checked) at every invocation;
+    the dependencies are built at the first and reused while the settings stay the same. (Kept per kind of secrets
+    access as well: the local stack runs every function in one process.)"""
+    settings = load_settings()
+    key = (secrets_writer, company_key_only)
+    with _built_lock:
+        built = _built.get(key)
+        if built is None or built[0] != settings:
+            built = (
+                settings,
+                Dependencies.from_settings(settings, secrets_writer=secrets_writer, company_key_only=company_key_only),
+            )
+            _built[key] = built
+        return built[1]

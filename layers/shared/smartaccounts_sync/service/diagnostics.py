@@ -130,7 +130,7 @@ def _connection_check(deps: Dependencies, record: CompanyIntegration) -> Check:
     if record.credentials is None:
         return Check("connectionTest", title, CheckStatus.SKIPPED, "No credentials to test.")
     try:
-        credentials = deps.credentials.load(record.credentials.secret_name)
+        credentials = deps.credentials.load(record.credentials.secret_name, record.credentials.saved_at)
         name = deps.route_client(credentials, None).company_info().name
     except SmartAccountsError as error:
         return Check(

@@ -238,7 +238,8 @@ def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIs
             SkipReason.CREDENTIALS_FAILING,
             f"The company's SmartAccounts credentials are failing: {integration.connection.message}",
         )
-    client = deps.smartaccounts(deps.credentials.load(integration.credentials.secret_name), None)
+    stored = integration.credentials
+    client = deps.smartaccounts(deps.credentials.load(stored.secret_name, stored.saved_at), None)
     register = deps.vat_types.get(invoice.company_id) or vat_types.import_register(deps, invoice.company_id, client)
     if record.posting_started_at is None:
         check_vat_codes(invoice, register)  # nothing was ever posted: refuse without spending a call

@@ -51,7 +51,7 @@ from smartaccounts_sync.service.connection import (
 )
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.resumable_import import BudgetSpent, TimeBudget
-from smartaccounts_sync.service.summary_tasks import proposed_task, upsert
+from smartaccounts_sync.service.summary_tasks import proposed_task, upsert_all
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.troubleshooting import cause_of, explain
 
@@ -298,12 +298,11 @@ def _import_months(
     computed_at = deps.now()
     stats = tally.values(keys)
     owner = None if client.default_user_id else deps.uku.company_owner(work.company_id)
-    changed = 0
-    for month in months:
-        proposed = proposed_task(
-            work.company_id, client, month, settings, stats[month], owner_id=owner, computed_at=computed_at
-        )
-        changed += upsert(deps, proposed)
+    proposals = [
+        proposed_task(work.company_id, client, month, settings, stats[month], owner_id=owner, computed_at=computed_at)
+        for month in months
+    ]
+    changed = upsert_all(deps, proposals)
     _mark_imported(deps, work, months[-1])
     resumable_import.refine_expected(deps, work, checkpoint, counts)
     deps.progress.put_counts(work.company_id, work.client_id, DocumentCounts.of(checkpoint, deps.now()))

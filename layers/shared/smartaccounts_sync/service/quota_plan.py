@@ -108,7 +108,8 @@ def _usage(deps: Dependencies, record: CompanyIntegration) -> QuotaUsage | None:
     try:
         if record.credentials is None:
             return None
-        return deps.quota.usage(deps.credentials.load(record.credentials.secret_name).api_key)
+        stored = record.credentials
+        return deps.quota.usage(deps.credentials.load(stored.secret_name, stored.saved_at).api_key)
     except Exception:  # noqa: BLE001 - an estimate: a secret or guard read failure leaves it out
         return None
 

@@ -71,6 +71,36 @@ def upsert(deps: Dependencies, proposed: SummaryTask) -> bool:
     return False
 
 
+def upsert_all(deps: Dependencies, proposals: list[SummaryTask]) -> int:
+    """`upsert` for the months of one client at once: one read of their tasks, one all-or-nothing write of those
+    that change (re-read and planned again when another writer got there first). Returns how many were written."""
+    if not proposals:
+        return 0
+    company_id, client_id = proposals[0].company_id, proposals[0].client_id
+    if any((p.company_id, p.client_id) != (company_id, client_id) for p in proposals):
+        raise ValueError("upsert_all takes the months of one client")
+    first, last = min(p.month for p in proposals), max(p.month for p in proposals)
+    for _ in range(_ATTEMPTS):
+        existing = {task.month: task for task in deps.summary_tasks.list(company_id, client_id, first, last)}
+        plans = [(existing.get(p.month), plan_upsert(existing.get(p.month), p)) for p in proposals]
+        for (_old, plan), proposed in zip(plans, proposals, strict=True):
+            if plan.task is None and plan.stale:
+                logger.info("stale values not written", extra={"month": str(proposed.month)})
+        writes = [(plan.task, old.version if old else 0) for old, plan in plans if plan.task is not None]
+        if not writes:
+            return 0
+        try:
+            deps.summary_tasks.put_all(writes)
+        except StaleWrite:
+            continue
+        for old, plan in plans:
+            if plan.task is not None and plan.notify:
+                publish(deps, SUMMARY_TASK_UPDATED, task_event(plan.task, created=old is None))
+        return len(writes)
+    logger.warning("summary tasks kept changing; left to the next import", extra={"client_id": client_id})
+    return 0
+
+
 def _json_number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 

@@ -40,7 +40,8 @@ def company_client(deps: Dependencies, company_id: str) -> SmartAccountsClient:
         raise IntegrationDisabled("The SmartAccounts integration is disabled for this company; enable it first.")
     if record.credentials is None:
         raise NotConnected("No SmartAccounts credentials are saved yet: paste the API key and secret first.")
-    return deps.smartaccounts(deps.credentials.load(record.credentials.secret_name), None)
+    stored = record.credentials
+    return deps.smartaccounts(deps.credentials.load(stored.secret_name, stored.saved_at), None)
 
 
 def refresh(deps: Dependencies, company_id: str) -> VatRegister:

@@ -2,27 +2,7 @@
 
 ``protocol`` holds every wire decision, ``client`` the behaviour (retries, paging, rate guard), ``models`` the wire
 models, ``errors`` the error taxonomy and ``rate_guard`` the per-key request guard shared by all invocations.
+
+Import from the modules themselves: the package imports nothing, so that a function which only needs, say, the
+error taxonomy does not load the HTTP client (requests) at its cold start.
 """
-
-from __future__ import annotations
-
-from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
-from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import ApiCredentials
-from smartaccounts_sync.smartaccounts.rate_guard import (
-    DynamoDbRateGuard,
-    InMemoryRateGuard,
-    NoRateGuard,
-    RateGuard,
-)
-
-__all__ = [
-    "ApiCredentials",
-    "DynamoDbRateGuard",
-    "ErrorKind",
-    "InMemoryRateGuard",
-    "NoRateGuard",
-    "RateGuard",
-    "SmartAccountsClient",
-    "SmartAccountsError",
-]

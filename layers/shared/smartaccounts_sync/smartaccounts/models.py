@@ -97,7 +97,9 @@ OptStr = Annotated[str | None, BeforeValidator(_to_str)]
 
 
 class WireModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True, defer_build=True
+    )  # schemas built at first use: a cold start builds only those its invocation reads
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready body: camelCase keys, dates as ``dd.MM.yyyy``, amounts as numbers, no ``None`` values."""

@@ -1,0 +1,194 @@
+"""The import path against the moto server and an instant sandbox, with the real DynamoDB rate guard.
+
+Part 1 (the local stack: moto server, sandbox, our handlers in this process): companies set up through the HTTP API
+as the Uku front end does, one linked client each (`co-small`); then `import_client` over 12 months (a reload) and
+over one month (the monthly import) for fresh companies, so every summary task is written. The guard's limits are
+raised so it never waits (its cost is measured, not the quota). Printed: client-months per second with the guard and
+without it, DynamoDB calls per client-month (counted with a botocore event hook on the container's client; the
+guard's separately), guard calls per SmartAccounts request, peak Python memory.
+
+Part 2 (the guard alone, on a moto server that applies one request at a time as DynamoDB does): one container
+sending 240 requests of one key, then 8 containers sharing that key, under 60 requests per (2 s scaled) window:
+guard calls per request. Goals: >= 30 client-months/s, <= 8 DynamoDB calls per client-month, <= 0.2 guard calls per
+request alone, <= 1 under contention.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+import tracemalloc
+import uuid
+from collections import Counter
+
+import boto3
+import requests
+
+from local_stack.stack import LocalStack
+from local_stack.template import Template
+from smartaccounts_sync.adapters.aws_clients import shared_client
+from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
+from smartaccounts_sync.domain.months import YearMonth, tallinn_today
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
+from smartaccounts_sync.service.monthly_import import import_client
+from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, NoRateGuard
+from tests.support.local_company import Admin, company_factory
+from tests.support.serial_moto import serial_moto_server
+
+COMPANIES = 6
+
+
+class DynamoDbCalls:
+    """Counts the container's DynamoDB calls by operation, and those on the rate-limit table."""
+
+    def __init__(self, client, rate_table: str) -> None:
+        self.ops: Counter[str] = Counter()
+        self.guard = 0
+        self._rate_table = rate_table
+        client.meta.events.register("before-parameter-build.dynamodb", self._count)
+
+    def _count(self, model, params, **_kwargs) -> None:
+        if params.get("TableName") == self._rate_table:
+            self.guard += 1
+        else:
+            self.ops[model.name] += 1
+
+    def reset(self) -> None:
+        self.ops.clear()
+        self.guard = 0
+
+
+def sa_requests(admin_url: str) -> int:
+    return sum(requests.get(f"{admin_url}/requests/counts", timeout=10).json()["byKey"].values())
+
+
+def run_imports(deps: Dependencies, works: list[ImportWork]) -> tuple[int, float]:
+    started = time.perf_counter()
+    months = 0
+    for work in works:
+        entry = import_client(deps, work)
+        assert entry is not None and entry.outcome.value == "SUCCEEDED", entry
+        months += len(work.months)
+    return months, time.perf_counter() - started
+
+
+def import_path() -> None:
+    os.environ["SMARTACCOUNTS_RATE_PER_MINUTE"] = "500"  # 500 a second: the guard works on every request, never waits
+    os.environ["SMARTACCOUNTS_RATE_WINDOW_SECONDS"] = "1"
+    os.environ["SMARTACCOUNTS_DAILY_BUDGET"] = "1000000"
+    stack = LocalStack(port=0, sandbox_port=0, retry_delay_seconds=1).start()
+    try:
+        admin_url = stack.sandbox.admin_url
+        requests.put(f"{admin_url}/quota", json={"perMinute": 1_000_000, "perDay": 1_000_000}, timeout=10)
+        make = company_factory(stack, Admin(admin_url))
+        deps = container_dependencies()
+        settings = deps.settings
+        calls = DynamoDbCalls(
+            shared_client("dynamodb", settings.aws_region, settings.aws_endpoint_url), settings.rate_limit_table_name
+        )
+        last = YearMonth.of(tallinn_today()).previous()
+        year = [last.plus(-i) for i in range(11, -1, -1)]
+
+        def works(months: list[YearMonth], count: int) -> list[ImportWork]:
+            companies = [make(["co-small"]) for _ in range(count)]
+            return [
+                ImportWork(company_id=c.id, client_id=c.clients["co-small"], months=months, reason=ImportReason.RELOAD)
+                for c in companies
+            ]
+
+        print(f"import path: moto server + instant sandbox, {COMPANIES} companies x one co-small client")
+        run_imports(deps, works(year, 1))  # warm-up: first clients, first secret, first paths compiled
+        for label, months in (("12-month reload", year), ("one month", [last])):
+            batch = works(months, COMPANIES)
+            calls.reset()
+            sent_before = sa_requests(admin_url)
+            done, seconds = run_imports(deps, batch)
+            sent = sa_requests(admin_url) - sent_before
+            other = sum(calls.ops.values())
+            print(f"  {label}: {done} client-months in {seconds:.2f} s = {done / seconds:.1f} client-months/s")
+            print(
+                f"    DynamoDB calls per client-month: {other / done:.2f} (+ guard {calls.guard / done:.2f}); "
+                f"in all: {dict(sorted(calls.ops.items()))}"
+            )
+            print(f"    SmartAccounts requests: {sent}, guard calls per request: {calls.guard / max(1, sent):.2f}")
+        # memory on a batch of its own: tracemalloc slows Python down several times, so it stays off the timed runs
+        memory_batch = works(year, 2)
+        tracemalloc.start()
+        run_imports(deps, memory_batch)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"  peak Python memory of two 12-month reloads: {peak / 2**20:.1f} MiB")
+        unguarded = dataclasses.replace(
+            deps,
+            smartaccounts=lambda credentials, company_id=None: SmartAccountsClient.from_settings(
+                credentials, settings, rate_guard=NoRateGuard(), company_id=company_id
+            ),
+        )
+        done, seconds = run_imports(unguarded, works(year, COMPANIES))
+        print(f"  12-month reload without the guard: {done / seconds:.1f} client-months/s")
+    finally:
+        stack.stop()
+
+
+def guard_alone() -> None:
+    per_minute, window, requests_total = 60, 2.0, 240
+    with serial_moto_server() as url:
+        props = Template().resources["RateLimitTable"]["Properties"]
+        ddb = boto3.client("dynamodb", region_name="eu-north-1", endpoint_url=url)
+        table = f"bench-{uuid.uuid4().hex[:6]}"
+        ddb.create_table(
+            TableName=table,
+            AttributeDefinitions=props["AttributeDefinitions"],
+            KeySchema=props["KeySchema"],
+            BillingMode=props["BillingMode"],
+        )
+        print(
+            f"rate guard alone: {per_minute} requests per {window:.0f} s window, {requests_total} requests of one key"
+        )
+        for containers in (1, 8):
+            guards = [
+                DynamoDbRateGuard(
+                    table,
+                    per_minute=per_minute,
+                    window_seconds=window,
+                    daily_budget=10**6,
+                    dynamodb_client=ddb,
+                    lease_seconds=5.0 * window / 61,
+                )
+                for _ in range(containers)
+            ]
+            key = f"key-{containers}-{uuid.uuid4().hex[:6]}"
+            left = iter(range(requests_total))
+            lock = threading.Lock()
+
+            def send(guard: DynamoDbRateGuard, key: str, left, lock: threading.Lock) -> None:
+                while True:
+                    with lock:
+                        if next(left, None) is None:
+                            return
+                    guard.acquire(key)
+
+            started = time.perf_counter()
+            threads = [threading.Thread(target=send, args=(g, key, left, lock)) for g in guards]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            seconds = time.perf_counter() - started
+            used = sum(g.calls for g in guards)
+            print(
+                f"  {containers} container(s): {used / requests_total:.2f} guard calls per request "
+                f"({used} calls, {sum(g.conflicts for g in guards)} lost writes), {seconds:.1f} s"
+            )
+
+
+def main() -> None:
+    import_path()
+    guard_alone()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""One composition root per warm container: dependencies built once, clients made at first use, hooks registered
+once, required settings checked at the first invocation."""
+
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+from pydantic import ValidationError
+
+from smartaccounts_sync.adapters.aws_clients import shared_client
+from smartaccounts_sync.service import dependencies
+from smartaccounts_sync.service.dependencies import container_dependencies
+from smartaccounts_sync.smartaccounts.models import ApiCredentials
+
+
+@pytest.fixture(autouse=True)
+def fresh_container(monkeypatch):
+    """A container that has served nothing yet."""
+    monkeypatch.setattr(dependencies, "_built", {})
+    monkeypatch.setenv("AWS_REGION", "eu-north-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    # the function's own Secrets Manager client (a local stack started earlier in this process sets tenant roles)
+    for name in (
+        "TENANT_SECRETS_READER_ROLE_ARN",
+        "TENANT_SECRETS_WRITER_ROLE_ARN",
+        "TENANT_COMPANY_KEY_READER_ROLE_ARN",
+        "SECRETS_KMS_KEY_ID",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    shared_client.cache_clear()
+    yield
+    shared_client.cache_clear()
+
+
+def test_dependencies_are_built_once_per_container() -> None:
+    first = container_dependencies()
+    assert container_dependencies() is first
+    assert container_dependencies().smartaccounts is first.smartaccounts  # the rate guard and its leases live on
+
+
+def test_changed_settings_build_them_again(monkeypatch) -> None:
+    first = container_dependencies()
+    monkeypatch.setenv("CONFIG_TABLE_NAME", "another-config-table")
+    second = container_dependencies()
+    assert second is not first
+    assert second.settings.config_table_name == "another-config-table"
+
+
+@pytest.mark.parametrize("variable", ["CONFIG_TABLE_NAME", "RATE_LIMIT_TABLE_NAME", "IMPORT_QUEUE_URL"])
+def test_a_missing_resource_name_fails_the_first_invocation(monkeypatch, variable: str) -> None:
+    monkeypatch.delenv(variable)
+    with pytest.raises(ValidationError) as info:
+        container_dependencies()
+    assert variable.lower() in str(info.value)
+
+
+def test_no_client_is_made_until_an_invocation_uses_it() -> None:
+    container_dependencies()
+    assert shared_client.cache_info().currsize == 0
+
+
+def test_warm_invocations_reuse_the_secret_cache_and_register_no_hook_twice(monkeypatch) -> None:
+    with mock_aws():
+        deps = container_dependencies()
+        deps.credentials.save("uku-smartaccounts/test/company/c1", ApiCredentials(api_key="k" * 12, api_secret="s"))
+        client = shared_client("secretsmanager", "eu-north-1", None)
+        gets: list[str] = []
+        client.meta.events.register("before-call.secrets-manager.GetSecretValue", lambda **kw: gets.append("get"))
+        registered: list[str] = []
+        register = client.meta.events.register
+
+        def counting(event, *args, **kwargs):
+            registered.append(event)
+            return register(event, *args, **kwargs)
+
+        monkeypatch.setattr(client.meta.events, "register", counting)
+        # When 50 warm invocations each read the company's credentials
+        for _ in range(50):
+            container_dependencies().credentials.load("uku-smartaccounts/test/company/c1")
+        # Then Secrets Manager was asked once (Powertools' cache) and nothing (Powertools' user-agent hook included)
+        # was registered on the container's client again
+        assert gets == ["get"]
+        assert registered == []
