@@ -181,13 +181,14 @@ def export_invoice(deps: Dependencies, invoice: InvoiceIssued, *, final_attempt:
             return record
         raise ExportBusy(invoice.invoice_id)
     try:
-        with deps.serve(invoice.company_id):  # the firm's own company credentials, reachable for this company only
-            return _export_claimed(deps, record, invoice, final_attempt)
-    except ExportRefused as refused:
-        return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
-    except SmartAccountsError as error:
-        return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
-    except WaitingForOriginal:
+        try:
+            with deps.serve(invoice.company_id):  # the firm's own company credentials, reachable for it only
+                return _export_claimed(deps, record, invoice, final_attempt)
+        except ExportRefused as refused:
+            return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
+        except SmartAccountsError as error:
+            return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
+    except (WaitingForOriginal, ExportInterrupted):
         raise
     except Exception:
         # e.g. DynamoDB throttled a write: nobody works on the invoice any more, so the lease is released (the next
