@@ -262,6 +262,28 @@ def test_an_internal_error_after_the_claim_releases_the_lease_and_the_next_deliv
     assert record.status is ExportStatus.EXPORTED and record.reconciled and sa.adds == 1
 
 
+def test_a_write_refused_while_recording_a_passing_failure_still_releases_the_lease(deps, sa) -> None:
+    # Given SmartAccounts answers 5xx to the post and DynamoDB refuses the "waiting to try again" write once
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).")
+    original_save = deps.exports.save
+
+    def throttled_wait(record):
+        if record.message and record.message.startswith("Waiting") and not getattr(throttled_wait, "done", 0):
+            throttled_wait.done = 1
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return original_save(record)
+
+    deps.exports.save = throttled_wait
+    with pytest.raises(RuntimeError):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False)
+
+    # Then the lease is released all the same, and the next delivery reads first and posts once
+    assert not deps.exports.get(COMPANY, "inv-1").leased(NOW)
+    sa.fail_add = None
+    record = invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False)
+    assert record.status is ExportStatus.EXPORTED and sa.adds == 1
+
+
 def test_a_message_without_company_or_invoice_is_unreadable(deps) -> None:
     with pytest.raises(invoice_export.UnreadableEvent):
         invoice_export.export_message(deps, message({"number": "1"}), final_attempt=False)
