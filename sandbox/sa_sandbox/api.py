@@ -36,6 +36,8 @@ MSG_REQUIRED = "apikey, timestamp and signature are required"
 MSG_DATEFROM = "dateFrom only allowed to be null when paymentStatus or id is provided"
 MSG_DATEFROM_ID = "dateFrom only allowed to be null when id is provided"
 MSG_4BYTE = "4-byte UTF-8 characters are not allowed"
+PROXY_429_BODY = (b"<html><head><title>429 Too Many Requests</title></head>"
+                  b"<body><h1>429 Too Many Requests</h1></body></html>")
 CONTACT_TYPES = {"EMAIL", "PHONE", "FAX", "WWW", "SKYPE", "OTHER", "PERSON", "POST_ADDRESS"}
 
 
@@ -45,6 +47,7 @@ class Result:
     payload: dict
     headers: dict[str, str] = field(default_factory=dict)
     api_key: str | None = None
+    raw: bytes | None = None  # a non-JSON body (a proxy's answer), sent as text/html
 
 
 @dataclass
@@ -136,6 +139,10 @@ def handle_api(state: SandboxState, method: str, endpoint: str, raw_query: bytes
             if fault is not None and fault.rate_limit_burst > 0:
                 fault.rate_limit_burst -= 1
                 raise ApiError(503, "Too many requests", {"Retry-After": "1"})
+            if fault is not None and fault.proxy_rate_limit_burst > 0:
+                # the rate-limit answer of a proxy in front of SmartAccounts: 429, its own body, not SmartAccounts'
+                fault.proxy_rate_limit_burst -= 1
+                return Result(429, {}, {"Retry-After": "1"}, api_key=api_key, raw=PROXY_429_BODY)
             state.record_quota(api_key)
             if fault is not None:
                 sleep_for += fault.latency_ms / 1000.0

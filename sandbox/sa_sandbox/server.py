@@ -49,6 +49,9 @@ class SandboxApp:
                 body = request.get_data(cache=True)
                 result = handle_api(self.state, request.method, endpoint, request.query_string, body)
                 self.state.log_request(result.api_key, endpoint, request.method, result.status)
+                if result.raw is not None:
+                    return Response(result.raw, status=result.status, headers=result.headers,
+                                    content_type="text/html; charset=utf-8")
                 return json_response(result.payload, result.status, result.headers)
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             return self.admin(request, path[len("/_sandbox"):].strip("/"))
@@ -255,6 +258,7 @@ class SandboxApp:
                     timeout_seconds=float(body.get("timeoutSeconds", 30) or 0),
                     latency_ms=float(body.get("latencyMs", 0) or 0),
                     rate_limit_burst=int(body.get("rateLimitBurst", 0) or 0),
+                    proxy_rate_limit_burst=int(body.get("proxyRateLimitBurst", 0) or 0),
                     crash_after_accept=int(body.get("crashAfterAccept", 0) or 0),
                     crash_endpoint=body.get("crashEndpoint") or None,
                 )

@@ -41,13 +41,15 @@ class FaultConfig:
     timeout_seconds: float = 30.0
     latency_ms: float = 0.0
     rate_limit_burst: int = 0
+    proxy_rate_limit_burst: int = 0  # the next N answered 429 by a proxy in front of SmartAccounts
     crash_after_accept: int = 0  # the next N writes are carried out, then answered 500 (the answer is "lost")
     crash_endpoint: str | None = None  # only writes to this endpoint (e.g. purchasesales/clientinvoices:add)
 
     def view(self) -> dict:
         return {"errorRate": self.error_rate, "errorStatus": self.error_status, "timeoutRate": self.timeout_rate,
                 "timeoutSeconds": self.timeout_seconds, "latencyMs": self.latency_ms,
-                "rateLimitBurst": self.rate_limit_burst, "crashAfterAccept": self.crash_after_accept,
+                "rateLimitBurst": self.rate_limit_burst, "proxyRateLimitBurst": self.proxy_rate_limit_burst,
+                "crashAfterAccept": self.crash_after_accept,
                 "crashEndpoint": self.crash_endpoint}
 
 

@@ -112,6 +112,25 @@ def test_rate_limit_burst_latency_and_timeout(sa):
     sa.admin("DELETE", "/faults")
 
 
+def test_proxy_rate_limit_burst_answers_429_with_the_proxys_own_body_and_counts_no_quota(sa):
+    # Given a 503 burst of SmartAccounts and then a 429 burst of a proxy in front of it
+    sa.admin("POST", "/faults", json={"rateLimitBurst": 1, "proxyRateLimitBurst": 2})
+    assert sa.admin("GET", "/faults").json()["faults"]["*"]["proxyRateLimitBurst"] == 2
+    first = sa.get(EP)
+    assert (first.status_code, errors_of(first)) == (503, ["Too many requests"])
+    for _ in range(2):
+        r = sa.get(EP)
+        assert (r.status_code, r.headers["Retry-After"]) == (429, "1")
+        assert r.headers["Content-Type"].startswith("text/html") and "429 Too Many Requests" in r.text
+    assert sa.get(EP).status_code == 200
+    # And none of the refused requests counted against the quota; all are in the request log
+    assert sa.admin("GET", "/requests/max-per-window", params={"apiKey": SMALL[0], "windowSeconds": 60}).json()[
+        "maxRequests"] == 1
+    statuses = [e["status"] for e in sa.admin("GET", "/requests", params={"apiKey": SMALL[0]}).json()["requests"]]
+    assert statuses[-4:] == [503, 429, 429, 200]
+    sa.admin("DELETE", "/faults")
+
+
 def test_request_log_and_counts(sa):
     for _ in range(3):
         sa.get("purchasesales/clientinvoices:get", {"dateFrom": "01.01.2026", "dateTo": "31.01.2026"})

@@ -4,14 +4,22 @@ One run: Uku companies, each with linked clients, get their monthly import (the 
 and then a Reload data of every client, on the local stack. A faulty run does the same on fresh Uku companies linked
 to the same SmartAccounts companies while:
 
-- the sandbox answers 20% server errors, 5% time-outs, a latency spike and 503 `Too many requests` bursts (per key),
+- the sandbox answers 20% server errors, 5% time-outs, a latency spike, 503 `Too many requests` bursts and 429
+  bursts of SmartAccounts' proxies (per key), and for the exports loses the answer to the first writes after
+  carrying them out (`crashAfterAccept`),
 - the pump delivers some messages twice (a copy with a new id, delayed) and every batch out of order,
 - a worker fails after writing part of its work (once per client: the first summary task written, then a crash),
-- DynamoDB throttles some writes (`ProvisionedThroughputExceededException` at the repository boundary),
+- DynamoDB throttles some writes (`ProvisionedThroughputExceededException` at the repository boundary: summary
+  tasks, history, export records, buyer links),
 - and two messages invalid by construction are put on the import queue.
 
 `compare` then says what differs from the clean run: every summary task value must equal it, every job complete,
 nothing lost; the report prints faults by kind, retries, duplicates suppressed, items lost and the calls ratio.
+
+An export run (`run_exports`): a firm issues a batch of invoices (buyers SmartAccounts knows by registry code and by
+name, new buyers, a second invoice of a new buyer, a credit invoice right behind its original, one invoice published
+twice) as `InvoiceIssued` events on Uku's bus; `export_problems` then checks that every invoice exists exactly once
+in the firm's SmartAccounts company (read back over HTTP) and every export record is EXPORTED with its number.
 """
 
 from __future__ import annotations
@@ -32,14 +40,19 @@ from botocore.exceptions import ClientError
 
 from local_stack.pump import PumpFaults
 from scripts import redrive
-from smartaccounts_sync.adapters import summary_task_repository, sync_history_repository
+from smartaccounts_sync.adapters import export_record_repository, summary_task_repository, sync_history_repository
 from smartaccounts_sync.domain.import_day import ImportDay, next_import
 from smartaccounts_sync.domain.months import tallinn_today
-from smartaccounts_sync.service import intake
+from smartaccounts_sync.service import intake, invoice_export
+from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from tests.support.invoices import Firm, credit_detail, invoice_detail
 from tests.support.local_company import INTEGRATION, Admin, Company
 
 FIELDS = ("saleEntries", "purchaseEntries", "bankEntries", "creditInvoices", "salesTotal", "bankTurnover")
 SANDBOX_FAULTS = {"errorRate": 0.2, "errorStatus": 500, "timeoutRate": 0.05, "timeoutSeconds": 3}
+BURSTS = {"latencyMs": 100, "rateLimitBurst": 3, "proxyRateLimitBurst": 3}
+EXPORT_FUNCTION = "InvoiceExportFunction"
 READ_TIMEOUT_SECONDS = "1.5"  # below the sandbox's time-out, so a time-out is a real client time-out
 
 
@@ -59,8 +72,13 @@ class Injected:
 
     crashes: int = 0
     throttles: int = 0
+    throttled: Counter = field(default_factory=Counter)  # by repository
     duplicates_suppressed: int = 0
     redeliveries: int = 0
+    #: exports: messages delivered to the export function, exports run, and runs that found the invoice EXPORTED
+    export_deliveries: int = 0
+    export_runs: int = 0
+    export_already_done: int = 0
     pump: PumpFaults = field(default_factory=PumpFaults)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -127,6 +145,124 @@ def run(
     return result
 
 
+# ---------------------------------------------------------------- invoice exports
+@dataclass
+class ExportRun:
+    firm: Firm
+    invoices: list[dict] = field(default_factory=list)  # the invoices issued (each once), in issue order
+    events: int = 0  # InvoiceIssued events put on the bus
+    known: dict[str, str] = field(default_factory=dict)  # invoiceId -> the SmartAccounts client it must go to
+    new_clients: int = 0  # Uku clients SmartAccounts does not know: one buyer each must be created
+    records: dict[str, dict] = field(default_factory=dict)  # invoiceId -> the export record (HTTP route)
+    booked: list[dict] = field(default_factory=list)  # the firm's invoices in SmartAccounts (sandbox, HTTP)
+    buyers_created: list[dict] = field(default_factory=list)
+    calls: int = 0
+    statuses: Counter = field(default_factory=Counter)
+
+
+def export_batch(firm_id: str, known: list[Any], new_buyers: int = 4) -> tuple[list[dict], dict[str, str]]:
+    """Invoices of one firm: two to buyers SmartAccounts knows by registry code (named differently in Uku), one to a
+    buyer it knows by exact name, `new_buyers` to buyers it does not know (the first of them twice) and a credit
+    invoice of the first new buyer's invoice, right behind it. Returns them and the expected buyer of the known."""
+    invoices, expected = [], {}
+    for buyer in known[:2]:
+        detail = invoice_detail(firm_id)
+        detail["buyer"].update(name=f"Another spelling of {buyer.name}", registryCode=buyer.reg_code)
+        invoices.append(detail)
+        expected[detail["invoiceId"]] = buyer.id
+    named = invoice_detail(firm_id)
+    named["buyer"].update(name=known[2].name, registryCode=None)
+    invoices.append(named)
+    expected[named["invoiceId"]] = known[2].id
+    fresh = [invoice_detail(firm_id) for _ in range(new_buyers)]
+    invoices += [fresh[0], credit_detail(fresh[0]), *fresh[1:]]
+    invoices.append(invoice_detail(firm_id, clientId=fresh[0]["clientId"], buyer=fresh[0]["buyer"]))
+    return invoices, expected
+
+
+def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm], None] = lambda _f: None,
+                new_buyers: int = 4, timeout: float = 300) -> ExportRun:
+    """The batch of `export_batch` issued at once (one invoice published twice), exported on the local stack."""
+    reader = admin.new_key(firm.sa_company)  # reads the known buyers without touching the firm key's figures
+    known = SmartAccountsClient(
+        ApiCredentials(api_key=reader[0], api_secret=reader[1]), base_url=stack.sandbox.api_url,
+        connect_timeout=3, read_timeout=10,
+    ).buyers()
+    run = ExportRun(firm=firm)
+    run.invoices, run.known = export_batch(firm.id, known, new_buyers)
+    run.new_clients = len({d["clientId"] for d in run.invoices if d["invoiceId"] not in run.known})
+    before = len(admin.get("requests", apiKey=firm.company.api_key)["requests"])
+    on_firm(firm)
+    for detail in [*run.invoices, run.invoices[-1]]:  # the last one is published again (a new event)
+        firm.issue(detail)
+        run.events += 1
+    stack.wait_until_idle(timeout=timeout)
+    run.records = {d["invoiceId"]: firm.export(d["invoiceId"]) for d in run.invoices}
+    run.booked = firm.booked()
+    run.buyers_created = firm.created_buyers()
+    log = admin.get("requests", apiKey=firm.company.api_key)["requests"][before:]
+    run.calls = len(log)
+    run.statuses.update(str(r["status"]) for r in log)
+    return run
+
+
+def export_problems(run: ExportRun) -> list[str]:
+    """Every way the batch is not exported exactly once and right: an empty list when it is."""
+    problems = []
+    by_number: dict[str, list[dict]] = {}
+    for invoice in run.booked:
+        by_number.setdefault(invoice["invoiceNumber"], []).append(invoice)
+    for detail in run.invoices:
+        record, booked = run.records[detail["invoiceId"]], by_number.get(detail["number"], [])
+        if len(booked) != 1:
+            problems.append(f"{detail['number']}: {len(booked)} invoices in SmartAccounts")
+            continue
+        sa = record.get("smartAccounts") or {}
+        if record["status"] != "EXPORTED" or sa.get("invoiceId") != booked[0]["id"]:
+            problems.append(f"{detail['number']}: record {record['status']} {record.get('reason')} names {sa}")
+        elif str(sa.get("number")) != str(booked[0]["number"]) or not record["totals"]["matches"]:
+            problems.append(f"{detail['number']}: record number {sa.get('number')} != {booked[0]['number']}")
+        if detail["invoiceId"] in run.known and booked[0]["clientId"] != run.known[detail["invoiceId"]]:
+            problems.append(f"{detail['number']}: booked to buyer {booked[0]['clientId']}, not the known one")
+        if detail["kind"] == "credit":
+            original = by_number.get(next(d["number"] for d in run.invoices
+                                          if d["invoiceId"] == detail["originalInvoiceId"]), [{}])[0]
+            if booked[0]["type"] != "CRE" or booked[0]["baseForCreditInvoiceId"] != original.get("id"):
+                problems.append(f"{detail['number']}: credit invoice not linked to its original")
+    if len(run.booked) != len(run.invoices):
+        problems.append(f"{len(run.booked)} invoices in SmartAccounts for {len(run.invoices)} issued")
+    if len(run.buyers_created) != run.new_clients:
+        problems.append(f"{len(run.buyers_created)} buyers created for {run.new_clients} new Uku clients")
+    return problems
+
+
+def export_dead_letters(stack: Any, firm: Firm) -> list[dict]:
+    sqs = stack.boto3_client("sqs")
+    messages = redrive.list_messages(sqs, stack.provisioned.queue_urls["ExportDeadLetterQueue"])
+    return [m for m in messages if firm.id in m["Body"]]
+
+
+def export_report(clean: ExportRun, faulty: ExportRun, injected: Injected, problems: list[str],
+                  dead: list[dict]) -> str:
+    ratio = faulty.calls / clean.calls if clean.calls else float("nan")
+    suppressed = injected.export_deliveries - injected.export_runs + injected.export_already_done
+    exported = sum(r["status"] == "EXPORTED" for r in faulty.records.values())
+    reconciled = sum(bool(r.get("reconciled")) for r in faulty.records.values())
+    return "\n".join([
+        f"invoice exports: {len(faulty.invoices)} invoices, {faulty.events} InvoiceIssued events",
+        f"  sandbox answered: 500 {faulty.statuses.get('500', 0)}, 503 {faulty.statuses.get('503', 0)}, "
+        f"429 {faulty.statuses.get('429', 0)}; DynamoDB writes throttled: "
+        f"{injected.throttled.get('export_record', 0)} export records, {injected.throttled.get('buyer_link', 0)} "
+        "buyer links",
+        f"  exports done: {exported} EXPORTED ({reconciled} reconciled by reading after a lost answer), "
+        f"{len(faulty.booked)} invoices and {len(faulty.buyers_created)} new buyers in SmartAccounts",
+        f"  duplicates suppressed: {suppressed} of {injected.export_deliveries} deliveries "
+        "(idempotency or already EXPORTED, no post)",
+        f"  SmartAccounts export calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f}",
+        f"  items lost: {len(problems)}; on the export DLQ: {len(dead)}",
+    ])
+
+
 # ---------------------------------------------------------------- the faults
 def _throttled(operation: str) -> ClientError:
     return ClientError(
@@ -136,18 +272,23 @@ def _throttled(operation: str) -> ClientError:
 
 @contextmanager
 def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float = 0.3,
-           throttle_every: int = 3, max_throttles: int = 4) -> Iterator[tuple[Injected, Callable[[list], None]]]:
-    """Every fault of the suite, on for the duration; yields the counters and the hook that sets the sandbox faults
-    on the run's keys (faults are per key, so other companies on the shared stack are untouched)."""
+           throttle_every: int = 3, max_throttles: int = 4
+           ) -> Iterator[tuple[Injected, Callable[[list], None], Callable[[Firm], None]]]:
+    """Every fault of the suite, on for the duration; yields the counters and the hooks that set the sandbox faults
+    on the run's keys, the import companies' and the exporting firm's (faults are per key, so other companies on the
+    shared stack are untouched)."""
     injected = Injected(pump=PumpFaults(duplicate_rate=duplicate_rate))
     crashed_clients: set[str] = set()
     writes = Counter()
 
-    def throttle(kind: str) -> None:
+    def throttle(kind: str, every: int = throttle_every, cap: int = max_throttles) -> None:
         with injected.lock:
             writes[kind] += 1
-            if injected.throttles < max_throttles and writes[kind] % throttle_every == 0:
+            exports = kind in ("export_record", "buyer_link")
+            spent = sum(n for k, n in injected.throttled.items() if (k in ("export_record", "buyer_link")) == exports)
+            if spent < cap and writes[kind] % every == 0:
                 injected.throttles += 1
+                injected.throttled[kind] += 1
                 raise _throttled("PutItem")
 
     original_put_all = summary_task_repository.DynamoDbSummaryTaskRepository.put_all
@@ -172,6 +313,33 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
         throttle("history")
         original_add(self, entry)
 
+    original_save = export_record_repository.DynamoDbExportRecordRepository.save
+
+    def save(self: Any, record: Any) -> Any:
+        throttle("export_record", 5, 3)
+        return original_save(self, record)
+
+    original_link = export_record_repository.DynamoDbBuyerLinkRepository.put
+
+    def link(self: Any, company_id: str, uku_client_id: str, smartaccounts_client_id: str) -> None:
+        throttle("buyer_link", 3, 3)
+        original_link(self, company_id, uku_client_id, smartaccounts_client_id)
+
+    original_export_message = invoice_export.export_message
+    original_claim = invoice_export._claim
+
+    def export_message(deps: Any, body: str, *, final_attempt: bool) -> Any:
+        with injected.lock:
+            injected.export_runs += 1
+        return original_export_message(deps, body, final_attempt=final_attempt)
+
+    def claim(deps: Any, invoice: Any) -> Any:
+        record, claimed = original_claim(deps, invoice)
+        if not claimed and record.status.value == "EXPORTED":
+            with injected.lock:
+                injected.export_already_done += 1
+        return record, claimed
+
     original_suppressed = intake.suppressed_duplicate
 
     def suppressed(deps: Any, work: Any) -> bool:
@@ -187,20 +355,29 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
         again = sum(int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) > 1 for m in messages)
         with injected.lock:
             injected.redeliveries += again
+            if binding.source.function == EXPORT_FUNCTION:
+                injected.export_deliveries += len(messages)
         original_deliver(binding, messages)
+
+    def on_firm(firm: Firm) -> None:
+        admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "crashAfterAccept": 2, "apiKey": firm.company.api_key})
 
     def on_companies(companies: list[Company]) -> None:
         for company in companies:
-            admin.post("faults", {**SANDBOX_FAULTS, "latencyMs": 100, "rateLimitBurst": 3, "apiKey": company.api_key})
+            admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "apiKey": company.api_key})
 
     monkeypatch.setattr(summary_task_repository.DynamoDbSummaryTaskRepository, "put_all", put_all)
     monkeypatch.setattr(sync_history_repository.DynamoDbSyncHistoryRepository, "add", add)
     monkeypatch.setattr(intake, "suppressed_duplicate", suppressed)
+    monkeypatch.setattr(export_record_repository.DynamoDbExportRecordRepository, "save", save)
+    monkeypatch.setattr(export_record_repository.DynamoDbBuyerLinkRepository, "put", link)
+    monkeypatch.setattr(invoice_export, "export_message", export_message)
+    monkeypatch.setattr(invoice_export, "_claim", claim)
     monkeypatch.setattr(stack.pump, "deliver", deliver)
     monkeypatch.setenv("SMARTACCOUNTS_READ_TIMEOUT", READ_TIMEOUT_SECONDS)
     stack.pump.faults = injected.pump
     try:
-        yield injected, on_companies
+        yield injected, on_companies, on_firm
     finally:
         stack.pump.faults = None
         requests.delete(f"{admin.url}/faults", timeout=10)

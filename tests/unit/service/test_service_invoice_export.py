@@ -210,6 +210,80 @@ def test_failing_company_credentials_skip_with_the_reason(deps, sa) -> None:
     assert sa.calls_made == 0
 
 
+def _credit() -> dict:
+    lines = [{"description": "Refund", "quantity": 1, "unitPrice": "10.00", "vatTypeCode": "VAT24",
+              "articleCode": "SERVICE"}]
+    totals = {"net": "10.00", "vat": "2.40", "gross": "12.40"}
+    return detail(invoiceId="cre-1", number="2026-0043", kind="credit", originalInvoiceId="inv-1", lines=lines,
+                  totals=totals)
+
+
+def test_a_credit_invoice_arriving_before_its_original_waits_for_it_then_is_linked(deps, sa) -> None:
+    # Given the credit invoice's event arrives before its original's (events come in any order)
+    with pytest.raises(invoice_export.WaitingForOriginal):
+        invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False)
+    waiting = deps.exports.get(COMPANY, "cre-1")
+    assert waiting.status is ExportStatus.PENDING and not waiting.leased(NOW) and "inv-1" in waiting.message
+    assert sa.calls_made == 1 and sa.adds == 0  # the VAT register's first import only: no invoice call spent
+
+    # When the original is exported and the credit comes back
+    invoice_export.export_message(deps, message(detail()), final_attempt=False)
+    credit = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False)
+
+    # Then the credit is booked once, linked to the original's SmartAccounts invoice
+    assert credit.status is ExportStatus.EXPORTED and sa.adds == 2
+    assert sa.invoices[1].type == "CRE" and sa.invoices[1].base_for_credit_invoice_id == "sa-1"
+
+
+def test_a_credit_invoice_whose_original_never_came_fails_on_the_last_delivery(deps, sa) -> None:
+    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True)
+    assert record.status is ExportStatus.FAILED and record.reason == "ORIGINAL_NOT_EXPORTED"
+    assert sa.adds == 0
+
+
+def test_an_internal_error_after_the_claim_releases_the_lease_and_the_next_delivery_reconciles(deps, sa) -> None:
+    # Given DynamoDB refuses the write of the outcome after SmartAccounts booked the invoice
+    original_save = deps.exports.save
+
+    def throttled_outcome(record):
+        if record.status is ExportStatus.EXPORTED and not getattr(throttled_outcome, "done", 0):
+            throttled_outcome.done = 1
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return original_save(record)
+
+    deps.exports.save = throttled_outcome
+    with pytest.raises(RuntimeError):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False)
+
+    # Then the record is PENDING without a lease, saying why, so the next delivery need not wait for the lease
+    pending = deps.exports.get(COMPANY, "inv-1")
+    assert pending.status is ExportStatus.PENDING and not pending.leased(NOW) and "internal error" in pending.message
+    record = invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False)
+    assert record.status is ExportStatus.EXPORTED and record.reconciled and sa.adds == 1
+
+
+def test_a_write_refused_while_recording_a_passing_failure_still_releases_the_lease(deps, sa) -> None:
+    # Given SmartAccounts answers 5xx to the post and DynamoDB refuses the "waiting to try again" write once
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).")
+    original_save = deps.exports.save
+
+    def throttled_wait(record):
+        if record.message and record.message.startswith("Waiting") and not getattr(throttled_wait, "done", 0):
+            throttled_wait.done = 1
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return original_save(record)
+
+    deps.exports.save = throttled_wait
+    with pytest.raises(RuntimeError):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False)
+
+    # Then the lease is released all the same, and the next delivery reads first and posts once
+    assert not deps.exports.get(COMPANY, "inv-1").leased(NOW)
+    sa.fail_add = None
+    record = invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False)
+    assert record.status is ExportStatus.EXPORTED and sa.adds == 1
+
+
 def test_a_message_without_company_or_invoice_is_unreadable(deps) -> None:
     with pytest.raises(invoice_export.UnreadableEvent):
         invoice_export.export_message(deps, message({"number": "1"}), final_attempt=False)

@@ -73,6 +73,10 @@ class ExportBusy(Exception):
     """Another worker holds the invoice's lease right now: handle this message again later."""
 
 
+class WaitingForOriginal(ExportBusy):
+    """A credit invoice whose original is not exported yet (events may arrive out of order): handle it later."""
+
+
 class ExportInterrupted(Exception):
     """SmartAccounts could not be reached, or may have the invoice: the next delivery reconciles by reading."""
 
@@ -177,12 +181,37 @@ def export_invoice(deps: Dependencies, invoice: InvoiceIssued, *, final_attempt:
             return record
         raise ExportBusy(invoice.invoice_id)
     try:
-        with deps.serve(invoice.company_id):  # the firm's own company credentials, reachable for this company only
-            return _export_claimed(deps, record, invoice)
-    except ExportRefused as refused:
-        return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
-    except SmartAccountsError as error:
-        return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
+        try:
+            with deps.serve(invoice.company_id):  # the firm's own company credentials, reachable for it only
+                return _export_claimed(deps, record, invoice, final_attempt)
+        except ExportRefused as refused:
+            return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
+        except SmartAccountsError as error:
+            return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
+    except (WaitingForOriginal, ExportInterrupted):
+        raise
+    except Exception:
+        # e.g. DynamoDB throttled a write: nobody works on the invoice any more, so the lease is released (the next
+        # delivery reads SmartAccounts before it writes) and the record says why it waits
+        _release_after_error(deps, record)
+        raise
+
+
+def _release_after_error(deps: Dependencies, record: ExportRecord) -> None:
+    try:
+        current = _latest(deps, record)
+        if current.status is ExportStatus.PENDING and current.lease_until == record.lease_until:
+            deps.exports.save(
+                current.model_copy(
+                    update={
+                        "message": "Interrupted by an internal error; the next attempt checks SmartAccounts first.",
+                        "updated_at": deps.now(),
+                        "lease_until": None,
+                    }
+                )
+            )
+    except Exception:  # noqa: BLE001 - best effort: the lease then runs out by itself (LEASE)
+        logger.exception("export lease not released after an error")
 
 
 def _claim(deps: Dependencies, invoice: InvoiceIssued) -> tuple[ExportRecord, bool]:
@@ -221,7 +250,9 @@ def _latest(deps: Dependencies, record: ExportRecord) -> ExportRecord:
     return deps.exports.get(record.company_id, record.invoice_id) or record
 
 
-def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIssued) -> ExportRecord:
+def _export_claimed(
+    deps: Dependencies, record: ExportRecord, invoice: InvoiceIssued, final_attempt: bool
+) -> ExportRecord:
     integration = deps.integrations.get(invoice.company_id)
     if not integration.enabled:
         return _finish_skipped(
@@ -243,6 +274,7 @@ def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIs
     register = deps.vat_types.get(invoice.company_id) or vat_types.import_register(deps, invoice.company_id, client)
     if record.posting_started_at is None:
         check_vat_codes(invoice, register)  # nothing was ever posted: refuse without spending a call
+    base_id = _credited_original(deps, record, invoice, final_attempt)  # before any call: a credit waits for it
 
     existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
     if existing is not None:
@@ -255,7 +287,6 @@ def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIs
     default_article = integration.settings.default_article_code if integration.settings else None
     articles = {article.code for article in client.articles()}
     rows = plan_rows(invoice, register, articles, default_article)
-    base_id = _credited_original(deps, invoice)
     buyer_id = _buyer(deps, client, invoice)
     address = split_address(invoice.buyer.address)
     warnings = (
@@ -270,14 +301,33 @@ def _export_claimed(deps: Dependencies, record: ExportRecord, invoice: InvoiceIs
     return _finish_exported(deps, posting, invoice, _created(created, buyer_id), reconciled=False, warnings=warnings)
 
 
-def _credited_original(deps: Dependencies, invoice: InvoiceIssued) -> str | None:
+def _credited_original(
+    deps: Dependencies, record: ExportRecord, invoice: InvoiceIssued, final_attempt: bool
+) -> str | None:
+    """The SmartAccounts id of the credited original. An original not received yet, or still being exported, is
+    waited for (Uku's events may arrive in any order) until the last delivery; one that failed or was skipped is a
+    refusal at once."""
     if not invoice.is_credit:
         return None
     original = deps.exports.get(invoice.company_id, invoice.original_invoice_id or "")
+    in_flight = original is None or original.status is ExportStatus.PENDING
+    if in_flight and not final_attempt:
+        _save_outcome(
+            deps,
+            record.model_copy(
+                update={
+                    "message": f"Waiting for the original invoice {invoice.original_invoice_id!r} to be exported "
+                    "first.",
+                    "updated_at": deps.now(),
+                    "lease_until": None,
+                }
+            ),
+        )
+        raise WaitingForOriginal(invoice.invoice_id)
     if original is None or original.status is not ExportStatus.EXPORTED or original.smartaccounts is None:
         raise ExportRefused(
             FailureKind.ORIGINAL_NOT_EXPORTED,
-            f"This credit invoice corrects invoice {invoice.original_invoice_id!r}, which was never exported to "
+            f"This credit invoice corrects invoice {invoice.original_invoice_id!r}, which was not exported to "
             "SmartAccounts. Export the original first, then retry this credit invoice.",
         )
     return original.smartaccounts.invoice_id
@@ -565,6 +615,7 @@ __all__ = [
     "ExportBusy",
     "ExportInterrupted",
     "UnreadableEvent",
+    "WaitingForOriginal",
     "export_invoice",
     "export_message",
     "get_record",
