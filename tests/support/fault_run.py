@@ -63,7 +63,6 @@ class RunResult:
     jobs: list[dict] = field(default_factory=list)
     calls: int = 0
     statuses: Counter = field(default_factory=Counter)
-    retried: int = 0  # exports the user retried after SmartAccounts' passing failures outlasted every delivery
     companies: list[Company] = field(default_factory=list)
 
 
@@ -159,6 +158,7 @@ class ExportRun:
     buyers_created: list[dict] = field(default_factory=list)
     calls: int = 0
     statuses: Counter = field(default_factory=Counter)
+    retried: int = 0  # exports the user retried after SmartAccounts' passing failures outlasted every delivery
 
 
 def export_batch(firm_id: str, known: list[Any], new_buyers: int = 4) -> tuple[list[dict], dict[str, str]]:
