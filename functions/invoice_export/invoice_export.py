@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smartaccounts_sync.adapters.aws_clients import shared_client
@@ -73,8 +74,17 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
 
     def record_handler(record: SQSRecord) -> dict:
         final["attempt"] = int(record.attributes.approximate_receive_count) >= settings.export_max_receive_count
+        key = delivery_key(record)
         try:
-            return once(delivery={"key": delivery_key(record), "body": record.body})
+            return once(delivery={"key": key, "body": record.body})
+        except IdempotencyAlreadyInProgressError:
+            if not key.startswith("event:"):
+                raise
+            # another copy of the same InvoiceIssued event (SQS and the rule deliver at least once) is being exported
+            # by another worker right now: this copy is acknowledged. Should that worker fail, its own message comes
+            # back; the export record keeps the invoice exactly once either way.
+            logger.info("the same InvoiceIssued event is being exported by another worker; this copy is acknowledged")
+            return {"status": "IN_PROGRESS_ELSEWHERE"}
         except invoice_export.UnreadableEvent as unreadable:
             logger.error(
                 "export message cannot be handled; it goes to the dead-letter queue", extra={"why": str(unreadable)}
