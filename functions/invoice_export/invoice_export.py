@@ -67,7 +67,9 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
     final = {"attempt": False}
 
     def handle(delivery: dict) -> dict:
-        record = invoice_export.export_message(deps, delivery["body"], final_attempt=final["attempt"])
+        record = invoice_export.export_message(
+            deps, delivery["body"], final_attempt=final["attempt"], delivery_id=delivery["messageId"]
+        )
         return {"status": record.status.value if record else None}
 
     once = _idempotent(settings, context, handle)
@@ -76,7 +78,7 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
         final["attempt"] = int(record.attributes.approximate_receive_count) >= settings.export_max_receive_count
         key = delivery_key(record)
         try:
-            return once(delivery={"key": key, "body": record.body})
+            return once(delivery={"key": key, "messageId": record.message_id, "body": record.body})
         except IdempotencyAlreadyInProgressError:
             if not key.startswith("event:"):
                 raise

@@ -344,13 +344,13 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
     original_export_message = invoice_export.export_message
     original_claim = invoice_export._claim
 
-    def export_message(deps: Any, body: str, *, final_attempt: bool) -> Any:
+    def export_message(deps: Any, body: str, **kwargs: Any) -> Any:
         with injected.lock:
             injected.export_runs += 1
-        return original_export_message(deps, body, final_attempt=final_attempt)
+        return original_export_message(deps, body, **kwargs)
 
-    def claim(deps: Any, invoice: Any) -> Any:
-        record, claimed = original_claim(deps, invoice)
+    def claim(deps: Any, invoice: Any, *args: Any) -> Any:
+        record, claimed = original_claim(deps, invoice, *args)
         if not claimed and record.status.value == "EXPORTED":
             with injected.lock:
                 injected.export_already_done += 1

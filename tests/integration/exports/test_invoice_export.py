@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -249,9 +250,11 @@ def test_crash_right_after_smartaccounts_created_the_buyer_creates_no_second_buy
     assert invoice["clientId"] == buyer["id"]
 
 
-def _sqs_event(detail: dict, n: int) -> dict:
+def _sqs_event(detail: dict, n: int, event: int | None = None) -> dict:
+    """Message `n` of the export queue carrying event `event` (its own event unless given: two copies of one
+    event are two messages with the same event id)."""
     body = {
-        "id": f"evt-{n}-{detail['invoiceId']}",
+        "id": f"evt-{n if event is None else event}-{detail['invoiceId']}",
         "source": "uku.billing",
         "detail-type": "InvoiceIssued",
         "detail": detail,
@@ -302,6 +305,39 @@ def test_two_workers_handling_the_same_invoice_at_once_book_it_once(stack, firm:
         if outcome == "comes back":
             handler(_sqs_event(detail, n), LambdaContext("InvoiceExportFunction", 120))
     exported_once(firm, detail)
+    assert firm.calls().get("purchasesales/clientinvoices:add", 0) == 1
+
+
+def test_a_second_copy_of_an_event_being_exported_is_acknowledged_and_the_invoice_booked_once(
+    stack, firm: Firm
+) -> None:
+    # Given worker 1 is exporting an invoice (it has claimed it; SmartAccounts answers slowly)
+    firm.admin.post("faults", {"apiKey": firm.company.api_key, "latencyMs": 1500})
+    detail = invoice_detail(firm.id)
+    handler = stack.handlers["InvoiceExportFunction"]
+    first: dict[str, object] = {}
+    worker = threading.Thread(
+        target=lambda: first.update(result=handler(_sqs_event(detail, 1), LambdaContext("InvoiceExportFunction", 120)))
+    )
+    worker.start()
+    deadline = time.monotonic() + 20
+    while firm.export(detail["invoiceId"], expect=None).get("status") != "PENDING":
+        assert time.monotonic() < deadline, "worker 1 never claimed the invoice"
+        time.sleep(0.05)
+
+    # When a second copy of the same event (another SQS message, same event id) reaches another worker
+    second = handler(_sqs_event(detail, 2, event=1), LambdaContext("InvoiceExportFunction", 120))
+
+    # Then that copy is acknowledged at once (not failed back onto the queue), while worker 1 is still at work
+    assert second == {"batchItemFailures": []}
+    assert firm.export(detail["invoiceId"])["status"] == "PENDING"
+    worker.join()
+    firm.admin.post("faults", {"apiKey": firm.company.api_key})
+
+    # And worker 1 booked the invoice once
+    assert first["result"] == {"batchItemFailures": []}
+    record, _ = exported_once(firm, detail)
+    assert record["attempts"] == 1
     assert firm.calls().get("purchasesales/clientinvoices:add", 0) == 1
 
 

@@ -174,6 +174,45 @@ def test_while_the_lease_is_held_a_second_delivery_waits_and_posts_nothing(deps,
     assert sa.adds == 0
 
 
+def test_a_lease_left_behind_by_an_earlier_delivery_is_taken_over_by_the_same_message_only(deps, sa) -> None:
+    # Given a delivery of message m1 claimed the invoice and then failed without releasing it (the release itself
+    # was throttled): the lease still runs for minutes
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).")
+    original_save = deps.exports.save
+
+    def release_throttled(record):
+        if record.lease_until is None and record.status is ExportStatus.PENDING:
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return original_save(record)
+
+    deps.exports.save = release_throttled
+    with pytest.raises(RuntimeError):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    deps.exports.save = original_save
+    sa.fail_add = None
+    left = deps.exports.get(COMPANY, "inv-1")
+    assert left.leased(NOW) and left.lease_owner == "m1"
+
+    # When another message (a second copy of the event) comes: it waits, even on its last delivery, posting nothing
+    with pytest.raises(invoice_export.ExportBusy):
+        invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False, delivery_id="m2")
+    last = invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=True, delivery_id="m2")
+    assert last.status is ExportStatus.PENDING and sa.adds == 0
+
+    # Then m1 coming back takes its own lease over, reads SmartAccounts first and posts the invoice once
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and sa.adds == 1 and record.attempts == 2
+    assert len(sa.invoices) == 1
+
+
+def test_a_delivery_without_a_message_id_never_takes_over_a_lease(deps, sa) -> None:
+    invoice = parse_invoice_issued(detail())
+    invoice_export._claim(deps, invoice)  # held, owner unknown
+    with pytest.raises(invoice_export.ExportBusy):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False)
+    assert sa.adds == 0
+
+
 def test_duplicates_after_export_change_nothing(deps, sa) -> None:
     first = invoice_export.export_message(deps, message(detail()), final_attempt=False)
     again = invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False)

@@ -101,6 +101,9 @@ class ExportRecord(BaseModel):
     updated_at: dt.datetime
     exported_at: dt.datetime | None = None
     lease_until: dt.datetime | None = None
+    lease_owner: str | None = Field(
+        default=None, description="the SQS message whose delivery holds the lease (a later delivery of it may take over)"
+    )
     posting_started_at: dt.datetime | None = Field(
         default=None, description="set just before the invoice is posted: a later attempt reconciles by reading"
     )
@@ -109,6 +112,16 @@ class ExportRecord(BaseModel):
 
     def leased(self, now: dt.datetime) -> bool:
         return self.status is ExportStatus.PENDING and self.lease_until is not None and self.lease_until > now
+
+    def leased_to_another(self, now: dt.datetime, delivery_id: str | None) -> bool:
+        """Held by a worker other than an earlier delivery of the message `delivery_id`.
+
+        An earlier delivery of the same message has ended: SQS hands a message out again only after its visibility
+        timeout (longer than the function's), and Powertools idempotency lets no second delivery of one message run
+        while the first is in progress. Its lease, left behind when the release itself failed, is taken over rather
+        than waited out (the lease outlives every fast redelivery of the local stack, and SmartAccounts is read
+        before anything is posted again either way)."""
+        return self.leased(now) and (delivery_id is None or self.lease_owner != delivery_id)
 
     @property
     def awaiting_payment(self) -> bool:

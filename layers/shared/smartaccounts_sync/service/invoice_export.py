@@ -88,40 +88,51 @@ class UnreadableEvent(Exception):
 # --- entry points -------------------------------------------------------------------------------------------------
 
 
-def export_message(deps: Dependencies, body: str, *, final_attempt: bool) -> ExportRecord | None:
-    """One message of the export queue: an `InvoiceIssued` event (through the EventBridge rule) or a retry."""
+def export_message(
+    deps: Dependencies, body: str, *, final_attempt: bool, delivery_id: str | None = None
+) -> ExportRecord | None:
+    """One message of the export queue: an `InvoiceIssued` event (through the EventBridge rule) or a retry.
+
+    `delivery_id` is the SQS message id: the claim is made in its name, so a later delivery of the same message
+    takes over a lease that an earlier delivery left behind (`ExportRecord.leased_to_another`)."""
     try:
         message = json.loads(body)
     except ValueError:
         raise UnreadableEvent("the message is not JSON") from None
     if isinstance(message, dict) and isinstance(message.get("retry"), dict):
         retry = message["retry"]
-        return export_stored(deps, str(retry.get("companyId")), str(retry.get("invoiceId")), final_attempt)
+        return export_stored(
+            deps, str(retry.get("companyId")), str(retry.get("invoiceId")), final_attempt, delivery_id
+        )
     detail = message.get("detail") if isinstance(message, dict) else None
     try:
         invoice = parse_invoice_issued(detail)
     except InvalidEvent as invalid:
         if not invalid.company_id or not invalid.invoice_id:
             raise UnreadableEvent(f"InvoiceIssued without companyId or invoiceId: {invalid.reason}") from None
-        return record_invalid(deps, invalid)
-    return export_invoice(deps, invoice, final_attempt=final_attempt)
+        return record_invalid(deps, invalid, delivery_id)
+    return export_invoice(deps, invoice, final_attempt=final_attempt, delivery_id=delivery_id)
 
 
-def export_stored(deps: Dependencies, company_id: str, invoice_id: str, final_attempt: bool) -> ExportRecord | None:
+def export_stored(
+    deps: Dependencies, company_id: str, invoice_id: str, final_attempt: bool, delivery_id: str | None = None
+) -> ExportRecord | None:
     record = deps.exports.get(company_id, invoice_id)
     if record is None or record.invoice is None:
         logger.warning("retry of an export without a stored invoice ignored", extra={"invoice_id": invoice_id})
         return record
-    return export_invoice(deps, record.invoice, final_attempt=final_attempt)
+    return export_invoice(deps, record.invoice, final_attempt=final_attempt, delivery_id=delivery_id)
 
 
-def record_invalid(deps: Dependencies, invalid: InvalidEvent) -> ExportRecord:
+def record_invalid(deps: Dependencies, invalid: InvalidEvent, delivery_id: str | None = None) -> ExportRecord:
     """An event that does not validate: a FAILED record with the reason (unless the invoice is already exported)."""
     assert invalid.company_id and invalid.invoice_id  # noqa: S101 - checked by the caller
     now = deps.now()
     for _ in range(_CLAIM_TRIES):
         current = deps.exports.get(invalid.company_id, invalid.invoice_id)
-        if current is not None and (current.status is ExportStatus.EXPORTED or current.leased(now)):
+        if current is not None and (
+            current.status is ExportStatus.EXPORTED or current.leased_to_another(now, delivery_id)
+        ):
             return current
         base = current or ExportRecord(
             company_id=invalid.company_id, invoice_id=invalid.invoice_id, created_at=now, updated_at=now
@@ -174,10 +185,14 @@ def get_record(deps: Dependencies, company_id: str, invoice_id: str) -> ExportRe
 # --- the export -------------------------------------------------------------------------------------------------
 
 
-def export_invoice(deps: Dependencies, invoice: InvoiceIssued, *, final_attempt: bool = False) -> ExportRecord:
-    record, claimed = _claim(deps, invoice)
+def export_invoice(
+    deps: Dependencies, invoice: InvoiceIssued, *, final_attempt: bool = False, delivery_id: str | None = None
+) -> ExportRecord:
+    record, claimed = _claim(deps, invoice, delivery_id)
     if not claimed:
         if record.status is ExportStatus.EXPORTED or final_attempt:
+            # on the last delivery: the worker holding the lease is another message's, which stays on the queue
+            # until that worker finishes (or comes back, and takes its own lease over)
             return record
         raise ExportBusy(invoice.invoice_id)
     try:
@@ -214,12 +229,19 @@ def _release_after_error(deps: Dependencies, record: ExportRecord) -> None:
         logger.exception("export lease not released after an error")
 
 
-def _claim(deps: Dependencies, invoice: InvoiceIssued) -> tuple[ExportRecord, bool]:
+def _claim(deps: Dependencies, invoice: InvoiceIssued, delivery_id: str | None = None) -> tuple[ExportRecord, bool]:
     now = deps.now()
     for _ in range(_CLAIM_TRIES):
         current = deps.exports.get(invoice.company_id, invoice.invoice_id)
-        if current is not None and (current.status is ExportStatus.EXPORTED or current.leased(now)):
+        if current is not None and (
+            current.status is ExportStatus.EXPORTED or current.leased_to_another(now, delivery_id)
+        ):
             return current, False
+        if current is not None and current.leased(now):
+            logger.warning(
+                "an earlier delivery of this message left the invoice's lease behind; it is taken over",
+                extra={"invoice_id": invoice.invoice_id},
+            )
         base = current or ExportRecord(
             company_id=invoice.company_id, invoice_id=invoice.invoice_id, created_at=now, updated_at=now
         )
@@ -234,6 +256,7 @@ def _claim(deps: Dependencies, invoice: InvoiceIssued) -> tuple[ExportRecord, bo
                 "attempts": base.attempts + 1,
                 "updated_at": now,
                 "lease_until": now + LEASE,
+                "lease_owner": delivery_id,
                 "invoice": invoice,
             }
         )
