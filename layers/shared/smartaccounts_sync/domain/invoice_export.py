@@ -102,7 +102,7 @@ class ExportRecord(BaseModel):
     exported_at: dt.datetime | None = None
     lease_until: dt.datetime | None = None
     lease_owner: str | None = Field(
-        default=None, description="the SQS message whose delivery holds the lease (a later delivery of it may take over)"
+        default=None, description="the SQS message whose delivery holds it (a later delivery of it may take over)"
     )
     posting_started_at: dt.datetime | None = Field(
         default=None, description="set just before the invoice is posted: a later attempt reconciles by reading"
