@@ -154,6 +154,42 @@ def test_a_worker_stopped_by_its_time_budget_resumes_from_the_checkpoint(large) 
     assert task_values(large) == expected
 
 
+def test_a_large_client_shows_its_progress_on_the_reload_job_while_it_runs(large, monkeypatch) -> None:
+    # Given progress is shown after every page (in production: every 15 s), and a worker's time budget of 50 pages
+    from smartaccounts_sync.service import resumable_import
+
+    monkeypatch.setattr(resumable_import, "PROGRESS_SECONDS", 0.0)
+    seen: list[tuple[int, int, int]] = []  # (calls made, job's callsUsed, job's callsExpected) at each report
+    jobs = large.deps.jobs
+    original_add = jobs.add_calls
+
+    def add_calls(company_id: str, job_id: str, calls: int) -> None:
+        original_add(company_id, job_id, calls)
+        job = jobs.get(company_id, job_id)
+        seen.append((large.sa.calls_made, job.calls_used, job.calls_expected))
+
+    monkeypatch.setattr(jobs, "add_calls", add_calls)
+
+    # When the reload of a client never imported before runs (one call a simulated second), handed back twice
+    work = reload_work().model_copy(update={"calls_expected": 0})  # as the job says (start_job: 0 expected)
+    while True:
+        clock = lambda: float(large.sa.calls_made)  # noqa: E731
+        entry = import_client(large.deps, work, ImportRun(budget=TimeBudget(large.sa.calls_made + 50.0, clock)))
+        if entry is not None:
+            break
+        large.deps.work_queue.delayed.pop()
+
+    # Then the job's calls used followed the calls made page by page, never ahead and never counted twice
+    assert len(seen) > 100
+    assert all(used == made for made, used, _ in seen)
+    job = jobs.get(COMPANY, JOB)
+    assert job.calls_used == large.sa.calls_made == 4 * 36 and job.calls_expected == job.calls_used
+    # And from the first pages on, the estimate extrapolated from how far into the window the pages reached is
+    # close to the truth (the client's first import: nothing was known of its size before)
+    estimates = [expected for made, _, expected in seen if made >= 8]
+    assert all(0.75 * 144 <= expected <= 1.25 * 144 for expected in estimates), estimates[:10]
+
+
 def test_a_worker_stopped_by_the_daily_quota_is_parked_woken_once_and_equals_a_clean_run(large) -> None:
     expected, clean_calls = clean_run(large)
     large.sa.fail_after_pages = 50

@@ -73,6 +73,10 @@ class DocumentBatch(BaseModel):
     payments: list[PaymentDocument] = Field(default_factory=list)
     ledger: list[LedgerDocument] = Field(default_factory=list)
 
+    def documents(self) -> Iterable[_Document]:
+        """Every document of the batch, whatever its source."""
+        return [*self.sales, *self.purchases, *self.payments, *self.ledger]
+
 
 # --- per-month accumulators, one per source ------------------------------------------------------------------------
 class _Sales:

@@ -92,6 +92,8 @@ class _Recorder:
     def __init__(self, deps: Dependencies, work: ImportWork, run: ImportRun) -> None:
         self.deps, self.work, self.run = deps, work, run
         self.key: str | None = None  # the key's fingerprint once known: quota use per key on the dashboard
+        #: this invocation's calls already added to the reload job while it ran (`_report_progress`)
+        self.reported_to_job = 0
 
     def __call__(
         self,
@@ -145,8 +147,9 @@ class _Recorder:
             },
         )
         if self.work.job_id is not None:
+            unreported = max(0, (calls if job_calls is None else job_calls) - self.reported_to_job)
             reload.record_progress(
-                self.deps, self.work, entry, retrying=retrying, resumes_at=resumes_at, calls=job_calls
+                self.deps, self.work, entry, retrying=retrying, resumes_at=resumes_at, calls=unreported
             )
         return entry
 
@@ -275,17 +278,29 @@ def _import_months(
     checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts)
     tally = MonthlyTally.from_dict(months, checkpoint.tally)
     calls_before = checkpoint.calls
+
+    def report_progress() -> None:
+        """While a large client runs, its reload job shows the calls used and a refined estimate."""
+        if work.job_id is None:
+            return
+        resumable_import.refine_expected(deps, work, checkpoint, counts)
+        fresh = checkpoint.calls - calls_before - record.reported_to_job
+        reload.calls_spent(deps, work, fresh)
+        record.reported_to_job += fresh
+
     try:
-        resumable_import.advance(deps, sa, checkpoint, tally, run.budget, client.name)
+        resumable_import.advance(deps, sa, checkpoint, tally, run.budget, client.name, on_progress=report_progress)
     except BudgetSpent:
-        return _hand_back(deps, work, checkpoint, tally, counts, calls_before, 0, "time budget")
+        unreported_from = calls_before + record.reported_to_job
+        return _hand_back(deps, work, checkpoint, tally, counts, unreported_from, 0, "time budget")
     except SmartAccountsError as error:
         spent = checkpoint.calls - calls_before
+        unreported_from = calls_before + record.reported_to_job
         if error.kind is ErrorKind.RATE_LIMITED and error.reason == "local_window":
             # the key's minute is shared by every worker: wait as the guard asks, from the checkpoint
-            return _hand_back(deps, work, checkpoint, tally, counts, calls_before, error.retry_after, "minute limit")
+            return _hand_back(deps, work, checkpoint, tally, counts, unreported_from, error.retry_after, "minute limit")
         if run.budget.spent() and error.kind.retryable:
-            return _hand_back(deps, work, checkpoint, tally, counts, calls_before, 0, "time budget")
+            return _hand_back(deps, work, checkpoint, tally, counts, unreported_from, 0, "time budget")
         if error.kind is ErrorKind.PAGING_STALLED:
             deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
         else:
@@ -362,7 +377,7 @@ def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spe
     checkpoint.parked_until = resumes_at
     deps.progress.put_checkpoint(checkpoint)
     if not first:
-        reload.calls_spent(deps, work, spent)
+        reload.calls_spent(deps, work, max(0, spent - record.reported_to_job))
         reload.waiting_for_quota(deps, work, resumes_at)
         return None
     # the rest of today is held for the scheduled import: say so, not that the key's day is used up

@@ -36,6 +36,8 @@ TALLINN = ZoneInfo("Europe/Tallinn")
 #: The worker stops taking pages this long before its Lambda timeout: one page in flight (read timeout 25 s), a
 #: rate-guard wait (at most 90 s) and the checkpoint and hand-back fit in it.
 STOP_MARGIN_SECONDS = 150.0
+#: How often a running client import shows its progress on its reload job (calls used, refined estimate).
+PROGRESS_SECONDS = 15.0
 #: Days back the quota wake-up also looks (a missed wake-up is caught up by the next one).
 WAKE_LOOKBACK_DAYS = 3
 
@@ -100,12 +102,16 @@ def advance(
     tally: MonthlyTally,
     budget: TimeBudget,
     client_name: str,
+    *,
+    on_progress: Callable[[], None] | None = None,
 ) -> None:
-    """Reads the unfinished queries' pages until all are done; stores the checkpoint after every page.
+    """Reads the unfinished queries' pages until all are done; stores the checkpoint after every page, and calls
+    `on_progress` with a page at most every `PROGRESS_SECONDS` (a small client's import never does).
 
     Raises `BudgetSpent` when the time budget ends between pages, `SmartAccountsError` as SmartAccounts answers
     (the checkpoint then holds every page read before). `PAGING_STALLED` names the client and the query."""
     max_per_month = deps.settings.smartaccounts_max_pages
+    shown = time.monotonic()
     for query in checkpoint.queries:
         while not query.done:
             if budget.spent():
@@ -121,6 +127,7 @@ def advance(
                 raise
             spent = sa.calls_made - before
             tally.add(page.batch)
+            query.read(document.date for document in page.batch.documents())
             query.calls += spent
             checkpoint.calls += spent
             query.pages += 1
@@ -139,6 +146,9 @@ def advance(
                     client_name,
                     query.label,
                 )
+            if on_progress is not None and time.monotonic() - shown >= PROGRESS_SECONDS:
+                on_progress()  # before the save: the refined estimate is stored with the page
+                shown = time.monotonic()
             save(deps, checkpoint, tally)
 
 
