@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus
 from smartaccounts_sync.domain.vat_types import VatRegister
 from smartaccounts_sync.errors import Conflict
+from smartaccounts_sync.service.export_ports import BuyerClaim
 
 
 class InMemoryExportRecords:
@@ -36,12 +38,24 @@ class InMemoryExportRecords:
 class InMemoryBuyerLinks:
     def __init__(self) -> None:
         self.links: dict[tuple[str, str], str] = {}
+        self.creating: dict[tuple[str, str], tuple[str, dt.datetime]] = {}
 
     def get(self, company_id: str, uku_client_id: str) -> str | None:
         return self.links.get((company_id, uku_client_id))
 
     def put(self, company_id: str, uku_client_id: str, smartaccounts_client_id: str) -> None:
         self.links[(company_id, uku_client_id)] = smartaccounts_client_id
+        self.creating.pop((company_id, uku_client_id), None)
+
+    def claim_creation(
+        self, company_id: str, uku_client_id: str, owner: str, until: dt.datetime, now: dt.datetime
+    ) -> BuyerClaim:
+        key = (company_id, uku_client_id)
+        held = self.creating.get(key)
+        if key in self.links or (held is not None and held[1] >= now and held[0] != owner):
+            return BuyerClaim(granted=False, linked=self.links.get(key), holder=held[0] if held else None)
+        self.creating[key] = (owner, until)
+        return BuyerClaim(granted=True)
 
 
 class InMemoryVatTypes:

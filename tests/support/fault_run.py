@@ -182,7 +182,7 @@ def export_batch(firm_id: str, known: list[Any], new_buyers: int = 4) -> tuple[l
 
 
 #: Export failures that are SmartAccounts' passing trouble (the record says so; a retry fixes them).
-PASSING_FAILURES = frozenset({"SA_UNAVAILABLE", "SA_RATE_LIMITED"})
+PASSING_FAILURES = frozenset({"SA_UNAVAILABLE", "SA_RATE_LIMITED", "BUYER_BEING_CREATED"})
 
 
 def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm], None] = lambda _f: None,

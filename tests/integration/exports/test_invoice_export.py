@@ -341,6 +341,42 @@ def test_a_second_copy_of_an_event_being_exported_is_acknowledged_and_the_invoic
     assert firm.calls().get("purchasesales/clientinvoices:add", 0) == 1
 
 
+def test_two_invoices_of_one_new_uku_client_exported_by_two_workers_at_once_create_one_buyer(
+    stack, firm: Firm
+) -> None:
+    # Given two invoices of an Uku client SmartAccounts does not know, handed to two workers at the same moment,
+    # with SmartAccounts slow enough for both to find no buyer before either creates it
+    firm.admin.post("faults", {"apiKey": firm.company.api_key, "latencyMs": 300})
+    first = invoice_detail(firm.id)
+    second = invoice_detail(firm.id, clientId=first["clientId"], buyer=first["buyer"])
+    handler = stack.handlers["InvoiceExportFunction"]
+    outcomes: dict[str, str] = {}
+
+    def worker(detail: dict) -> None:
+        try:
+            handler(_sqs_event(detail, 1), LambdaContext("InvoiceExportFunction", 120))
+            outcomes[detail["invoiceId"]] = "done"
+        except BatchProcessingError:  # waiting for the buyer the other creates: SQS delivers it again later
+            outcomes[detail["invoiceId"]] = "comes back"
+
+    threads = [threading.Thread(target=worker, args=(d,)) for d in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    firm.admin.post("faults", {"apiKey": firm.company.api_key})
+    for detail in (first, second):  # what came back is delivered again
+        if outcomes[detail["invoiceId"]] == "comes back":
+            handler(_sqs_event(detail, 2), LambdaContext("InvoiceExportFunction", 120))
+
+    # Then both invoices are booked, to one buyer created once
+    (buyer,) = firm.created_buyers()
+    booked = firm.booked()
+    assert sorted(i["invoiceNumber"] for i in booked) == sorted([first["number"], second["number"]])
+    assert {i["clientId"] for i in booked} == {buyer["id"]}
+    assert all(firm.export(d["invoiceId"])["status"] == "EXPORTED" for d in (first, second))
+
+
 def test_an_invalid_event_is_recorded_failed_with_the_reason_not_retried(stack, firm: Firm) -> None:
     detail = invoice_detail(firm.id, dueDate="2000-01-01", lines=[])
 

@@ -213,6 +213,44 @@ def test_a_delivery_without_a_message_id_never_takes_over_a_lease(deps, sa) -> N
     assert sa.adds == 0
 
 
+def test_two_invoices_of_one_new_uku_client_exported_at_once_create_one_buyer(deps, sa) -> None:
+    # Given invoice inv-1's export is creating the buyer in SmartAccounts when invoice inv-2 of the same Uku client
+    # is exported by another worker
+    second = detail(invoiceId="inv-2", number="A-2")
+    seen: dict[str, object] = {}
+    create = sa.add_buyer
+
+    def add_buyer_while_another_export_runs(buyer):
+        with pytest.raises(invoice_export.ExportBusy) as waiting:
+            invoice_export.export_message(deps, message(second, "e2"), final_attempt=False, delivery_id="m2")
+        seen["waiting"] = waiting.value
+        seen["record"] = deps.exports.get(COMPANY, "inv-2")
+        return create(buyer)
+
+    sa.add_buyer = add_buyer_while_another_export_runs
+    first = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+
+    # Then inv-2 waited without creating a buyer or posting, saying why, and released its claim
+    assert isinstance(seen["waiting"], invoice_export.BuyerBeingCreated)
+    waiting_record = seen["record"]
+    assert waiting_record.status is ExportStatus.PENDING and not waiting_record.leased(NOW)
+    assert "being created in SmartAccounts by the export of invoice 'inv-1'" in waiting_record.message
+    assert first.status is ExportStatus.EXPORTED and len(sa.buyer_list) == 1
+
+    # And when inv-2's message comes back it books to the buyer inv-1 created
+    again = invoice_export.export_message(deps, message(second, "e2"), final_attempt=False, delivery_id="m2")
+    assert again.status is ExportStatus.EXPORTED and len(sa.buyer_list) == 1
+    assert {i.client_id for i in sa.invoices} == {sa.buyer_list[0].id} and sa.adds == 2
+
+
+def test_on_its_last_delivery_an_invoice_still_waiting_for_its_buyer_fails_with_the_reason(deps, sa) -> None:
+    deps.buyer_links.claim_creation(COMPANY, detail()["clientId"], "inv-9", NOW + invoice_export.LEASE, NOW)
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=True, delivery_id="m1")
+    assert record.status is ExportStatus.FAILED and record.reason == "BUYER_BEING_CREATED"
+    assert "inv-9" in record.message and "Retry the export" in record.message
+    assert sa.buyer_list == [] and sa.adds == 0
+
+
 def test_duplicates_after_export_change_nothing(deps, sa) -> None:
     first = invoice_export.export_message(deps, message(detail()), final_attempt=False)
     again = invoice_export.export_message(deps, message(detail(), "e2"), final_attempt=False)

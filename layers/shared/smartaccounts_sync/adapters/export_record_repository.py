@@ -4,11 +4,14 @@
   and a `version` number. Every write is conditional: the first write of an invoice on the item not existing, every
   later one on the version read, so of two workers only one claims an invoice (the other sees the claim).
 - Buyer link: `pk = COMPANY#<companyId>`, `sk = BUYER#<ukuClientId>`, `smartAccountsClientId`: the SmartAccounts
-  client an Uku client's invoices go to, so the next invoice costs no look-up.
+  client an Uku client's invoices go to, so the next invoice costs no look-up. Before the link exists, the same item
+  holds the claim of the export creating that buyer (`creatingOwner`, `creatingUntil`, epoch seconds): two
+  invoices of one new Uku client exported at the same moment create one buyer, not two.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +19,7 @@ from botocore.exceptions import ClientError
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus
 from smartaccounts_sync.errors import Conflict
+from smartaccounts_sync.service.export_ports import BuyerClaim
 
 INVOICE_PREFIX = "INVOICE#"
 BUYER_PREFIX = "BUYER#"
@@ -100,7 +104,35 @@ class DynamoDbBuyerLinkRepository:
 
     def get(self, company_id: str, uku_client_id: str) -> str | None:
         item = self._ddb.get_item(TableName=self._table, Key=self._key(company_id, uku_client_id)).get("Item")
-        return item["smartAccountsClientId"]["S"] if item else None
+        return item["smartAccountsClientId"]["S"] if item and "smartAccountsClientId" in item else None
+
+    def claim_creation(
+        self, company_id: str, uku_client_id: str, owner: str, until: dt.datetime, now: dt.datetime
+    ) -> BuyerClaim:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(company_id, uku_client_id),
+                UpdateExpression="SET creatingOwner = :owner, creatingUntil = :until",
+                ConditionExpression="attribute_not_exists(smartAccountsClientId) AND (attribute_not_exists("
+                "creatingUntil) OR creatingUntil < :now OR creatingOwner = :owner)",
+                ExpressionAttributeValues={
+                    ":owner": {"S": owner},
+                    ":until": {"N": str(int(until.timestamp()))},
+                    ":now": {"N": str(int(now.timestamp()))},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _conflict(error):
+                raise
+            item = error.response.get("Item") or {}
+            return BuyerClaim(
+                granted=False,
+                linked=item.get("smartAccountsClientId", {}).get("S"),
+                holder=item.get("creatingOwner", {}).get("S"),
+            )
+        return BuyerClaim(granted=True)
 
     def put(self, company_id: str, uku_client_id: str, smartaccounts_client_id: str) -> None:
         self._ddb.put_item(

@@ -37,6 +37,7 @@ class FailureKind(StrEnum):
     UNKNOWN_VAT_TYPE = "UNKNOWN_VAT_TYPE"
     NO_ARTICLE = "NO_ARTICLE"
     ORIGINAL_NOT_EXPORTED = "ORIGINAL_NOT_EXPORTED"
+    BUYER_BEING_CREATED = "BUYER_BEING_CREATED"
     # SmartAccounts' own failures use the API codes of its error kinds (SA_VALIDATION_REJECTED, SA_UNAVAILABLE, ...)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Protocol
 
 from smartaccounts_sync.domain.invoice_export import ExportRecord
@@ -22,6 +24,20 @@ class BuyerLinkRepository(Protocol):
     def get(self, company_id: str, uku_client_id: str) -> str | None: ...
 
     def put(self, company_id: str, uku_client_id: str, smartaccounts_client_id: str) -> None: ...
+
+    def claim_creation(
+        self, company_id: str, uku_client_id: str, owner: str, until: dt.datetime, now: dt.datetime
+    ) -> BuyerClaim:
+        """Before a buyer is created in SmartAccounts: granted to `owner` when there is no link yet and nobody
+        else's claim is running; else says who creates it right now, or which buyer was linked meanwhile."""
+        ...
+
+
+@dataclass(frozen=True)
+class BuyerClaim:
+    granted: bool
+    linked: str | None = None  # the SmartAccounts client linked meanwhile
+    holder: str | None = None  # the invoice whose export is creating the buyer
 
 
 class VatTypeRepository(Protocol):

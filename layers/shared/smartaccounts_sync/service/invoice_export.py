@@ -77,6 +77,15 @@ class WaitingForOriginal(ExportBusy):
     """A credit invoice whose original is not exported yet (events may arrive out of order): handle it later."""
 
 
+class BuyerBeingCreated(ExportBusy):
+    """Another invoice of the same new Uku client is creating its buyer in SmartAccounts right now: handle it later
+    (the buyer is then linked, and this invoice uses it)."""
+
+    def __init__(self, invoice_id: str, creator: str) -> None:
+        super().__init__(invoice_id)
+        self.creator = creator
+
+
 class ExportInterrupted(Exception):
     """SmartAccounts could not be reached, or may have the invoice: the next delivery reconciles by reading."""
 
@@ -203,7 +212,7 @@ def export_invoice(
             return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
         except SmartAccountsError as error:
             return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
-    except (WaitingForOriginal, ExportInterrupted):
+    except (ExportBusy, ExportInterrupted):  # waiting for the original or the buyer; the lease was released
         raise
     except Exception:
         # e.g. DynamoDB throttled a write: nobody works on the invoice any more, so the lease is released (the next
@@ -310,7 +319,7 @@ def _export_claimed(
     default_article = integration.settings.default_article_code if integration.settings else None
     articles = {article.code for article in client.articles()}
     rows = plan_rows(invoice, register, articles, default_article)
-    buyer_id = _buyer(deps, client, invoice)
+    buyer_id = _buyer_or_wait(deps, client, record, invoice, final_attempt)
     address = split_address(invoice.buyer.address)
     warnings = (
         ["The buyer's address was shortened to SmartAccounts' two lines of 64 characters."]
@@ -356,8 +365,33 @@ def _credited_original(
     return original.smartaccounts.invoice_id
 
 
+def _buyer_or_wait(
+    deps: Dependencies, client: SmartAccountsClient, record: ExportRecord, invoice: InvoiceIssued, final_attempt: bool
+) -> str:
+    try:
+        return _buyer(deps, client, invoice)
+    except BuyerBeingCreated as busy:
+        message = (
+            f"The buyer {invoice.buyer.name!r} is being created in SmartAccounts by the export of invoice "
+            f"{busy.creator!r} at this moment."
+        )
+        if final_attempt:
+            retry_it = f"{message} Retry the export of this invoice."
+            raise ExportRefused(FailureKind.BUYER_BEING_CREATED, retry_it) from None
+        _save_outcome(
+            deps,
+            record.model_copy(
+                update={"message": f"{message} Waiting for it.", "updated_at": deps.now(), "lease_until": None}
+            ),
+        )
+        raise
+
+
 def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssued) -> str:
-    """The SmartAccounts client: remembered for the Uku client, else by registry code, else exact name, else new."""
+    """The SmartAccounts client: remembered for the Uku client, else by registry code, else exact name, else new.
+
+    A new buyer is created under a claim on the Uku client's buyer link, so two invoices of one new Uku client
+    exported at the same moment create it once: the second waits (`BuyerBeingCreated`) and then uses the link."""
     remembered = deps.buyer_links.get(invoice.company_id, invoice.client_id)
     if remembered:
         return remembered
@@ -369,6 +403,14 @@ def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssu
         name = _text(buyer.name) or buyer.name  # as SmartAccounts has it when the service created it
         found = next((b.id for b in client.buyers(name) if b.name.strip() == name), None)
     if found is None:
+        now = deps.now()
+        claim = deps.buyer_links.claim_creation(
+            invoice.company_id, invoice.client_id, invoice.invoice_id, now + LEASE, now
+        )
+        if claim.linked:
+            return claim.linked
+        if not claim.granted:
+            raise BuyerBeingCreated(invoice.invoice_id, claim.holder or "another invoice")
         found = client.add_buyer(_new_buyer(invoice)).client_id
     deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
     return found
@@ -634,6 +676,7 @@ __all__ = [
     "INVOICE_EXPORTED",
     "INVOICE_EXPORT_FAILED",
     "INVOICE_PAYMENT_STATUS_CHANGED",
+    "BuyerBeingCreated",
     "ErrorKind",
     "ExportBusy",
     "ExportInterrupted",
