@@ -41,8 +41,9 @@ def test_reload_progress_shows_quota_wait_calls_expected_and_estimate(stack, pag
           return { text: area.innerText, value: bar.value, max: bar.max };
         }"""
     )
-    # Then the bar, the counts, the resume time in Tallinn and the estimated finish are shown
-    assert (shown["value"], shown["max"]) == (12, 40)
+    # Then the bar (following the calls: a large client's reload is 0 of 1 clients done for hours), the counts, the
+    # resume time in Tallinn and the estimated finish are shown
+    assert (shown["value"], shown["max"]) == (990, 2400)
     assert "12 of 40 clients done · 990 of about 2400 SmartAccounts calls" in shown["text"]
     assert "Waiting for the daily SmartAccounts quota; resumes 26 Nov 2026, 00:00 (Tallinn)" in shown["text"]
     assert "Estimated finish: 27 Nov 2026, 05:30 (Tallinn)" in shown["text"]
@@ -54,10 +55,12 @@ def test_reload_progress_shows_quota_wait_calls_expected_and_estimate(stack, pag
           reloadProgress(area, { toast() {}, refreshUnread() {} }).render({
             jobId: 'r-2', status: 'RUNNING', clientsTotal: 2, clientsDone: 1, callsUsed: 17, errors: {} });
           document.body.append(area);
-          return area.innerText;
+          const bar = area.querySelector('progress');
+          return { text: area.innerText, value: bar.value, max: bar.max };
         }"""
     )
-    assert "1 of 2 clients done · 17 SmartAccounts calls used" in older and "Estimated" not in older
+    assert "1 of 2 clients done · 17 SmartAccounts calls used" in older["text"] and "Estimated" not in older["text"]
+    assert (older["value"], older["max"]) == (1, 2)  # no estimate: the clients
     assert console.errors == []
 
 

@@ -6,6 +6,16 @@ import { busy, formatTime, fill, h, humanise, notice, showProblem } from "../ui.
 
 const FINISHED = new Set(["COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELLED"]);
 
+// The bar follows the calls (a one-client reload of a large company takes hours, maybe days, with 0 of 1 clients
+// done all along); before any estimate exists, and once finished, the clients.
+function bar(job, done, total, finished) {
+  if (finished) return { max: "1", value: "1" };
+  if (job.callsExpected > 0) {
+    return { max: String(job.callsExpected), value: String(Math.min(job.callsUsed || 0, job.callsExpected)) };
+  }
+  return { max: String(total || 1), value: String(done) };
+}
+
 export function reloadProgress(area, app) {
   let timer = null;
 
@@ -18,7 +28,7 @@ export function reloadProgress(area, app) {
     fill(area, 
       h("div", { class: "progress-box", "data-testid": "reload-progress", "data-status": job.status },
         h("label", { for: "reload-bar" }, `Reload data: ${humanise(job.status)}`),
-        h("progress", { id: "reload-bar", max: String(total || 1), value: String(total ? done : finished ? 1 : 0) }),
+        h("progress", { id: "reload-bar", ...bar(job, done, total, finished) }),
         h("p", { "data-testid": "reload-counts" }, `${done} of ${total} clients done · ${calls}`),
         job.status === "WAITING_FOR_QUOTA"
           ? notice(`Waiting for the daily SmartAccounts quota; resumes ${formatTime(job.resumesAt)}.`, "warn") : null,
