@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server
 
 from smartaccounts_sync.api import contract, guards, problems
 from smartaccounts_sync.api.routes import (
@@ -19,6 +18,9 @@ from smartaccounts_sync.api.routes import (
     uku,
     vat_types,
 )
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 TITLE = "Uku SmartAccounts sync"
 VERSION = "1.0.0"
@@ -69,7 +71,11 @@ class ContractResolver(APIGatewayHttpResolver):
 
 
 def build_app(concern: str | None = None) -> APIGatewayHttpResolver:
-    """The resolver of one concern's function; without a concern, every route (the API's documentation)."""
+    """The resolver of one concern's function; without a concern, every route (the API's documentation).
+
+    Only the documentation function (no concern) serves /openapi.json and /docs: API Gateway sends those to it alone
+    (template.yaml), and Powertools' OpenAPI models (~60 ms of pydantic classes) are imported only by the code that
+    builds the document, so a concern's function never loads them. Request validation does not need them."""
     # A response that does not fit its model is the service's bug: 500, never a 4xx blaming the caller.
     app = ContractResolver(
         enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=guards.parse_json_body
@@ -80,6 +86,14 @@ def build_app(concern: str | None = None) -> APIGatewayHttpResolver:
     for router in V1_ROUTERS if concern is None else CONCERNS[concern]:
         app.include_router(router, prefix="/v1")
     problems.register(app)
+    if concern is None:
+        _serve_documentation(app)
+    return app
+
+
+def _serve_documentation(app: APIGatewayHttpResolver) -> None:
+    from aws_lambda_powertools.event_handler.openapi.models import Server
+
     openapi = {
         "title": TITLE,
         "version": VERSION,
@@ -92,10 +106,10 @@ def build_app(concern: str | None = None) -> APIGatewayHttpResolver:
     def openapi_json():
         return Response(status_code=200, content_type="application/json", body=openapi_document(app))
 
-    return app
-
 
 def openapi_document(app: APIGatewayHttpResolver) -> str:
+    from aws_lambda_powertools.event_handler.openapi.models import Server
+
     return app.get_openapi_json_schema(
         title=TITLE, version=VERSION, description=DESCRIPTION, servers=[Server(url="/")]
     )
