@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr
 from pydantic.alias_generators import to_camel
 
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.smartaccounts.protocol import format_date, parse_date
 
 # --- Reusable tolerant types ------------------------------------------------------------------------------------
@@ -96,7 +97,7 @@ OptDate = Annotated[
 OptStr = Annotated[str | None, BeforeValidator(_to_str)]
 
 
-class WireModel(BaseModel):
+class WireModel(DeferredModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True, defer_build=True
     )  # schemas built at first use: a cold start builds only those its invocation reads
