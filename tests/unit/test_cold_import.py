@@ -13,17 +13,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"
+EXPORT_DOMAIN = "smartaccounts_sync.domain.invoice_export"
 #: Modules a handler's import must not load: the OpenAPI models are for the documentation function's /openapi.json
-#: and /docs only, requests for the functions that call SmartAccounts, pydantic-settings for nobody.
+#: and /docs only, requests for the functions that call SmartAccounts, the export domain for those that export or
+#: show exports, pydantic-settings for nobody.
 NOT_AT_IMPORT = {
-    "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests"},
-    "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests"},
-    "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests"},
-    "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests"},
+    "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
+    "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
+    "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
+    "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
     "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings"},
     "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests"},  # built at the first /openapi.json or /docs
-    "import_worker": {OPENAPI_MODELS, "pydantic_settings"},
-    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings"},
+    "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
+    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
     "invoice_export": {OPENAPI_MODELS, "pydantic_settings"},
     "daily_refresh": {OPENAPI_MODELS, "pydantic_settings"},
 }
