@@ -14,16 +14,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"
 EXPORT_DOMAIN = "smartaccounts_sync.domain.invoice_export"
+WIRE_MODELS = "smartaccounts_sync.smartaccounts.models"
 #: Modules a handler's import must not load: the OpenAPI models are for the documentation function's /openapi.json
-#: and /docs only, requests for the functions that call SmartAccounts, the export domain for those that export or
-#: show exports, pydantic-settings for nobody.
+#: and /docs only, requests and the SmartAccounts wire models for the functions that call SmartAccounts, the export
+#: domain for those that export or show exports, pydantic-settings for nobody.
 NOT_AT_IMPORT = {
-    "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
-    "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
-    "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
-    "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN},
+    "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
     "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings"},
-    "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests"},  # built at the first /openapi.json or /docs
+    "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests", WIRE_MODELS},  # loaded by /openapi.json and /docs
     "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
     "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
     "invoice_export": {OPENAPI_MODELS, "pydantic_settings"},

@@ -14,8 +14,8 @@ from smartaccounts_sync.errors import NotConnected, NotFound
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service.connection import credentials_failing, require_enabled, trim_credentials
 from smartaccounts_sync.service.dependencies import Dependencies
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import ApiCredentials
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem, cause_of, explain
 
 if TYPE_CHECKING:
