@@ -26,7 +26,7 @@ NOT_AT_IMPORT = {
     "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings"},
     "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests", WIRE_MODELS},  # loaded by /openapi.json and /docs
     "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
-    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
+    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
     "invoice_export": {OPENAPI_MODELS, "pydantic_settings"},
     "daily_refresh": {OPENAPI_MODELS, "pydantic_settings"},
 }
