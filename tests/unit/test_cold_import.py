@@ -23,7 +23,7 @@ NOT_AT_IMPORT = {
     "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
     "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
     "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
-    "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings"},
+    "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings", "requests"},  # unless a paid status is refreshed
     "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests", WIRE_MODELS},  # loaded by /openapi.json and /docs
     "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
     "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
