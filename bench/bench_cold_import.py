@@ -32,6 +32,7 @@ HANDLERS = {
     "reload_api": 2.5,
     "read_api": 2.5,
     "invoice_export_api": 2.5,
+    "api_docs": 2.5,
     "import_worker": 2.0,
     "scheduled_import": 2.0,
     "invoice_export": 2.0,

@@ -21,7 +21,6 @@ from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import intake
 from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
-from smartaccounts_sync.service.resumable_import import wake_parked
 from smartaccounts_sync.service.scheduled_import import run_scheduled_import
 from smartaccounts_sync.settings import Settings, load_settings
 
@@ -66,5 +65,9 @@ def lambda_handler(
         return {"rejected": reason}
     deps = deps or container_dependencies()
     if trigger.trigger == "quota-renewed":
+        # only this daily run wakes parked imports: the import machinery (SmartAccounts client, requests, wire
+        # models) is loaded for it, not at every cold start of the schedule
+        from smartaccounts_sync.service.resumable_import import wake_parked
+
         return {"woken": wake_parked(deps, trigger.today(deps.now()))}
     return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()

@@ -3,6 +3,7 @@
 import os
 import warnings
 
+import wrapt
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
@@ -11,8 +12,13 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 logger = Logger()
 # Only what the service calls out through is patched (and only when tracing is on: Powertools does nothing when it is
-# disabled), not every library X-Ray knows.
-tracer = Tracer(patch_modules=["botocore", "requests"])
+# disabled), not every library X-Ray knows. botocore is patched now (every function has boto3). requests is patched
+# the moment it is imported, by the SmartAccounts client, before any request can be sent through it: X-Ray's patch
+# would import it here, in every function, even those that never call SmartAccounts (reads, reloads, the docs, the
+# schedule). A function that calls SmartAccounts traces those calls exactly as before.
+tracer = Tracer(patch_modules=["botocore"])
+if not tracer.disabled:
+    wrapt.register_post_import_hook(lambda _requests: tracer.patch(["requests"]), "requests")
 metrics = Metrics(namespace="UkuSmartAccounts")
 
 

@@ -7,14 +7,27 @@ a missing one fails the first invocation instead of pointing at a wrong resource
 
 from __future__ import annotations
 
-from pydantic import Field, HttpUrl
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 PUBLIC_SMARTACCOUNTS_API_URL = "https://sa.smartaccounts.eu/api/"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+class Settings(BaseModel):
+    """Each field is read from the environment variable of its name in capitals (`CONFIG_TABLE_NAME`); a value given
+    to the constructor wins over the environment.
+
+    A plain pydantic model over `os.environ`, as pydantic-settings' `BaseSettings` with `env_prefix=""`,
+    `case_sensitive=False`, `extra="ignore"` and `validate_default=True` would read it, without importing
+    pydantic-settings, its sources and python-dotenv on every cold start (about a quarter of a bare boto3 import):
+    the service needs neither .env files, secrets directories, nested or JSON-encoded values nor a CLI."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**(_environment(type(self)) | values))
 
     stage: str = Field(default="local", description="Deployment stage: local, dev or prod.")
     aws_region: str = Field(default="eu-north-1", description="AWS region (AWS_REGION).")
@@ -95,6 +108,12 @@ class Settings(BaseSettings):
     secret_name_prefix: str = Field(
         default="uku-smartaccounts/local/", description="Prefix of every Secrets Manager secret the service owns."
     )
+
+
+def _environment(model: type[BaseModel]) -> dict[str, str]:
+    """The environment variables named like the model's fields, whatever their case."""
+    names = set(model.model_fields)
+    return {key.lower(): value for key, value in os.environ.items() if key.lower() in names}
 
 
 def load_settings() -> Settings:

@@ -12,14 +12,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
-from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus
 from smartaccounts_sync.errors import Conflict
 from smartaccounts_sync.service.export_ports import BuyerClaim
+
+if TYPE_CHECKING:
+    from smartaccounts_sync.domain.invoice_export import ExportRecord
+
+# The export domain (the invoice event's and the export record's models) is imported where a record is read: every
+# function wires this repository, few of them export invoices.
 
 INVOICE_PREFIX = "INVOICE#"
 BUYER_PREFIX = "BUYER#"
@@ -39,6 +44,8 @@ class DynamoDbExportRecordRepository:
 
     @staticmethod
     def _parse(item: dict[str, Any]) -> ExportRecord:
+        from smartaccounts_sync.domain.invoice_export import ExportRecord
+
         record = ExportRecord.model_validate_json(item["data"]["S"])
         return record.model_copy(update={"version": int(item["version"]["N"])})
 
@@ -74,6 +81,8 @@ class DynamoDbExportRecordRepository:
 
     def exported(self, company_id: str) -> list[ExportRecord]:
         """The company's EXPORTED records (the paid-status run picks those still awaiting payment)."""
+        from smartaccounts_sync.domain.invoice_export import ExportStatus
+
         records: list[ExportRecord] = []
         kwargs: dict[str, Any] = {
             "TableName": self._table,

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from smartaccounts_sync.errors import ServiceError
-from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider

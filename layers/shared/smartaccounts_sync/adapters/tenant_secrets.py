@@ -23,7 +23,7 @@ from typing import Any
 
 from smartaccounts_sync.adapters.secrets import SecretsManagerCredentialStore
 from smartaccounts_sync.domain.identifiers import require_identifier
-from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 
 TENANT_TAG = "companyId"
 SESSION_SECONDS = 900

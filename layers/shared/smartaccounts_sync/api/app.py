@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server
 
 from smartaccounts_sync.api import contract, guards, problems
-from smartaccounts_sync.api.routes import (
-    client_integration,
-    health,
-    integration,
-    invoice_export,
-    notifications,
-    reload,
-    summary_tasks,
-    uku,
-    vat_types,
-)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 TITLE = "Uku SmartAccounts sync"
 VERSION = "1.0.0"
@@ -27,26 +19,33 @@ DESCRIPTION = (
     "summary tasks, reload of the last 12 months, VAT types and invoice export. Errors are application/problem+json "
     "with a stable `code`."
 )
-ROUTERS = (health.router,)
+#: The routers by their module under `api/routes/`, imported only by the functions that have them (a function does not
+#: load the services, models and adapters of another concern's routes).
+ROUTERS = ("health",)
 V1_ROUTERS = (
-    integration.router,
-    uku.router,
-    client_integration.router,
-    summary_tasks.router,
-    notifications.router,
-    reload.router,
-    vat_types.router,
-    invoice_export.router,
+    "integration",
+    "uku",
+    "client_integration",
+    "summary_tasks",
+    "notifications",
+    "reload",
+    "vat_types",
+    "invoice_export",
 )
 #: The HTTP functions by concern: the routers each one's resolver has (template.yaml sends it only its routes).
 #: A router may serve two concerns (the company list of the link dialog sits in the integration router).
-CONCERNS: dict[str, tuple] = {
-    "connection": (integration.router, vat_types.router),  # connect, test, settings, fields, diagnostics, VAT types
-    "client_links": (client_integration.router, integration.router),  # link a client, company list
-    "reload": (reload.router,),
-    "reads": (summary_tasks.router, notifications.router, uku.router),  # summary tasks, history, Uku lookups
-    "invoice_export": (invoice_export.router,),
+CONCERNS: dict[str, tuple[str, ...]] = {
+    "connection": ("integration", "vat_types"),  # connect, test, settings, fields, diagnostics, VAT types
+    "client_links": ("client_integration", "integration"),  # link a client, company list
+    "reload": ("reload",),
+    "reads": ("summary_tasks", "notifications", "uku"),  # summary tasks, history, Uku lookups
+    "invoice_export": ("invoice_export",),
+    "health": (),  # the documentation function's liveness answer: /health alone
 }
+
+
+def router(name: str) -> Any:
+    return import_module(f"smartaccounts_sync.api.routes.{name}").router
 
 
 class ContractResolver(APIGatewayHttpResolver):
@@ -69,17 +68,29 @@ class ContractResolver(APIGatewayHttpResolver):
 
 
 def build_app(concern: str | None = None) -> APIGatewayHttpResolver:
-    """The resolver of one concern's function; without a concern, every route (the API's documentation)."""
+    """The resolver of one concern's function; without a concern, every route (the API's documentation).
+
+    Only the documentation function (no concern) serves /openapi.json and /docs: API Gateway sends those to it alone
+    (template.yaml), and Powertools' OpenAPI models (~60 ms of pydantic classes) are imported only by the code that
+    builds the document, so a concern's function never loads them. Request validation does not need them."""
     # A response that does not fit its model is the service's bug: 500, never a 4xx blaming the caller.
     app = ContractResolver(
         enable_validation=True, response_validation_error_http_code=500, json_body_deserializer=guards.parse_json_body
     )
     app.use(middlewares=[guards.path_identifiers])
-    for router in ROUTERS:
-        app.include_router(router)
-    for router in V1_ROUTERS if concern is None else CONCERNS[concern]:
-        app.include_router(router, prefix="/v1")
+    for name in ROUTERS:
+        app.include_router(router(name))
+    for name in V1_ROUTERS if concern is None else CONCERNS[concern]:
+        app.include_router(router(name), prefix="/v1")
     problems.register(app)
+    if concern is None:
+        _serve_documentation(app)
+    return app
+
+
+def _serve_documentation(app: APIGatewayHttpResolver) -> None:
+    from aws_lambda_powertools.event_handler.openapi.models import Server
+
     openapi = {
         "title": TITLE,
         "version": VERSION,
@@ -92,10 +103,10 @@ def build_app(concern: str | None = None) -> APIGatewayHttpResolver:
     def openapi_json():
         return Response(status_code=200, content_type="application/json", body=openapi_document(app))
 
-    return app
-
 
 def openapi_document(app: APIGatewayHttpResolver) -> str:
+    from aws_lambda_powertools.event_handler.openapi.models import Server
+
     return app.get_openapi_json_schema(
         title=TITLE, version=VERSION, description=DESCRIPTION, servers=[Server(url="/")]
     )

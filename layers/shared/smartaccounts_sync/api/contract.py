@@ -17,9 +17,10 @@ The success status comes from the route's own `status_code` (201, 202, 204).
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 PROBLEMS_EXTENSION = "x-problems"
 SECURITY_SCHEME = "ukuJwt"
@@ -138,5 +139,7 @@ def complete(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def complete_model(schema: OpenAPI) -> OpenAPI:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI  # only where the document is built
+
     plain = schema.model_dump(by_alias=True, exclude_none=True, mode="json")
     return OpenAPI.model_validate(complete(plain))

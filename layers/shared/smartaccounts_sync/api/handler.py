@@ -7,7 +7,9 @@ Every HTTP function is built the same way; only its concern differs (`api/app.py
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -25,7 +27,11 @@ COMPANY_KEY_ONLY = frozenset({"invoice_export"})
 
 
 def http_handler(concern: str | None) -> Handler:
-    app = build_app(concern)
+    """The handler of one concern's function. Without a concern, the documentation function's: /health is answered
+    by a resolver with that route alone; the resolver with every route (and Swagger UI) is built at the first
+    /openapi.json or /docs request, once per container, so a cold start for /health does not load every route's
+    services and models and Powertools' OpenAPI models."""
+    app = build_app(concern) if concern is not None else None
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @tracer.capture_lambda_handler(capture_response=False)
@@ -33,14 +39,20 @@ def http_handler(concern: str | None) -> Handler:
     def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
         # no company is served until the caller's token is read (api/context.caller); none after this invocation
         with tenant_scope(None):
-            app.append_context(
+            resolver = app or _documentation(health=event.get("rawPath") == "/health")
+            resolver.append_context(
                 deps=deps
                 or container_dependencies(
                     secrets_writer=concern is None or concern in SECRET_WRITERS,
                     company_key_only=concern in COMPANY_KEY_ONLY,
                 )
             )
-            return app.resolve(event, context)
+            return resolver.resolve(event, context)
 
     lambda_handler.concern = concern  # type: ignore[attr-defined]
     return lambda_handler
+
+
+@lru_cache(maxsize=2)
+def _documentation(*, health: bool) -> APIGatewayHttpResolver:
+    return build_app("health" if health else None)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from smartaccounts_sync.domain.identifiers import (
@@ -16,6 +16,7 @@ from smartaccounts_sync.domain.identifiers import (
     Identifier,
 )
 from smartaccounts_sync.domain.import_day import ImportDay
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.summary_task import TaskTitle
 from smartaccounts_sync.domain.uku import CustomFieldType
 
@@ -28,7 +29,7 @@ IdPath = Annotated[
 ]
 
 
-class ApiModel(BaseModel):
+class ApiModel(DeferredModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
 
@@ -83,7 +84,7 @@ class ClientIntegrationIn(ApiModel):
 
 
 # ------------------------------------------------------------------ responses
-class Out(BaseModel):
+class Out(DeferredModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
 
 

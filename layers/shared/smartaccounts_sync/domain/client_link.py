@@ -6,9 +6,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from smartaccounts_sync.domain.integration import StoredCredentials
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 
 
@@ -17,7 +18,7 @@ class LinkStatus(StrEnum):
     FAILING = "FAILING"
 
 
-class ClientLink(BaseModel):
+class ClientLink(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     client_id: str

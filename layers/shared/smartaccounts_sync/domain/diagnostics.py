@@ -10,7 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from smartaccounts_sync.domain.model import DeferredModel
 
 
 class CheckStatus(StrEnum):
@@ -29,7 +31,7 @@ class Check:
     error_kind: str | None = None
 
 
-class DiagnosticsReport(BaseModel):
+class DiagnosticsReport(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     company_id: str

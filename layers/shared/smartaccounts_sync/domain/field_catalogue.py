@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
 
 from smartaccounts_sync.domain.errors import UnknownFieldError
+from smartaccounts_sync.domain.model import DeferredModel
 
 FieldKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-zA-Z0-9]*$", max_length=64)]
 
@@ -32,7 +33,7 @@ class FieldKind(StrEnum):
     AMOUNT = "amount"  # euros, two decimals
 
 
-class CatalogueField(BaseModel):
+class CatalogueField(DeferredModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: FieldKey

@@ -15,9 +15,10 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from smartaccounts_sync.domain.field_catalogue import DocumentSource
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 
 PAGE_SIZE = 100  # SmartAccounts' page size (facts: 100 entries a page)
@@ -31,7 +32,7 @@ SOURCE_ORDER = (
 )
 
 
-class QueryProgress(BaseModel):
+class QueryProgress(DeferredModel):
     """One paged query: the documents of `source` dated `date_from`..`date_to`."""
 
     model_config = ConfigDict(extra="ignore")
@@ -69,7 +70,7 @@ class QueryProgress(BaseModel):
         return max(self.pages + (0 if self.done else 1), math.ceil(self.pages * days / covered))
 
 
-class ImportCheckpoint(BaseModel):
+class ImportCheckpoint(DeferredModel):
     """A client's import in progress (`work_key` names the work it belongs to: the reload job or the schedule)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -110,7 +111,7 @@ class ImportCheckpoint(BaseModel):
         return left
 
 
-class DocumentCounts(BaseModel):
+class DocumentCounts(DeferredModel):
     """What a client's last completed import counted: documents per month on average, per kind."""
 
     model_config = ConfigDict(extra="ignore")

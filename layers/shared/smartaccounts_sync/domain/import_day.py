@@ -20,8 +20,9 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 
 ImportRule = Literal["LAST_WORK_DAY", "LAST_CALENDAR_DAY", "DAY_OF_FOLLOWING_MONTH"]
@@ -31,7 +32,7 @@ MAX_FOLLOWING_MONTH_DAY = 28
 DEFAULT_RELOAD_MONTHS = 12
 
 
-class ImportDay(BaseModel):
+class ImportDay(DeferredModel):
     """`{rule, day?}` as in the settings contract. Only `DAY_OF_FOLLOWING_MONTH` takes a day (1..28)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -10,10 +10,11 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from smartaccounts_sync.domain.import_day import ImportDay, import_date_for, next_import
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth, tallinn_today
 
 #: The most months one message imports (a reload's window; a longer outage catches up its last 12 months).
@@ -26,7 +27,7 @@ class ImportReason(StrEnum):
     RELOAD = "RELOAD"
 
 
-class ImportWork(BaseModel):
+class ImportWork(DeferredModel):
     """`{"kind": "IMPORT", "companyId", "clientId", "months": ["YYYY-MM", ...], "reason", "jobId"}`."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="ignore")

@@ -9,9 +9,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from smartaccounts_sync.domain.import_day import ImportDay
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 
 
@@ -21,7 +22,7 @@ class ConnectionStatus(StrEnum):
     FAILING = "FAILING"
 
 
-class StoredCredentials(BaseModel):
+class StoredCredentials(DeferredModel):
     """Where a key pair lives (a Secrets Manager name) and how to show it; never the values themselves."""
 
     model_config = ConfigDict(frozen=True)
@@ -31,7 +32,7 @@ class StoredCredentials(BaseModel):
     saved_at: dt.datetime
 
 
-class Connection(BaseModel):
+class Connection(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     status: ConnectionStatus = ConnectionStatus.NOT_CONNECTED
@@ -42,7 +43,7 @@ class Connection(BaseModel):
     checked_at: dt.datetime | None = None
 
 
-class SummaryTaskSettings(BaseModel):
+class SummaryTaskSettings(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     task_title: str
@@ -58,7 +59,7 @@ class SummaryTaskSettings(BaseModel):
         return {key: target for key, target in self.field_mapping.items() if target}
 
 
-class CompanyIntegration(BaseModel):
+class CompanyIntegration(DeferredModel):
     """The whole integration record of one Uku company; `version` guards concurrent writers."""
 
     company_id: str

@@ -10,9 +10,10 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from smartaccounts_sync.domain.invoice_issued import BuyerAddress, InvoiceIssued, InvoiceKind
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.vat_types import VatRegister
 
 ADDRESS_LINE_LIMIT = 64
@@ -47,7 +48,7 @@ class PaymentStatus(StrEnum):
     PAID = "PAID"
 
 
-class Amounts(BaseModel):
+class Amounts(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     net: Decimal | None = None
@@ -55,7 +56,7 @@ class Amounts(BaseModel):
     gross: Decimal | None = None
 
 
-class TotalsCheck(BaseModel):
+class TotalsCheck(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     matches: bool
@@ -63,7 +64,7 @@ class TotalsCheck(BaseModel):
     smartaccounts: Amounts
 
 
-class SmartAccountsInvoice(BaseModel):
+class SmartAccountsInvoice(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     invoice_id: str
@@ -72,7 +73,7 @@ class SmartAccountsInvoice(BaseModel):
     client_id: str | None = None
 
 
-class PaymentState(BaseModel):
+class PaymentState(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     status: PaymentStatus
@@ -81,7 +82,7 @@ class PaymentState(BaseModel):
     checked_at: dt.datetime
 
 
-class ExportRecord(BaseModel):
+class ExportRecord(DeferredModel):
     """Everything known about exporting one Uku invoice; `version` guards concurrent writers."""
 
     company_id: str
@@ -103,7 +104,8 @@ class ExportRecord(BaseModel):
     exported_at: dt.datetime | None = None
     lease_until: dt.datetime | None = None
     lease_owner: str | None = Field(
-        default=None, description="the SQS message whose delivery holds it (a later delivery of it may take over)"
+        default=None,
+        description="the SQS message whose delivery holds the lease (a later delivery of it may take over)",
     )
     posting_started_at: dt.datetime | None = Field(
         default=None, description="set just before the invoice is posted: a later attempt reconciles by reading"
@@ -142,7 +144,7 @@ class ExportRefused(Exception):
 # --- rows ---------------------------------------------------------------------------------------------------------
 
 
-class PlannedRow(BaseModel):
+class PlannedRow(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     article_code: str
@@ -209,7 +211,7 @@ def check_vat_codes(invoice: InvoiceIssued, register: VatRegister) -> None:
 # --- buyer address ------------------------------------------------------------------------------------------------
 
 
-class PlannedAddress(BaseModel):
+class PlannedAddress(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     country: str | None = None

@@ -6,8 +6,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 
 
@@ -24,14 +25,14 @@ class ReloadStatus(StrEnum):
         return self in (ReloadStatus.COMPLETED, ReloadStatus.COMPLETED_WITH_ERRORS, ReloadStatus.FAILED)
 
 
-class ClientError(BaseModel):
+class ClientError(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     kind: str
     message: str
 
 
-class ReloadJob(BaseModel):
+class ReloadJob(DeferredModel):
     job_id: str
     company_id: str
     scope: Literal["ALL_CLIENTS", "ONE_CLIENT"]

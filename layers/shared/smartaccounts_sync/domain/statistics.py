@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from smartaccounts_sync.domain.errors import UnknownFieldError
 from smartaccounts_sync.domain.field_catalogue import DocumentSource, FieldKind, field_by_key, sources_needed
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 
 StatisticValue = int | Decimal
@@ -24,7 +25,7 @@ CENT = Decimal("0.01")
 ZERO_AMOUNT = Decimal("0.00")
 
 
-class _Document(BaseModel):
+class _Document(DeferredModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str
@@ -63,7 +64,7 @@ class LedgerDocument(_Document):
     kind: Literal["INVOICE", "PAYMENT", "MANUAL", "OTHER"]
 
 
-class DocumentBatch(BaseModel):
+class DocumentBatch(DeferredModel):
     """The documents fetched for one client and period, by source. Sources not fetched stay empty."""
 
     model_config = ConfigDict(extra="forbid")

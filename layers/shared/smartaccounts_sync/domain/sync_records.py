@@ -7,8 +7,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 
 HISTORY_RETENTION = dt.timedelta(days=400)
@@ -22,7 +23,7 @@ class ImportOutcome(StrEnum):
     DEFERRED = "DEFERRED"  # waiting for the daily quota; the same work comes back by itself
 
 
-class SyncHistoryEntry(BaseModel):
+class SyncHistoryEntry(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -48,7 +49,7 @@ class NotificationKind(StrEnum):
     EXPORT_FAILED = "EXPORT_FAILED"
 
 
-class Notification(BaseModel):
+class Notification(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     id: str

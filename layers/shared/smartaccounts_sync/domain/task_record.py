@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.summary_task import merge_field_values
 
 Number = Decimal
 
 
-class SummaryTask(BaseModel):
+class SummaryTask(DeferredModel):
     """One client's summary task of one month, as stored (numbers as `Decimal`)."""
 
     model_config = ConfigDict(frozen=True)

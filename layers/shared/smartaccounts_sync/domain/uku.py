@@ -8,21 +8,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import ConfigDict, StringConstraints
+
+from smartaccounts_sync.domain.model import DeferredModel
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 CustomFieldType = Literal["number", "currency", "text", "date", "checkbox"]
 NUMERIC_FIELD_TYPES: frozenset[str] = frozenset({"number", "currency"})
 
 
-class Topic(BaseModel):
+class Topic(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
     name: Name
 
 
-class CustomTaskField(BaseModel):
+class CustomTaskField(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -34,7 +36,7 @@ class CustomTaskField(BaseModel):
         return self.type in NUMERIC_FIELD_TYPES
 
 
-class UkuClient(BaseModel):
+class UkuClient(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     id: str

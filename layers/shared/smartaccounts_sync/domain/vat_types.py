@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from smartaccounts_sync.domain.model import DeferredModel
 
 
-class VatType(BaseModel):
+class VatType(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     code: str = Field(description="SmartAccounts `vatPc`, the code sent on invoice rows")
@@ -26,7 +28,7 @@ class VatType(BaseModel):
         return self.active_for_sales and self.in_smartaccounts
 
 
-class VatRegister(BaseModel):
+class VatRegister(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
     company_id: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 from smartaccounts_sync.domain.integration import CompanyIntegration, StoredCredentials
@@ -13,10 +14,12 @@ from smartaccounts_sync.errors import NotConnected, NotFound
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service.connection import credentials_failing, require_enabled, trim_credentials
 from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import ApiCredentials
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem, cause_of, explain
+
+if TYPE_CHECKING:
+    from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: only where a client is made
 
 COMPANY_LIST_CACHE = dt.timedelta(minutes=5)
 RELINK_NOTICE = (

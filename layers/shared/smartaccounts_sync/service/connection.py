@@ -21,8 +21,8 @@ from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service import vat_types
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.notifications import CONNECTION_FAILING, CONNECTION_RESTORED, notify, publish
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import ApiCredentials
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem, cause_of, explain
 
 #: Kinds that mean the key pair itself is wrong, as opposed to a passing condition (network, rate limit).

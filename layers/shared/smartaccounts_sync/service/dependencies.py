@@ -57,7 +57,7 @@ from smartaccounts_sync.service.export_ports import (
     VatTypeRepository,
 )
 from smartaccounts_sync.settings import Settings, load_settings
-from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, RateGuard
 
 if TYPE_CHECKING:

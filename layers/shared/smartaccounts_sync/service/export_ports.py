@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from smartaccounts_sync.domain.invoice_export import ExportRecord
 from smartaccounts_sync.domain.vat_types import VatRegister
+
+if TYPE_CHECKING:
+    from smartaccounts_sync.domain.invoice_export import ExportRecord
 
 
 class ExportRecordRepository(Protocol):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smartaccounts_sync.domain.invoice_export import (
     ExportRecord,
@@ -47,7 +47,6 @@ from smartaccounts_sync.service.connection import CREDENTIAL_FAILURES, connectio
 from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.notifications import notify, publish
 from smartaccounts_sync.smartaccounts import protocol
-from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import (
     Address,
@@ -59,6 +58,9 @@ from smartaccounts_sync.smartaccounts.models import (
     NewClientInvoiceRow,
 )
 from smartaccounts_sync.troubleshooting import explain
+
+if TYPE_CHECKING:
+    from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: only where a client is made
 
 INVOICE_EXPORTED = "InvoiceExported"
 INVOICE_EXPORT_FAILED = "InvoiceExportFailed"

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from smartaccounts_sync.domain.vat_types import VatRegister, VatType, merge_register
 from smartaccounts_sync.errors import IntegrationDisabled, NotConnected
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import VatPercentage
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem
+
+if TYPE_CHECKING:
+    from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: only where a client is made
+    from smartaccounts_sync.smartaccounts.models import VatPercentage
 
 
 def _vat_type(item: VatPercentage) -> VatType:

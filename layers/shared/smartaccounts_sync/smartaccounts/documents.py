@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from smartaccounts_sync.domain.field_catalogue import DocumentSource
 from smartaccounts_sync.domain.statistics import (
@@ -23,9 +24,11 @@ from smartaccounts_sync.domain.statistics import (
     SalesDocument,
 )
 from smartaccounts_sync.smartaccounts import protocol
-from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ClientInvoice, JournalEntry, Payment, VendorInvoice
+
+if TYPE_CHECKING:
+    from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: only where a client is made
 
 ZERO = Decimal(0)
 

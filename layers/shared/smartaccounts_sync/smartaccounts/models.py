@@ -11,9 +11,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, SecretStr
+from pydantic import BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
+from smartaccounts_sync.domain.model import DeferredModel
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials  # noqa: F401 - still importable from here
 from smartaccounts_sync.smartaccounts.protocol import format_date, parse_date
 
 # --- Reusable tolerant types ------------------------------------------------------------------------------------
@@ -96,7 +98,7 @@ OptDate = Annotated[
 OptStr = Annotated[str | None, BeforeValidator(_to_str)]
 
 
-class WireModel(BaseModel):
+class WireModel(DeferredModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True, defer_build=True
     )  # schemas built at first use: a cold start builds only those its invocation reads
@@ -109,26 +111,8 @@ class WireModel(BaseModel):
 # --- Credentials ------------------------------------------------------------------------------------------------
 
 
-class ApiCredentials(BaseModel):
-    """A company's (or firm's) SmartAccounts key pair. Neither value shows in repr, str or logs."""
-
-    model_config = ConfigDict(frozen=True)
-
-    api_key: str = Field(min_length=1, repr=False)
-    api_secret: SecretStr
-
-    @property
-    def masked_key(self) -> str:
-        key = self.api_key
-        if len(key) <= 8:
-            return "…" + key[-2:] if len(key) > 4 else "…"
-        return f"{key[:4]}…{key[-4:]}"
-
-    def __repr__(self) -> str:
-        return f"ApiCredentials(api_key={self.masked_key!r}, api_secret=SecretStr('**********'))"
-
-    def __str__(self) -> str:
-        return self.__repr__()
+# `ApiCredentials` lives in `smartaccounts/credentials.py` (secrets adapters and the composition root need it, not
+# the wire models); it is still importable from here.
 
 
 # --- Companies (ASSUMED endpoints) ------------------------------------------------------------------------------

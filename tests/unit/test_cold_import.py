@@ -1,0 +1,78 @@
+"""What a cold start loads: each handler imported in a fresh interpreter as Lambda would (tracing on), and what it must
+not load because its invocations never use it. How long it takes is measured by `bench/bench_cold_import.py`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"
+EXPORT_DOMAIN = "smartaccounts_sync.domain.invoice_export"
+WIRE_MODELS = "smartaccounts_sync.smartaccounts.models"
+#: Modules a handler's import must not load: the OpenAPI models are for the documentation function's /openapi.json
+#: and /docs only, requests and the SmartAccounts wire models for the functions that call SmartAccounts, the export
+#: domain for those that export or show exports, pydantic-settings for nobody.
+NOT_AT_IMPORT = {
+    "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings", "requests"},  # unless a paid status is refreshed
+    "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests", WIRE_MODELS},  # loaded by /openapi.json and /docs
+    "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
+    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "invoice_export": {OPENAPI_MODELS, "pydantic_settings"},
+    "daily_refresh": {OPENAPI_MODELS, "pydantic_settings"},
+}
+
+
+def _in_lambda(function: str, code: str) -> dict:
+    """Runs `code` in a fresh interpreter set up like a Lambda container of `function` (tracing on)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_SAM", "PYTHON"))}
+    env |= {
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / function), str(ROOT / "layers" / "shared")]),
+        "LAMBDA_TASK_ROOT": str(ROOT / "functions" / function),
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_REGION": "eu-north-1",
+        "POWERTOOLS_SERVICE_NAME": "smartaccounts-sync",
+    }
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_every_function_is_checked() -> None:
+    assert set(NOT_AT_IMPORT) == {path.name for path in (ROOT / "functions").iterdir() if path.is_dir()}
+
+
+@pytest.mark.parametrize("function", sorted(NOT_AT_IMPORT))
+def test_a_handler_import_loads_nothing_its_invocations_do_not_use(function: str) -> None:
+    loaded = _in_lambda(
+        function,
+        f"import json, sys, {function}\n"
+        f"print(json.dumps({{'handler': callable({function}.lambda_handler), 'loaded': sorted(sys.modules)}}))",
+    )
+    assert loaded["handler"]
+    assert not NOT_AT_IMPORT[function] & set(loaded["loaded"])
+
+
+def test_with_tracing_on_botocore_is_patched_at_import_and_requests_when_it_is_imported() -> None:
+    patched = _in_lambda(
+        "read_api",
+        "import json, sys\n"
+        "import botocore.client\n"
+        "from smartaccounts_sync.observability import tracer\n"
+        "before = {'disabled': tracer.disabled, 'requests': 'requests' in sys.modules,\n"
+        "          'botocore': botocore.client.BaseClient.__dict__['_make_api_call']._self_wrapper.__module__}\n"
+        "from smartaccounts_sync.smartaccounts.client import SmartAccountsClient\n"
+        "import requests\n"
+        "after = requests.Session.__dict__['request']._self_wrapper.__module__\n"
+        "print(json.dumps({'before': before, 'after': after}))",
+    )
+    assert patched["before"] == {"disabled": False, "requests": False, "botocore": "aws_xray_sdk.ext.botocore.patch"}
+    assert patched["after"] == "aws_xray_sdk.ext.requests.patch"
