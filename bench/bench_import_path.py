@@ -29,8 +29,10 @@ import requests
 from local_stack.stack import LocalStack
 from local_stack.template import Template
 from smartaccounts_sync.adapters.aws_clients import shared_client
-from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
+from smartaccounts_sync.adapters.tenant_secrets import tenant_scope
+from smartaccounts_sync.domain.import_work import ImportReason, ImportWork, first_month_for
 from smartaccounts_sync.domain.months import YearMonth, tallinn_today
+from smartaccounts_sync.domain.reload_job import ReloadJob
 from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 from smartaccounts_sync.service.monthly_import import import_client
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
@@ -42,10 +44,12 @@ COMPANIES = 6
 
 
 class DynamoDbCalls:
-    """Counts the container's DynamoDB calls by operation, and those on the rate-limit table."""
+    """Counts the container's DynamoDB calls by operation and by what they touch (every table: the jobs table's
+    checkpoints, leases and counts too), and those on the rate-limit table separately."""
 
     def __init__(self, client, rate_table: str) -> None:
         self.ops: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()  # "<table kind>:<item kind>" per call (a transaction: its items joined)
         self.guard = 0
         self._rate_table = rate_table
         client.meta.events.register("before-parameter-build.dynamodb", self._count)
@@ -53,12 +57,29 @@ class DynamoDbCalls:
     def _count(self, model, params, **_kwargs) -> None:
         if params.get("TableName") == self._rate_table:
             self.guard += 1
+            return
+        self.ops[model.name] += 1
+        if "TransactItems" in params:
+            parts = sorted({_what(next(iter(i.values()))) for i in params["TransactItems"]})
+            self.items["+".join(parts)] += 1
         else:
-            self.ops[model.name] += 1
+            self.items[_what(params)] += 1
 
     def reset(self) -> None:
         self.ops.clear()
+        self.items.clear()
         self.guard = 0
+
+
+def _what(params: dict) -> str:
+    """The table and the kind of item a call (or a transaction's part) touches: `jobs:CHECKPOINT`, `config:LINK`."""
+    table = str(params.get("TableName", "?"))
+    table = next((t for t in ("config", "jobs", "history", "task", "uku") if t in table.lower()), table)
+    key = params.get("Key") or params.get("Item") or {}
+    sk = key.get("sk", {}).get("S", "") if isinstance(key, dict) else ""
+    if not sk:
+        return table
+    return f"{table}:{sk.split('#', 1)[0]}"
 
 
 def sa_requests(admin_url: str) -> int:
@@ -69,7 +90,8 @@ def run_imports(deps: Dependencies, works: list[ImportWork]) -> tuple[int, float
     started = time.perf_counter()
     months = 0
     for work in works:
-        entry = import_client(deps, work)
+        with tenant_scope(work.company_id):  # as the import worker serves each record's company
+            entry = import_client(deps, work)
         assert entry is not None and entry.outcome.value == "SUCCEEDED", entry
         months += len(work.months)
     return months, time.perf_counter() - started
@@ -93,11 +115,37 @@ def import_path() -> None:
         year = [last.plus(-i) for i in range(11, -1, -1)]
 
         def works(months: list[YearMonth], count: int) -> list[ImportWork]:
+            """A reload job of one client per company (as Reload data starts it), or, for one month, the monthly
+            schedule's work for a freshly linked client (its first month, as the schedule sends it)."""
             companies = [make(["co-small"]) for _ in range(count)]
-            return [
-                ImportWork(company_id=c.id, client_id=c.clients["co-small"], months=months, reason=ImportReason.RELOAD)
-                for c in companies
-            ]
+            out = []
+            for c in companies:
+                client_id = c.clients["co-small"]
+                if len(months) == 1:
+                    link = deps.links.get(c.id, client_id)
+                    rule = deps.integrations.get(c.id).settings.import_day
+                    first = first_month_for(link.linked_at, rule)
+                    out.append(ImportWork(company_id=c.id, client_id=client_id, months=[first]))
+                    continue
+                job_id = f"bench-{uuid.uuid4().hex[:8]}"
+                deps.jobs.start(
+                    ReloadJob(
+                        job_id=job_id,
+                        company_id=c.id,
+                        scope="ONE_CLIENT",
+                        client_ids=[client_id],
+                        window=months,
+                        clients_total=1,
+                        requested_by="bench",
+                        created_at=deps.now(),
+                    )
+                )
+                out.append(
+                    ImportWork(
+                        company_id=c.id, client_id=client_id, months=months, reason=ImportReason.RELOAD, job_id=job_id
+                    )
+                )
+            return out
 
         print(f"import path: moto server + instant sandbox, {COMPANIES} companies x one co-small client")
         run_imports(deps, works(year, 1))  # warm-up: first clients, first secret, first paths compiled
@@ -113,6 +161,7 @@ def import_path() -> None:
                 f"    DynamoDB calls per client-month: {other / done:.2f} (+ guard {calls.guard / done:.2f}); "
                 f"in all: {dict(sorted(calls.ops.items()))}"
             )
+            print(f"    per client: { {k: round(v / len(batch), 2) for k, v in sorted(calls.items.items())} }")
             print(f"    SmartAccounts requests: {sent}, guard calls per request: {calls.guard / max(1, sent):.2f}")
         # memory on a batch of its own: tracemalloc slows Python down several times, so it stays off the timed runs
         memory_batch = works(year, 2)
