@@ -59,9 +59,13 @@ class DynamoDbCalls:
             self.guard += 1
             return
         self.ops[model.name] += 1
-        if "TransactItems" in params:
+        if "RequestItems" in params:  # a batch read
+            requested = params["RequestItems"].items()
+            parts = sorted({_what({"TableName": t, "Key": k}) for t, r in requested for k in r["Keys"]})
+            self.items["batch " + "+".join(parts)] += 1
+        elif "TransactItems" in params:
             parts = sorted({_what(next(iter(i.values()))) for i in params["TransactItems"]})
-            self.items["+".join(parts)] += 1
+            self.items["transaction " + "+".join(parts)] += 1
         else:
             self.items[_what(params)] += 1
 

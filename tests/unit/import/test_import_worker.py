@@ -249,3 +249,28 @@ def test_a_failed_event_publish_is_counted_not_swallowed(world) -> None:
     notifications.publish(world.deps, notifications.RELOAD_COMPLETED, {"jobId": "j"})
     assert metrics.metric_set["EventsNotPublished"]["Value"] == [1.0]
     metrics.clear_metrics()
+
+
+def test_a_link_changed_during_the_import_keeps_the_change_and_still_records_the_import(world, monkeypatch) -> None:
+    # Given a link that something else changes while the client's documents are read (here: a note set by a health
+    # check just before the tasks are written), after the import read it
+    owner = world.deps.uku.company_owner
+
+    def change_the_link(company_id: str):
+        link = world.links.get(COMPANY, "client-1")
+        world.links.update(COMPANY, link.model_copy(update={"message": "checked meanwhile"}))
+        return owner(company_id)
+
+    monkeypatch.setattr(world.deps.uku, "company_owner", change_the_link)
+
+    # When the import succeeds
+    entry = import_client(world.deps, nov_work())
+
+    # Then the link's bookkeeping is made on the changed link (nothing of the change is lost), one history entry is
+    # written, and the import's counts are kept and its checkpoint is gone
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    link = world.links.get(COMPANY, "client-1")
+    assert (link.last_imported_month, link.message) == (NOV, "checked meanwhile")
+    assert [e.outcome for e in world.deps.history.list(COMPANY, "client-1")] == [ImportOutcome.SUCCEEDED]
+    assert world.deps.progress.get_counts(COMPANY, "client-1") is not None
+    assert world.deps.progress.checkpoints == {}

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.keys import item_key
+from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.client_link import ClientLink
 
 
@@ -22,6 +23,7 @@ class ClientLinkRepository(Protocol):
     def list(self, company_id: str) -> list[ClientLink]: ...
     def put(self, company_id: str, link: ClientLink) -> None: ...
     def update(self, company_id: str, link: ClientLink) -> bool: ...
+    def update_write(self, company_id: str, link: ClientLink, seen: ClientLink) -> Write: ...
     def delete(self, company_id: str, client_id: str) -> None: ...
     def cached_companies(self, company_id: str, cache_key: str, now: dt.datetime) -> list[dict] | None: ...
     def cache_companies(
@@ -78,6 +80,24 @@ class DynamoDbClientLinkRepository:
             raise
         return True
 
+    def update_write(self, company_id: str, link: ClientLink, seen: ClientLink) -> Write:
+        """`update` as part of a group (`adapters/transact.py`), made from the link as read earlier (`seen`): refused
+        when the link is no longer exactly that (unlinked, relinked, or changed by anyone meanwhile)."""
+        return Write(
+            part={
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._item(company_id, link),
+                    "ConditionExpression": "linkedAt = :linked AND #d = :seen",
+                    "ExpressionAttributeNames": {"#d": "data"},
+                    "ExpressionAttributeValues": {
+                        ":linked": {"S": seen.linked_at.isoformat()},
+                        ":seen": {"S": seen.model_dump_json()},
+                    },
+                }
+            }
+        )
+
     def _item(self, company_id: str, link: ClientLink) -> dict[str, Any]:
         return self._key(company_id, item_key("LINK", link.client_id)) | {
             "data": {"S": link.model_dump_json()},
@@ -127,6 +147,12 @@ class InMemoryClientLinkRepository:
             return False
         self.links[(company_id, link.client_id)] = link
         return True
+
+    def update_write(self, company_id: str, link: ClientLink, seen: ClientLink) -> Write:
+        def apply() -> None:
+            self.links[(company_id, link.client_id)] = link
+
+        return Write(holds=lambda: self.links.get((company_id, link.client_id)) == seen, apply=apply)
 
     def delete(self, company_id: str, client_id: str) -> None:
         self.links.pop((company_id, client_id), None)

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError as BotoClientError
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint
 
 CHECKPOINT_TTL = dt.timedelta(days=30)
@@ -44,6 +45,12 @@ class ImportProgressRepository(Protocol):
     def release_lease(self, company_id: str, client_id: str, owner: str) -> None: ...
     def get_counts(self, company_id: str, client_id: str) -> DocumentCounts | None: ...
     def put_counts(self, company_id: str, client_id: str, counts: DocumentCounts) -> None: ...
+    def counts_and_checkpoint(
+        self, company_id: str, client_id: str, work_key: str
+    ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
+        """`get_counts` and `get_checkpoint` in one read."""
+    def finished_writes(self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts) -> list[Write]:
+        """`put_counts` and `delete_checkpoint` as parts of a group (`adapters/transact.py`)."""
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
     def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
     def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
@@ -123,6 +130,48 @@ class DynamoDbImportProgressRepository:
             TableName=self._table,
             Item={**self._key(company_id, f"COUNTS#{client_id}"), "data": {"S": counts.model_dump_json()}},
         )
+
+    def counts_and_checkpoint(
+        self, company_id: str, client_id: str, work_key: str
+    ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
+        counts_key = self._key(company_id, f"COUNTS#{client_id}")
+        checkpoint_key = self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}")
+        keys = [counts_key, checkpoint_key]
+        found: dict[str, dict[str, Any]] = {}
+        for _attempt in range(8):
+            answer = self._ddb.batch_get_item(
+                RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+            )
+            for item in answer.get("Responses", {}).get(self._table, []):
+                found[item["sk"]["S"]] = item
+            keys = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+            if not keys:
+                break
+        else:  # DynamoDB kept some back: read them one by one
+            for key in keys:
+                item = self._ddb.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+                if item:
+                    found[item["sk"]["S"]] = item
+        counts = found.get(counts_key["sk"]["S"])
+        checkpoint = found.get(checkpoint_key["sk"]["S"])
+        return (
+            DocumentCounts.model_validate_json(counts["data"]["S"]) if counts else None,
+            ImportCheckpoint.model_validate_json(checkpoint["data"]["S"]) if checkpoint else None,
+        )
+
+    def finished_writes(self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts) -> list[Write]:
+        counts_item = self._key(company_id, f"COUNTS#{client_id}") | {"data": {"S": counts.model_dump_json()}}
+        return [
+            Write(part={"Put": {"TableName": self._table, "Item": counts_item}}),
+            Write(
+                part={
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"),
+                    }
+                }
+            ),
+        ]
 
     # --- parked work ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -220,6 +269,17 @@ class InMemoryImportProgressRepository:
 
     def put_counts(self, company_id: str, client_id: str, counts: DocumentCounts) -> None:
         self.counts[(company_id, client_id)] = counts
+
+    def counts_and_checkpoint(
+        self, company_id: str, client_id: str, work_key: str
+    ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
+        return self.get_counts(company_id, client_id), self.get_checkpoint(company_id, client_id, work_key)
+
+    def finished_writes(self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts) -> list[Write]:
+        return [
+            Write(apply=lambda: self.put_counts(company_id, client_id, counts)),
+            Write(apply=lambda: self.delete_checkpoint(company_id, client_id, work_key)),
+        ]
 
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
         day = self.parked_work.setdefault(wake_on, {})

@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 from smartaccounts_sync.domain.field_catalogue import is_known_field, mapped_keys, sources_needed
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
@@ -107,7 +108,11 @@ class _Recorder:
         resumes_at: dt.datetime | None = None,
         queries: list[dict] | None = None,
         job_calls: int | None = None,
+        also: Sequence[Write] = (),
+        refused: Callable[[], None] | None = None,
     ) -> SyncHistoryEntry:
+        """Writes the run's history entry (with `also` in the same transaction; when a condition of theirs refuses
+        it, `refused` makes them one by one and the entry is written alone), its metrics and its job's progress."""
         entry = SyncHistoryEntry(
             id=uuid.uuid4().hex[:12],
             company_id=self.work.company_id,
@@ -124,7 +129,10 @@ class _Recorder:
             message=message,
             queries=queries or [],
         )
-        self.deps.history.add(entry)
+        if not self.deps.history.add(entry, also):
+            if refused is not None:
+                refused()
+            self.deps.history.add(entry)
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
         count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
@@ -165,16 +173,21 @@ def _keep_company_due(deps: Dependencies, work: ImportWork, missed: YearMonth, r
     update_integration(deps, work.company_id, change)
 
 
-def _mark_imported(deps: Dependencies, work: ImportWork, last: YearMonth) -> None:
-    link = deps.links.get(work.company_id, work.client_id)
-    if link is None:
-        return
+def _imported(deps: Dependencies, link: ClientLink, last: YearMonth) -> ClientLink:
+    """The link after a successful import up to `last`: imported now, its last month, failing no more."""
     update: dict = {"last_import_at": deps.now()}
     if link.last_imported_month is None or link.last_imported_month < last:
         update["last_imported_month"] = last
     if link.status is LinkStatus.FAILING:
         update |= {"status": LinkStatus.OK, "reason": None, "message": None, "since": None}
-    deps.links.update(work.company_id, link.model_copy(update=update))  # not if unlinked or relinked meanwhile
+    return link.model_copy(update=update)
+
+
+def _mark_imported(deps: Dependencies, work: ImportWork, last: YearMonth) -> None:
+    link = deps.links.get(work.company_id, work.client_id)
+    if link is None:
+        return
+    deps.links.update(work.company_id, _imported(deps, link, last))  # not if unlinked or relinked meanwhile
 
 
 def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = None) -> SyncHistoryEntry | None:
@@ -271,8 +284,10 @@ def _import_months(
         if work.reason is ImportReason.RELOAD
         else 0
     )
-    counts = deps.progress.get_counts(work.company_id, work.client_id)
-    checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts)
+    counts, found = deps.progress.counts_and_checkpoint(
+        work.company_id, work.client_id, resumable_import.work_key(work, months)
+    )
+    checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts, found)
     tally = MonthlyTally.from_dict(months, checkpoint.tally)
     calls_before = checkpoint.calls
     try:
@@ -303,10 +318,18 @@ def _import_months(
         for month in months
     ]
     changed = upsert_all(deps, proposals)
-    _mark_imported(deps, work, months[-1])
     resumable_import.refine_expected(deps, work, checkpoint, counts)
-    deps.progress.put_counts(work.company_id, work.client_id, DocumentCounts.of(checkpoint, deps.now()))
-    deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
+    finished = DocumentCounts.of(checkpoint, deps.now())
+    # the link's bookkeeping (from the link as read at the start), the client's counts, the checkpoint's end and the
+    # history entry: one all-or-nothing write. When the link changed meanwhile, the same writes one by one on it.
+    also = [deps.links.update_write(work.company_id, _imported(deps, link, months[-1]), link)]
+    also += deps.progress.finished_writes(work.company_id, work.client_id, checkpoint.work_key, finished)
+
+    def one_by_one() -> None:
+        _mark_imported(deps, work, months[-1])
+        deps.progress.put_counts(work.company_id, work.client_id, finished)
+        deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
+
     return record(
         ImportOutcome.SUCCEEDED,
         months,
@@ -315,6 +338,8 @@ def _import_months(
         tasks_changed=changed,
         queries=_queries(checkpoint),
         job_calls=checkpoint.calls - calls_before,
+        also=also,
+        refused=one_by_one,
     )
 
 
