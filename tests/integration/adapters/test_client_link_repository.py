@@ -83,6 +83,7 @@ def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(moto_
     )
     progress.put_checkpoint(checkpoint)
     counts = DocumentCounts(per_month={})
+    assert progress.acquire_lease(company, "client-1", "worker-1", T0 + dt.timedelta(hours=1), T0)
 
     def entry(n: int) -> SyncHistoryEntry:
         return SyncHistoryEntry(
@@ -92,7 +93,7 @@ def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(moto_
 
     def group(link: ClientLink) -> list:
         imported = link.model_copy(update={"status": LinkStatus.OK, "reason": None, "last_imported_month": month})
-        done = progress.finished_writes(company, "client-1", checkpoint.work_key, counts)
+        done = progress.finished_writes(company, "client-1", checkpoint.work_key, counts, lease_owner="worker-1")
         return [links.update_write(company, imported, link), *done]
 
     # When the link changed after the import read it (a health check), the group is refused: nothing is written
@@ -103,9 +104,15 @@ def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(moto_
     assert links.get(company, "client-1") == changed
     assert progress.counts_and_checkpoint(company, "client-1", checkpoint.work_key) == (None, checkpoint)
 
-    # When the link is as read, the entry, the link's bookkeeping, the counts and the checkpoint's end go together
+    # When the link is as read, the entry, the link's bookkeeping, the counts, the checkpoint's end and the lease's
+    # end go together
     assert history.add(entry(2), group(changed)) is True
     assert [e.id for e in history.list(company, "client-1")] == ["entry-2"]
     stored = links.get(company, "client-1")
     assert (stored.status, stored.last_imported_month, stored.message) == (LinkStatus.OK, month, "checked again")
     assert progress.counts_and_checkpoint(company, "client-1", checkpoint.work_key) == (counts, None)
+    assert progress.acquire_lease(company, "client-1", "worker-2", T0 + dt.timedelta(hours=1), T0)
+
+    # When the lease is no longer the worker's (it ran out and another worker took the client), nothing is written
+    assert history.add(entry(3), group(stored)) is False
+    assert [e.id for e in history.list(company, "client-1")] == ["entry-2"]

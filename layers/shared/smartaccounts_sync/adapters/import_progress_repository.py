@@ -49,8 +49,11 @@ class ImportProgressRepository(Protocol):
         self, company_id: str, client_id: str, work_key: str
     ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
         """`get_counts` and `get_checkpoint` in one read."""
-    def finished_writes(self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts) -> list[Write]:
-        """`put_counts` and `delete_checkpoint` as parts of a group (`adapters/transact.py`)."""
+    def finished_writes(
+        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+    ) -> list[Write]:
+        """`put_counts`, `delete_checkpoint` and `release_lease` as parts of a group (`adapters/transact.py`); the
+        group is refused when the lease is no longer the owner's."""
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
     def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
     def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
@@ -159,10 +162,20 @@ class DynamoDbImportProgressRepository:
             ImportCheckpoint.model_validate_json(checkpoint["data"]["S"]) if checkpoint else None,
         )
 
-    def finished_writes(self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts) -> list[Write]:
+    def finished_writes(
+        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+    ) -> list[Write]:
         counts_item = self._key(company_id, f"COUNTS#{client_id}") | {"data": {"S": counts.model_dump_json()}}
+        release = {
+            "TableName": self._table,
+            "Key": self._key(company_id, f"LEASE#{client_id}"),
+            "ConditionExpression": "#o = :owner",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":owner": {"S": lease_owner}},
+        }
         return [
             Write(part={"Put": {"TableName": self._table, "Item": counts_item}}),
+            Write(part={"Delete": release}),
             Write(
                 part={
                     "Delete": {
@@ -275,9 +288,15 @@ class InMemoryImportProgressRepository:
     ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
         return self.get_counts(company_id, client_id), self.get_checkpoint(company_id, client_id, work_key)
 
-    def finished_writes(self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts) -> list[Write]:
+    def finished_writes(
+        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+    ) -> list[Write]:
         return [
             Write(apply=lambda: self.put_counts(company_id, client_id, counts)),
+            Write(
+                holds=lambda: self.leases.get((company_id, client_id), ("",))[0] == lease_owner,
+                apply=lambda: self.release_lease(company_id, client_id, lease_owner),
+            ),
             Write(apply=lambda: self.delete_checkpoint(company_id, client_id, work_key)),
         ]
 

@@ -251,12 +251,20 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         deps.work_queue.send_later(work, LEASE_RETRY_SECONDS)
         logger.info("client import already running: handed back", extra={"client_id": work.client_id})
         return None
+    lease = _HeldLease(owner_id)
     try:
         return _import_months(
-            deps, work, run, record, integration, link, client, months, keys, credentials, fingerprint
+            deps, work, run, record, integration, link, client, months, keys, credentials, fingerprint, lease
         )
     finally:
-        deps.progress.release_lease(work.company_id, work.client_id, owner_id)
+        if not lease.released:  # a successful import ends it with its last write
+            deps.progress.release_lease(work.company_id, work.client_id, owner_id)
+
+
+@dataclass
+class _HeldLease:
+    owner: str
+    released: bool = False
 
 
 def _import_months(
@@ -271,6 +279,7 @@ def _import_months(
     keys: list[str],
     credentials,
     fingerprint: str,
+    lease: _HeldLease,
 ) -> SyncHistoryEntry | None:
     settings = integration.settings
     if settings is None:  # checked by the caller; keeps the type checker honest
@@ -320,15 +329,20 @@ def _import_months(
     changed = upsert_all(deps, proposals)
     resumable_import.refine_expected(deps, work, checkpoint, counts)
     finished = DocumentCounts.of(checkpoint, deps.now())
-    # the link's bookkeeping (from the link as read at the start), the client's counts, the checkpoint's end and the
-    # history entry: one all-or-nothing write. When the link changed meanwhile, the same writes one by one on it.
+    # the link's bookkeeping (from the link as read at the start), the client's counts, the checkpoint's end, the
+    # lease's end and the history entry: one all-or-nothing write. When the link changed meanwhile (or the lease was
+    # taken over), the same writes one by one on what is there now.
     also = [deps.links.update_write(work.company_id, _imported(deps, link, months[-1]), link)]
-    also += deps.progress.finished_writes(work.company_id, work.client_id, checkpoint.work_key, finished)
+    also += deps.progress.finished_writes(
+        work.company_id, work.client_id, checkpoint.work_key, finished, lease_owner=lease.owner
+    )
+    lease.released = True  # with the group, or by `one_by_one` when the group is refused
 
     def one_by_one() -> None:
         _mark_imported(deps, work, months[-1])
         deps.progress.put_counts(work.company_id, work.client_id, finished)
         deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
+        deps.progress.release_lease(work.company_id, work.client_id, lease.owner)
 
     return record(
         ImportOutcome.SUCCEEDED,
