@@ -254,14 +254,14 @@ def test_a_failed_event_publish_is_counted_not_swallowed(world) -> None:
 def test_a_link_changed_during_the_import_keeps_the_change_and_still_records_the_import(world, monkeypatch) -> None:
     # Given a link that something else changes while the client's documents are read (here: a note set by a health
     # check just before the tasks are written), after the import read it
-    owner = world.deps.uku.company_owner
+    put_all = world.deps.summary_tasks.put_all
 
-    def change_the_link(company_id: str):
+    def change_the_link(writes):
         link = world.links.get(COMPANY, "client-1")
         world.links.update(COMPANY, link.model_copy(update={"message": "checked meanwhile"}))
-        return owner(company_id)
+        return put_all(writes)
 
-    monkeypatch.setattr(world.deps.uku, "company_owner", change_the_link)
+    monkeypatch.setattr(world.deps.summary_tasks, "put_all", change_the_link)
 
     # When the import succeeds
     entry = import_client(world.deps, nov_work())

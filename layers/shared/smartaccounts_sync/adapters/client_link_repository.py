@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from smartaccounts_sync.adapters.batch_read import Read
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.keys import item_key
 from smartaccounts_sync.adapters.transact import Write
@@ -20,6 +21,7 @@ from smartaccounts_sync.domain.client_link import ClientLink
 
 class ClientLinkRepository(Protocol):
     def get(self, company_id: str, client_id: str) -> ClientLink | None: ...
+    def get_read(self, company_id: str, client_id: str) -> Read: ...
     def list(self, company_id: str) -> list[ClientLink]: ...
     def put(self, company_id: str, link: ClientLink) -> None: ...
     def update(self, company_id: str, link: ClientLink) -> bool: ...
@@ -44,6 +46,14 @@ class DynamoDbClientLinkRepository:
             TableName=self._table, Key=self._key(company_id, item_key("LINK", client_id)), ConsistentRead=True
         ).get("Item")
         return ClientLink.model_validate_json(item["data"]["S"]) if item else None
+
+    def get_read(self, company_id: str, client_id: str) -> Read:
+        """`get` as one read of a batch (`adapters/batch_read.py`)."""
+
+        def parse(item: dict[str, Any] | None) -> ClientLink | None:
+            return ClientLink.model_validate_json(item["data"]["S"]) if item else None
+
+        return Read(parse, self._ddb, self._table, self._key(company_id, item_key("LINK", client_id)))
 
     def list(self, company_id: str) -> list[ClientLink]:
         links: list[ClientLink] = []
@@ -134,6 +144,9 @@ class InMemoryClientLinkRepository:
 
     def get(self, company_id: str, client_id: str) -> ClientLink | None:
         return self.links.get((company_id, client_id))
+
+    def get_read(self, company_id: str, client_id: str) -> Read:
+        return Read(value=lambda: self.get(company_id, client_id))
 
     def list(self, company_id: str) -> list[ClientLink]:
         return [link for (c, _), link in self.links.items() if c == company_id]

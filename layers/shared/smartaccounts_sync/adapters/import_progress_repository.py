@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError as BotoClientError
 
+from smartaccounts_sync.adapters.batch_read import Read, read_all
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint
@@ -137,30 +138,19 @@ class DynamoDbImportProgressRepository:
     def counts_and_checkpoint(
         self, company_id: str, client_id: str, work_key: str
     ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
-        counts_key = self._key(company_id, f"COUNTS#{client_id}")
-        checkpoint_key = self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}")
-        keys = [counts_key, checkpoint_key]
-        found: dict[str, dict[str, Any]] = {}
-        for _attempt in range(8):
-            answer = self._ddb.batch_get_item(
-                RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
-            )
-            for item in answer.get("Responses", {}).get(self._table, []):
-                found[item["sk"]["S"]] = item
-            keys = answer.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-            if not keys:
-                break
-        else:  # DynamoDB kept some back: read them one by one
-            for key in keys:
-                item = self._ddb.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-                if item:
-                    found[item["sk"]["S"]] = item
-        counts = found.get(counts_key["sk"]["S"])
-        checkpoint = found.get(checkpoint_key["sk"]["S"])
-        return (
-            DocumentCounts.model_validate_json(counts["data"]["S"]) if counts else None,
-            ImportCheckpoint.model_validate_json(checkpoint["data"]["S"]) if checkpoint else None,
+        def parse(model: type[DocumentCounts] | type[ImportCheckpoint]) -> Any:
+            return lambda item: model.model_validate_json(item["data"]["S"]) if item else None
+
+        counts, checkpoint = read_all(
+            Read(parse(DocumentCounts), self._ddb, self._table, self._key(company_id, f"COUNTS#{client_id}")),
+            Read(
+                parse(ImportCheckpoint),
+                self._ddb,
+                self._table,
+                self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"),
+            ),
         )
+        return counts, checkpoint
 
     def finished_writes(
         self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str

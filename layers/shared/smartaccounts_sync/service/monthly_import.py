@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from smartaccounts_sync.adapters.batch_read import read_all
 from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 from smartaccounts_sync.domain.field_catalogue import is_known_field, mapped_keys, sources_needed
@@ -197,7 +198,13 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         return None
     record = _Recorder(deps, work, run)
     reload.client_started(deps, work)
-    integration = deps.integrations.get(work.company_id)
+    # what the import needs of the company, the link and the Uku client (and the company's owner, the assignee of a
+    # client without a default user): one read
+    integration, link, client, company_owner = read_all(
+        deps.integrations.get_read(work.company_id),
+        deps.links.get_read(work.company_id, work.client_id),
+        *deps.uku.client_and_owner_reads(work.company_id, work.client_id),
+    )
     if integration.version == 0:  # no integration record at all: not a company of this service
         return record(ImportOutcome.SKIPPED, list(work.months), error_kind="UNKNOWN_COMPANY", message=intake.UNKNOWN)
     if not integration.enabled or integration.settings is None:
@@ -205,8 +212,6 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         return record(ImportOutcome.SKIPPED, list(work.months), error_kind="INTEGRATION_DISABLED", message=why)
     settings = integration.settings
     rule = settings.import_day
-    link = deps.links.get(work.company_id, work.client_id)
-    client = deps.uku.get_client(work.company_id, work.client_id)
     if client is None:  # the true reason: the Uku client is gone, not "not linked"
         return record(
             ImportOutcome.SKIPPED, list(work.months), error_kind="CLIENT_NOT_FOUND", message=intake.CLIENT_GONE
@@ -254,7 +259,8 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
     lease = _HeldLease(owner_id)
     try:
         return _import_months(
-            deps, work, run, record, integration, link, client, months, keys, credentials, fingerprint, lease
+            deps, work, run, record, integration, link, client, company_owner, months, keys, credentials, fingerprint,
+            lease,
         )
     finally:
         if not lease.released:  # a successful import ends it with its last write
@@ -275,6 +281,7 @@ def _import_months(
     integration: CompanyIntegration,
     link: ClientLink,
     client,
+    company_owner: str | None,
     months: list[YearMonth],
     keys: list[str],
     credentials,
@@ -321,7 +328,7 @@ def _import_months(
 
     computed_at = deps.now()
     stats = tally.values(keys)
-    owner = None if client.default_user_id else deps.uku.company_owner(work.company_id)
+    owner = None if client.default_user_id else company_owner
     proposals = [
         proposed_task(work.company_id, client, month, settings, stats[month], owner_id=owner, computed_at=computed_at)
         for month in months
