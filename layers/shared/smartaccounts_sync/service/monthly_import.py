@@ -343,7 +343,6 @@ def _import_months(
     also += deps.progress.finished_writes(
         work.company_id, work.client_id, checkpoint.work_key, finished, lease_owner=lease.owner
     )
-    lease.released = True  # with the group, or by `one_by_one` when the group is refused
 
     def one_by_one() -> None:
         _mark_imported(deps, work, months[-1])
@@ -351,7 +350,7 @@ def _import_months(
         deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
         deps.progress.release_lease(work.company_id, work.client_id, lease.owner)
 
-    return record(
+    entry = record(
         ImportOutcome.SUCCEEDED,
         months,
         calls=checkpoint.calls,
@@ -362,6 +361,8 @@ def _import_months(
         also=also,
         refused=one_by_one,
     )
+    lease.released = True  # with the group, or by `one_by_one` when the group was refused (not when it failed)
+    return entry
 
 
 def _queries(checkpoint) -> list[dict]:
