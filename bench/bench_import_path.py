@@ -5,12 +5,15 @@ as the Uku front end does, one linked client each (`co-small`); then `import_cli
 over one month (the monthly import) for fresh companies, so every summary task is written. The guard's limits are
 raised so it never waits (its cost is measured, not the quota). Printed: client-months per second with the guard and
 without it, DynamoDB calls per client-month (counted with a botocore event hook on the container's client; the
-guard's separately), guard calls per SmartAccounts request, peak Python memory.
+guard's separately), guard calls per SmartAccounts request, peak Python memory. Every table counts, the jobs table's
+checkpoints, leases and counts included; the calls are also printed per client by table and item kind, and the
+checkpoint written after every page is shown apart. The 12-month reload runs as a reload job of one client (as Reload
+data starts it), the one-month import as the schedule's work for a freshly linked client (its first month).
 
 Part 2 (the guard alone, on a moto server that applies one request at a time as DynamoDB does): one container
-sending 240 requests of one key, then 8 containers sharing that key, under 60 requests per (2 s scaled) window:
-guard calls per request. Goals: >= 30 client-months/s, <= 8 DynamoDB calls per client-month, <= 0.2 guard calls per
-request alone, <= 1 under contention.
+sending 240 requests of one key, 8 containers sharing a key for 240, and 16 containers starting at the same moment
+for 90 (about 6 each), under 60 requests per (2 s scaled) window: guard calls per request. Goals: >= 30
+client-months/s, <= 8 DynamoDB calls per client-month, <= 0.2 guard calls per request alone, <= 1 under contention.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ import requests
 from local_stack.stack import LocalStack
 from local_stack.template import Template
 from smartaccounts_sync.adapters.aws_clients import shared_client
-from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
+from smartaccounts_sync.adapters.tenant_secrets import tenant_scope
+from smartaccounts_sync.domain.import_work import ImportReason, ImportWork, first_month_for
 from smartaccounts_sync.domain.months import YearMonth, tallinn_today
+from smartaccounts_sync.domain.reload_job import ReloadJob
 from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 from smartaccounts_sync.service.monthly_import import import_client
 from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
@@ -42,10 +47,12 @@ COMPANIES = 6
 
 
 class DynamoDbCalls:
-    """Counts the container's DynamoDB calls by operation, and those on the rate-limit table."""
+    """Counts the container's DynamoDB calls by operation and by what they touch (every table: the jobs table's
+    checkpoints, leases and counts too), and those on the rate-limit table separately."""
 
     def __init__(self, client, rate_table: str) -> None:
         self.ops: Counter[str] = Counter()
+        self.items: Counter[str] = Counter()  # "<table kind>:<item kind>" per call (a transaction: its items joined)
         self.guard = 0
         self._rate_table = rate_table
         client.meta.events.register("before-parameter-build.dynamodb", self._count)
@@ -53,12 +60,33 @@ class DynamoDbCalls:
     def _count(self, model, params, **_kwargs) -> None:
         if params.get("TableName") == self._rate_table:
             self.guard += 1
+            return
+        self.ops[model.name] += 1
+        if "RequestItems" in params:  # a batch read
+            requested = params["RequestItems"].items()
+            parts = sorted({_what({"TableName": t, "Key": k}) for t, r in requested for k in r["Keys"]})
+            self.items["batch " + "+".join(parts)] += 1
+        elif "TransactItems" in params:
+            parts = sorted({_what(next(iter(i.values()))) for i in params["TransactItems"]})
+            self.items["transaction " + "+".join(parts)] += 1
         else:
-            self.ops[model.name] += 1
+            self.items[_what(params)] += 1
 
     def reset(self) -> None:
         self.ops.clear()
+        self.items.clear()
         self.guard = 0
+
+
+def _what(params: dict) -> str:
+    """The table and the kind of item a call (or a transaction's part) touches: `jobs:CHECKPOINT`, `config:LINK`."""
+    table = str(params.get("TableName", "?"))
+    table = next((t for t in ("config", "jobs", "history", "task", "uku") if t in table.lower()), table)
+    key = params.get("Key") or params.get("Item") or {}
+    sk = key.get("sk", {}).get("S", "") if isinstance(key, dict) else ""
+    if not sk:
+        return table
+    return f"{table}:{sk.split('#', 1)[0]}"
 
 
 def sa_requests(admin_url: str) -> int:
@@ -69,7 +97,8 @@ def run_imports(deps: Dependencies, works: list[ImportWork]) -> tuple[int, float
     started = time.perf_counter()
     months = 0
     for work in works:
-        entry = import_client(deps, work)
+        with tenant_scope(work.company_id):  # as the import worker serves each record's company
+            entry = import_client(deps, work)
         assert entry is not None and entry.outcome.value == "SUCCEEDED", entry
         months += len(work.months)
     return months, time.perf_counter() - started
@@ -93,11 +122,37 @@ def import_path() -> None:
         year = [last.plus(-i) for i in range(11, -1, -1)]
 
         def works(months: list[YearMonth], count: int) -> list[ImportWork]:
+            """A reload job of one client per company (as Reload data starts it), or, for one month, the monthly
+            schedule's work for a freshly linked client (its first month, as the schedule sends it)."""
             companies = [make(["co-small"]) for _ in range(count)]
-            return [
-                ImportWork(company_id=c.id, client_id=c.clients["co-small"], months=months, reason=ImportReason.RELOAD)
-                for c in companies
-            ]
+            out = []
+            for c in companies:
+                client_id = c.clients["co-small"]
+                if len(months) == 1:
+                    link = deps.links.get(c.id, client_id)
+                    rule = deps.integrations.get(c.id).settings.import_day
+                    first = first_month_for(link.linked_at, rule)
+                    out.append(ImportWork(company_id=c.id, client_id=client_id, months=[first]))
+                    continue
+                job_id = f"bench-{uuid.uuid4().hex[:8]}"
+                deps.jobs.start(
+                    ReloadJob(
+                        job_id=job_id,
+                        company_id=c.id,
+                        scope="ONE_CLIENT",
+                        client_ids=[client_id],
+                        window=months,
+                        clients_total=1,
+                        requested_by="bench",
+                        created_at=deps.now(),
+                    )
+                )
+                out.append(
+                    ImportWork(
+                        company_id=c.id, client_id=client_id, months=months, reason=ImportReason.RELOAD, job_id=job_id
+                    )
+                )
+            return out
 
         print(f"import path: moto server + instant sandbox, {COMPANIES} companies x one co-small client")
         run_imports(deps, works(year, 1))  # warm-up: first clients, first secret, first paths compiled
@@ -113,6 +168,12 @@ def import_path() -> None:
                 f"    DynamoDB calls per client-month: {other / done:.2f} (+ guard {calls.guard / done:.2f}); "
                 f"in all: {dict(sorted(calls.ops.items()))}"
             )
+            pages = calls.items["jobs:CHECKPOINT"]  # the checkpoint stored after every page read
+            print(
+                f"    of which per-page checkpoint writes: {pages / done:.2f}; "
+                f"without them: {(other - pages) / done:.2f} per client-month"
+            )
+            print(f"    per client: { {k: round(v / len(batch), 2) for k, v in sorted(calls.items.items())} }")
             print(f"    SmartAccounts requests: {sent}, guard calls per request: {calls.guard / max(1, sent):.2f}")
         # memory on a batch of its own: tracemalloc slows Python down several times, so it stays off the timed runs
         memory_batch = works(year, 2)
@@ -134,7 +195,7 @@ def import_path() -> None:
 
 
 def guard_alone() -> None:
-    per_minute, window, requests_total = 60, 2.0, 240
+    per_minute, window = 60, 2.0
     with serial_moto_server() as url:
         props = Template().resources["RateLimitTable"]["Properties"]
         ddb = boto3.client("dynamodb", region_name="eu-north-1", endpoint_url=url)
@@ -145,10 +206,10 @@ def guard_alone() -> None:
             KeySchema=props["KeySchema"],
             BillingMode=props["BillingMode"],
         )
-        print(
-            f"rate guard alone: {per_minute} requests per {window:.0f} s window, {requests_total} requests of one key"
-        )
-        for containers in (1, 8):
+        print(f"rate guard alone: {per_minute} requests per {window:.0f} s window, requests of one key")
+        # one container; 8 containers sharing the key; 16 containers starting at the same moment for about 6
+        # requests each (the burst of tests/integration/smartaccounts/test_sa_concurrency.py)
+        for containers, requests_total in ((1, 240), (8, 240), (16, 90)):
             guards = [
                 DynamoDbRateGuard(
                     table,
@@ -180,7 +241,8 @@ def guard_alone() -> None:
             seconds = time.perf_counter() - started
             used = sum(g.calls for g in guards)
             print(
-                f"  {containers} container(s): {used / requests_total:.2f} guard calls per request "
+                f"  {containers} container(s), {requests_total} requests: "
+                f"{used / requests_total:.2f} guard calls per request "
                 f"({used} calls, {sum(g.conflicts for g in guards)} lost writes), {seconds:.1f} s"
             )
 

@@ -325,9 +325,9 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
 
     original_add = sync_history_repository.DynamoDbSyncHistoryRepository.add
 
-    def add(self: Any, entry: Any) -> None:
+    def add(self: Any, entry: Any, *also: Any) -> bool:
         throttle("history")
-        original_add(self, entry)
+        return original_add(self, entry, *also)
 
     original_save = export_record_repository.DynamoDbExportRecordRepository.save
 

@@ -51,3 +51,68 @@ def test_update_applies_to_the_same_link_only(links: DynamoDbClientLinkRepositor
     links.delete(company, "client-1")
     assert not links.update(company, first)
     assert links.get(company, "client-1") is None
+
+
+def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(moto_url: str, aws) -> None:
+    # Given the link, history and import-progress tables as provisioned, a linked client, its finished import's
+    # checkpoint, and the link as the import read it at its start
+    from smartaccounts_sync.adapters.import_progress_repository import DynamoDbImportProgressRepository
+    from smartaccounts_sync.adapters.sync_history_repository import DynamoDbSyncHistoryRepository
+    from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint
+    from smartaccounts_sync.domain.months import YearMonth
+    from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
+
+    prefix = f"tx{uuid.uuid4().hex[:8]}"
+    names = Provisioner(
+        Template(),
+        endpoint_url=moto_url,
+        region="eu-north-1",
+        prefix=prefix,
+        parameters={"Stage": prefix, "JwtIssuer": "https://issuer", "JwtAudience": "aud"},
+    ).provision().names
+    ddb = aws("dynamodb")
+    links = DynamoDbClientLinkRepository(ddb, names["ConfigTable"])
+    history = DynamoDbSyncHistoryRepository(ddb, names["SyncHistoryTable"])
+    progress = DynamoDbImportProgressRepository(ddb, names["JobsTable"])
+    company, month = f"uku-{uuid.uuid4().hex[:6]}", YearMonth(2026, 10)
+    seen = _link("co-a", T0).model_copy(update={"status": LinkStatus.FAILING, "reason": "NOT_FOUND"})
+    links.put(company, seen)
+    checkpoint = ImportCheckpoint(
+        company_id=company, client_id="client-1", work_key="SCHEDULE#2026-10#2026-10", months=[month],
+        queries=[], calls_expected=0, started_at=T0, updated_at=T0,
+    )
+    progress.put_checkpoint(checkpoint)
+    counts = DocumentCounts(per_month={})
+    assert progress.acquire_lease(company, "client-1", "worker-1", T0 + dt.timedelta(hours=1), T0)
+
+    def entry(n: int) -> SyncHistoryEntry:
+        return SyncHistoryEntry(
+            id=f"entry-{n}", company_id=company, client_id="client-1", at=T0 + dt.timedelta(minutes=n),
+            reason="SCHEDULE", months=[month], outcome=ImportOutcome.SUCCEEDED,
+        )
+
+    def group(link: ClientLink) -> list:
+        imported = link.model_copy(update={"status": LinkStatus.OK, "reason": None, "last_imported_month": month})
+        done = progress.finished_writes(company, "client-1", checkpoint.work_key, counts, lease_owner="worker-1")
+        return [links.update_write(company, imported, link), *done]
+
+    # When the link changed after the import read it (a health check), the group is refused: nothing is written
+    changed = seen.model_copy(update={"message": "checked again"})
+    links.put(company, changed)
+    assert history.add(entry(1), group(seen)) is False
+    assert history.list(company, "client-1") == []
+    assert links.get(company, "client-1") == changed
+    assert progress.counts_and_checkpoint(company, "client-1", checkpoint.work_key) == (None, checkpoint)
+
+    # When the link is as read, the entry, the link's bookkeeping, the counts, the checkpoint's end and the lease's
+    # end go together
+    assert history.add(entry(2), group(changed)) is True
+    assert [e.id for e in history.list(company, "client-1")] == ["entry-2"]
+    stored = links.get(company, "client-1")
+    assert (stored.status, stored.last_imported_month, stored.message) == (LinkStatus.OK, month, "checked again")
+    assert progress.counts_and_checkpoint(company, "client-1", checkpoint.work_key) == (counts, None)
+    assert progress.acquire_lease(company, "client-1", "worker-2", T0 + dt.timedelta(hours=1), T0)
+
+    # When the lease is no longer the worker's (it ran out and another worker took the client), nothing is written
+    assert history.add(entry(3), group(stored)) is False
+    assert [e.id for e in history.list(company, "client-1")] == ["entry-2"]

@@ -249,3 +249,53 @@ def test_a_failed_event_publish_is_counted_not_swallowed(world) -> None:
     notifications.publish(world.deps, notifications.RELOAD_COMPLETED, {"jobId": "j"})
     assert metrics.metric_set["EventsNotPublished"]["Value"] == [1.0]
     metrics.clear_metrics()
+
+
+def test_a_link_changed_during_the_import_keeps_the_change_and_still_records_the_import(world, monkeypatch) -> None:
+    # Given a link that something else changes while the client's documents are read (here: a note set by a health
+    # check just before the tasks are written), after the import read it
+    put_all = world.deps.summary_tasks.put_all
+
+    def change_the_link(writes):
+        link = world.links.get(COMPANY, "client-1")
+        world.links.update(COMPANY, link.model_copy(update={"message": "checked meanwhile"}))
+        return put_all(writes)
+
+    monkeypatch.setattr(world.deps.summary_tasks, "put_all", change_the_link)
+
+    # When the import succeeds
+    entry = import_client(world.deps, nov_work())
+
+    # Then the link's bookkeeping is made on the changed link (nothing of the change is lost), one history entry is
+    # written, and the import's counts are kept and its checkpoint is gone
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    link = world.links.get(COMPANY, "client-1")
+    assert (link.last_imported_month, link.message) == (NOV, "checked meanwhile")
+    assert [e.outcome for e in world.deps.history.list(COMPANY, "client-1")] == [ImportOutcome.SUCCEEDED]
+    assert world.deps.progress.get_counts(COMPANY, "client-1") is not None
+    assert world.deps.progress.checkpoints == {}
+
+
+def test_a_failed_last_write_leaves_no_lease_behind_and_the_redelivery_finishes_the_import(world, monkeypatch) -> None:
+    # Given the import's last write (history entry, link, counts, checkpoint's and lease's end) throttled once
+    add = world.deps.history.add
+    throttled = []
+
+    def throttle_once(entry, also=()):
+        if not throttled:
+            throttled.append(entry)
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return add(entry, also)
+
+    monkeypatch.setattr(world.deps.history, "add", throttle_once)
+
+    # When the import fails on it, and SQS delivers the work again
+    with pytest.raises(RuntimeError):
+        import_client(world.deps, nov_work())
+    assert world.deps.progress.leases == {}  # released, so the redelivery is not handed back for the lease's time
+    entry = import_client(world.deps, nov_work())
+
+    # Then the redelivery finishes it from the checkpoint: one history entry, the month recorded
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    assert [e.outcome for e in world.deps.history.list(COMPANY, "client-1")] == [ImportOutcome.SUCCEEDED]
+    assert world.links.get(COMPANY, "client-1").last_imported_month == NOV

@@ -12,16 +12,20 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from smartaccounts_sync.adapters.batch_read import Read
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.keys import item_key
+from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.client_link import ClientLink
 
 
 class ClientLinkRepository(Protocol):
     def get(self, company_id: str, client_id: str) -> ClientLink | None: ...
+    def get_read(self, company_id: str, client_id: str) -> Read: ...
     def list(self, company_id: str) -> list[ClientLink]: ...
     def put(self, company_id: str, link: ClientLink) -> None: ...
     def update(self, company_id: str, link: ClientLink) -> bool: ...
+    def update_write(self, company_id: str, link: ClientLink, seen: ClientLink) -> Write: ...
     def delete(self, company_id: str, client_id: str) -> None: ...
     def cached_companies(self, company_id: str, cache_key: str, now: dt.datetime) -> list[dict] | None: ...
     def cache_companies(
@@ -42,6 +46,14 @@ class DynamoDbClientLinkRepository:
             TableName=self._table, Key=self._key(company_id, item_key("LINK", client_id)), ConsistentRead=True
         ).get("Item")
         return ClientLink.model_validate_json(item["data"]["S"]) if item else None
+
+    def get_read(self, company_id: str, client_id: str) -> Read:
+        """`get` as one read of a batch (`adapters/batch_read.py`)."""
+
+        def parse(item: dict[str, Any] | None) -> ClientLink | None:
+            return ClientLink.model_validate_json(item["data"]["S"]) if item else None
+
+        return Read(parse, self._ddb, self._table, self._key(company_id, item_key("LINK", client_id)))
 
     def list(self, company_id: str) -> list[ClientLink]:
         links: list[ClientLink] = []
@@ -77,6 +89,24 @@ class DynamoDbClientLinkRepository:
                 return False
             raise
         return True
+
+    def update_write(self, company_id: str, link: ClientLink, seen: ClientLink) -> Write:
+        """`update` as part of a group (`adapters/transact.py`), made from the link as read earlier (`seen`): refused
+        when the link is no longer exactly that (unlinked, relinked, or changed by anyone meanwhile)."""
+        return Write(
+            part={
+                "Put": {
+                    "TableName": self._table,
+                    "Item": self._item(company_id, link),
+                    "ConditionExpression": "linkedAt = :linked AND #d = :seen",
+                    "ExpressionAttributeNames": {"#d": "data"},
+                    "ExpressionAttributeValues": {
+                        ":linked": {"S": seen.linked_at.isoformat()},
+                        ":seen": {"S": seen.model_dump_json()},
+                    },
+                }
+            }
+        )
 
     def _item(self, company_id: str, link: ClientLink) -> dict[str, Any]:
         return self._key(company_id, item_key("LINK", link.client_id)) | {
@@ -115,6 +145,9 @@ class InMemoryClientLinkRepository:
     def get(self, company_id: str, client_id: str) -> ClientLink | None:
         return self.links.get((company_id, client_id))
 
+    def get_read(self, company_id: str, client_id: str) -> Read:
+        return Read(value=lambda: self.get(company_id, client_id))
+
     def list(self, company_id: str) -> list[ClientLink]:
         return [link for (c, _), link in self.links.items() if c == company_id]
 
@@ -127,6 +160,12 @@ class InMemoryClientLinkRepository:
             return False
         self.links[(company_id, link.client_id)] = link
         return True
+
+    def update_write(self, company_id: str, link: ClientLink, seen: ClientLink) -> Write:
+        def apply() -> None:
+            self.links[(company_id, link.client_id)] = link
+
+        return Write(holds=lambda: self.links.get((company_id, link.client_id)) == seen, apply=apply)
 
     def delete(self, company_id: str, client_id: str) -> None:
         self.links.pop((company_id, client_id), None)

@@ -19,7 +19,9 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError as BotoClientError
 
+from smartaccounts_sync.adapters.batch_read import Read, read_all
 from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint
 
 CHECKPOINT_TTL = dt.timedelta(days=30)
@@ -44,6 +46,15 @@ class ImportProgressRepository(Protocol):
     def release_lease(self, company_id: str, client_id: str, owner: str) -> None: ...
     def get_counts(self, company_id: str, client_id: str) -> DocumentCounts | None: ...
     def put_counts(self, company_id: str, client_id: str, counts: DocumentCounts) -> None: ...
+    def counts_and_checkpoint(
+        self, company_id: str, client_id: str, work_key: str
+    ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
+        """`get_counts` and `get_checkpoint` in one read."""
+    def finished_writes(
+        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+    ) -> list[Write]:
+        """`put_counts`, `delete_checkpoint` and `release_lease` as parts of a group (`adapters/transact.py`); the
+        group is refused when the lease is no longer the owner's."""
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
     def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
     def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
@@ -123,6 +134,47 @@ class DynamoDbImportProgressRepository:
             TableName=self._table,
             Item={**self._key(company_id, f"COUNTS#{client_id}"), "data": {"S": counts.model_dump_json()}},
         )
+
+    def counts_and_checkpoint(
+        self, company_id: str, client_id: str, work_key: str
+    ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
+        def parse(model: type[DocumentCounts] | type[ImportCheckpoint]) -> Any:
+            return lambda item: model.model_validate_json(item["data"]["S"]) if item else None
+
+        counts, checkpoint = read_all(
+            Read(parse(DocumentCounts), self._ddb, self._table, self._key(company_id, f"COUNTS#{client_id}")),
+            Read(
+                parse(ImportCheckpoint),
+                self._ddb,
+                self._table,
+                self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"),
+            ),
+        )
+        return counts, checkpoint
+
+    def finished_writes(
+        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+    ) -> list[Write]:
+        counts_item = self._key(company_id, f"COUNTS#{client_id}") | {"data": {"S": counts.model_dump_json()}}
+        release = {
+            "TableName": self._table,
+            "Key": self._key(company_id, f"LEASE#{client_id}"),
+            "ConditionExpression": "#o = :owner",
+            "ExpressionAttributeNames": {"#o": "owner"},
+            "ExpressionAttributeValues": {":owner": {"S": lease_owner}},
+        }
+        return [
+            Write(part={"Put": {"TableName": self._table, "Item": counts_item}}),
+            Write(part={"Delete": release}),
+            Write(
+                part={
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"),
+                    }
+                }
+            ),
+        ]
 
     # --- parked work ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -220,6 +272,23 @@ class InMemoryImportProgressRepository:
 
     def put_counts(self, company_id: str, client_id: str, counts: DocumentCounts) -> None:
         self.counts[(company_id, client_id)] = counts
+
+    def counts_and_checkpoint(
+        self, company_id: str, client_id: str, work_key: str
+    ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
+        return self.get_counts(company_id, client_id), self.get_checkpoint(company_id, client_id, work_key)
+
+    def finished_writes(
+        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+    ) -> list[Write]:
+        return [
+            Write(apply=lambda: self.put_counts(company_id, client_id, counts)),
+            Write(
+                holds=lambda: self.leases.get((company_id, client_id), ("",))[0] == lease_owner,
+                apply=lambda: self.release_lease(company_id, client_id, lease_owner),
+            ),
+            Write(apply=lambda: self.delete_checkpoint(company_id, client_id, work_key)),
+        ]
 
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
         day = self.parked_work.setdefault(wake_on, {})

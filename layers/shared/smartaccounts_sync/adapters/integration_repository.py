@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from smartaccounts_sync.adapters import keys
+from smartaccounts_sync.adapters.batch_read import Read
 from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.errors import Conflict
 
@@ -27,9 +28,19 @@ def company_pk(company_id: str) -> str:
 class IntegrationRepository(Protocol):
     def get(self, company_id: str) -> CompanyIntegration: ...
 
+    def get_read(self, company_id: str) -> Read:
+        """`get` as one read of a batch (`adapters/batch_read.py`)."""
+
     def save(self, integration: CompanyIntegration) -> CompanyIntegration: ...
 
     def companies_due(self, on: dt.date) -> list[str]: ...
+
+
+def _record(company_id: str, item: dict[str, Any] | None) -> CompanyIntegration:
+    if item is None:
+        return CompanyIntegration(company_id=company_id)
+    record = CompanyIntegration.model_validate_json(item["data"]["S"])
+    return record.model_copy(update={"version": int(item["version"]["N"])})
 
 
 class DynamoDbIntegrationRepository:
@@ -43,10 +54,11 @@ class DynamoDbIntegrationRepository:
             Key={"pk": {"S": company_pk(company_id)}, "sk": {"S": "INTEGRATION"}},
             ConsistentRead=True,
         ).get("Item")
-        if item is None:
-            return CompanyIntegration(company_id=company_id)
-        record = CompanyIntegration.model_validate_json(item["data"]["S"])
-        return record.model_copy(update={"version": int(item["version"]["N"])})
+        return _record(company_id, item)
+
+    def get_read(self, company_id: str) -> Read:
+        key = {"pk": {"S": company_pk(company_id)}, "sk": {"S": "INTEGRATION"}}
+        return Read(lambda item: _record(company_id, item), self._ddb, self._table, key)
 
     def save(self, integration: CompanyIntegration) -> CompanyIntegration:
         """Writes the record if nobody changed it since it was read (same version); else CONFLICT."""
@@ -100,6 +112,9 @@ class InMemoryIntegrationRepository:
 
     def get(self, company_id: str) -> CompanyIntegration:
         return self.records.get(company_id, CompanyIntegration(company_id=company_id)).model_copy()
+
+    def get_read(self, company_id: str) -> Read:
+        return Read(value=lambda: self.get(company_id))
 
     def save(self, integration: CompanyIntegration) -> CompanyIntegration:
         current = self.records.get(integration.company_id)

@@ -7,12 +7,14 @@ outcome, errorKind, message, and `expiresAt` (epoch seconds, DynamoDB TTL, about
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.keys import item_key
+from smartaccounts_sync.adapters.transact import Write, apply_in_memory, transact
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.sync_records import HISTORY_RETENTION, ImportOutcome, SyncHistoryEntry
 
@@ -21,7 +23,9 @@ _DES = TypeDeserializer()
 
 
 class SyncHistoryRepository(Protocol):
-    def add(self, entry: SyncHistoryEntry) -> None: ...
+    def add(self, entry: SyncHistoryEntry, also: Sequence[Write] = ()) -> bool:
+        """Writes the entry, with `also` in the same all-or-nothing transaction. False (nothing written) when a
+        condition of `also` refused it."""
     def list(self, company_id: str, client_id: str, limit: int = 50) -> list[SyncHistoryEntry]: ...
 
 
@@ -34,7 +38,7 @@ class DynamoDbSyncHistoryRepository:
         self._ddb = client
         self._table = table_name
 
-    def add(self, entry: SyncHistoryEntry) -> None:
+    def add(self, entry: SyncHistoryEntry, also: Sequence[Write] = ()) -> bool:
         plain: dict[str, Any] = {
             "pk": company_pk(entry.company_id),
             "sk": _sk(entry),
@@ -53,7 +57,12 @@ class DynamoDbSyncHistoryRepository:
         for key, value in (("jobId", entry.job_id), ("errorKind", entry.error_kind), ("message", entry.message)):
             if value is not None:
                 plain[key] = value
-        self._ddb.put_item(TableName=self._table, Item={k: _SER.serialize(v) for k, v in plain.items()})
+        item = {k: _SER.serialize(v) for k, v in plain.items()}
+        if not also:
+            self._ddb.put_item(TableName=self._table, Item=item)
+            return True
+        parts = [{"Put": {"TableName": self._table, "Item": item}}]
+        return transact(self._ddb, parts + [w.part for w in also if w.part is not None])
 
     def list(self, company_id: str, client_id: str, limit: int = 50) -> list[SyncHistoryEntry]:
         page = self._ddb.query(
@@ -100,8 +109,11 @@ class InMemorySyncHistoryRepository:
     def __init__(self) -> None:
         self.entries: list[SyncHistoryEntry] = []
 
-    def add(self, entry: SyncHistoryEntry) -> None:
+    def add(self, entry: SyncHistoryEntry, also: Sequence[Write] = ()) -> bool:
+        if not apply_in_memory(also):
+            return False
         self.entries.append(entry)
+        return True
 
     def list(self, company_id: str, client_id: str, limit: int = 50) -> list[SyncHistoryEntry]:
         mine = [e for e in self.entries if e.company_id == company_id and e.client_id == client_id]

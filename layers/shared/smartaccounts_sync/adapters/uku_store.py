@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from smartaccounts_sync.adapters.batch_read import Read
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.keys import item_key
 from smartaccounts_sync.domain.uku import CustomTaskField, Topic, UkuClient
@@ -32,6 +33,8 @@ class UkuStore(Protocol):
     def get_client(self, company_id: str, client_id: str) -> UkuClient | None: ...
     def create_client(self, company_id: str, client: UkuClient) -> UkuClient: ...
     def company_owner(self, company_id: str) -> str | None: ...
+    def client_and_owner_reads(self, company_id: str, client_id: str) -> tuple[Read, Read]:
+        """`get_client` and `company_owner` as reads of a batch (`adapters/batch_read.py`)."""
     def set_company_owner(self, company_id: str, user_id: str) -> None: ...
 
 
@@ -133,6 +136,23 @@ class DynamoDbUkuStore:
         ).get("Item")
         return item["userId"]["S"] if item else None
 
+    def client_and_owner_reads(self, company_id: str, client_id: str) -> tuple[Read, Read]:
+        pk = {"S": company_pk(company_id)}
+        return (
+            Read(
+                lambda item: UkuClient.model_validate_json(item["data"]["S"]) if item else None,
+                self._ddb,
+                self._table,
+                {"pk": pk, "sk": {"S": item_key(self._KINDS[UkuClient], client_id)}},
+            ),
+            Read(
+                lambda item: item["userId"]["S"] if item else None,
+                self._ddb,
+                self._table,
+                {"pk": pk, "sk": {"S": "OWNER"}},
+            ),
+        )
+
     def set_company_owner(self, company_id: str, user_id: str) -> None:
         self._ddb.put_item(
             TableName=self._table,
@@ -185,6 +205,10 @@ class InMemoryUkuStore:
 
     def company_owner(self, company_id: str) -> str | None:
         return self.owners.get(company_id)
+
+    def client_and_owner_reads(self, company_id: str, client_id: str) -> tuple[Read, Read]:
+        client = Read(value=lambda: self.get_client(company_id, client_id))
+        return client, Read(value=lambda: self.company_owner(company_id))
 
     def set_company_owner(self, company_id: str, user_id: str) -> None:
         self.owners[company_id] = user_id

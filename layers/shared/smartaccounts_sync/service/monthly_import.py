@@ -23,12 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from smartaccounts_sync.adapters.batch_read import read_all
+from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 from smartaccounts_sync.domain.field_catalogue import is_known_field, mapped_keys, sources_needed
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
@@ -109,7 +111,11 @@ class _Recorder:
         resumes_at: dt.datetime | None = None,
         queries: list[dict] | None = None,
         job_calls: int | None = None,
+        also: Sequence[Write] = (),
+        refused: Callable[[], None] | None = None,
     ) -> SyncHistoryEntry:
+        """Writes the run's history entry (with `also` in the same transaction; when a condition of theirs refuses
+        it, `refused` makes them one by one and the entry is written alone), its metrics and its job's progress."""
         entry = SyncHistoryEntry(
             id=uuid.uuid4().hex[:12],
             company_id=self.work.company_id,
@@ -126,7 +132,10 @@ class _Recorder:
             message=message,
             queries=queries or [],
         )
-        self.deps.history.add(entry)
+        if not self.deps.history.add(entry, also):
+            if refused is not None:
+                refused()
+            self.deps.history.add(entry)
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
         count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
@@ -168,16 +177,21 @@ def _keep_company_due(deps: Dependencies, work: ImportWork, missed: YearMonth, r
     update_integration(deps, work.company_id, change)
 
 
-def _mark_imported(deps: Dependencies, work: ImportWork, last: YearMonth) -> None:
-    link = deps.links.get(work.company_id, work.client_id)
-    if link is None:
-        return
+def _imported(deps: Dependencies, link: ClientLink, last: YearMonth) -> ClientLink:
+    """The link after a successful import up to `last`: imported now, its last month, failing no more."""
     update: dict = {"last_import_at": deps.now()}
     if link.last_imported_month is None or link.last_imported_month < last:
         update["last_imported_month"] = last
     if link.status is LinkStatus.FAILING:
         update |= {"status": LinkStatus.OK, "reason": None, "message": None, "since": None}
-    deps.links.update(work.company_id, link.model_copy(update=update))  # not if unlinked or relinked meanwhile
+    return link.model_copy(update=update)
+
+
+def _mark_imported(deps: Dependencies, work: ImportWork, last: YearMonth) -> None:
+    link = deps.links.get(work.company_id, work.client_id)
+    if link is None:
+        return
+    deps.links.update(work.company_id, _imported(deps, link, last))  # not if unlinked or relinked meanwhile
 
 
 def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = None) -> SyncHistoryEntry | None:
@@ -187,7 +201,13 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         return None
     record = _Recorder(deps, work, run)
     reload.client_started(deps, work)
-    integration = deps.integrations.get(work.company_id)
+    # what the import needs of the company, the link and the Uku client (and the company's owner, the assignee of a
+    # client without a default user): one read
+    integration, link, client, company_owner = read_all(
+        deps.integrations.get_read(work.company_id),
+        deps.links.get_read(work.company_id, work.client_id),
+        *deps.uku.client_and_owner_reads(work.company_id, work.client_id),
+    )
     if integration.version == 0:  # no integration record at all: not a company of this service
         return record(ImportOutcome.SKIPPED, list(work.months), error_kind="UNKNOWN_COMPANY", message=intake.UNKNOWN)
     if not integration.enabled or integration.settings is None:
@@ -195,8 +215,6 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         return record(ImportOutcome.SKIPPED, list(work.months), error_kind="INTEGRATION_DISABLED", message=why)
     settings = integration.settings
     rule = settings.import_day
-    link = deps.links.get(work.company_id, work.client_id)
-    client = deps.uku.get_client(work.company_id, work.client_id)
     if client is None:  # the true reason: the Uku client is gone, not "not linked"
         return record(
             ImportOutcome.SKIPPED, list(work.months), error_kind="CLIENT_NOT_FOUND", message=intake.CLIENT_GONE
@@ -241,12 +259,21 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         deps.work_queue.send_later(work, LEASE_RETRY_SECONDS)
         logger.info("client import already running: handed back", extra={"client_id": work.client_id})
         return None
+    lease = _HeldLease(owner_id)
     try:
         return _import_months(
-            deps, work, run, record, integration, link, client, months, keys, credentials, fingerprint
+            deps, work, run, record, integration, link, client, company_owner, months, keys, credentials, fingerprint,
+            lease,
         )
     finally:
-        deps.progress.release_lease(work.company_id, work.client_id, owner_id)
+        if not lease.released:  # a successful import ends it with its last write
+            deps.progress.release_lease(work.company_id, work.client_id, owner_id)
+
+
+@dataclass
+class _HeldLease:
+    owner: str
+    released: bool = False
 
 
 def _import_months(
@@ -257,10 +284,12 @@ def _import_months(
     integration: CompanyIntegration,
     link: ClientLink,
     client,
+    company_owner: str | None,
     months: list[YearMonth],
     keys: list[str],
     credentials,
     fingerprint: str,
+    lease: _HeldLease,
 ) -> SyncHistoryEntry | None:
     settings = integration.settings
     if settings is None:  # checked by the caller; keeps the type checker honest
@@ -274,8 +303,10 @@ def _import_months(
         if work.reason is ImportReason.RELOAD
         else 0
     )
-    counts = deps.progress.get_counts(work.company_id, work.client_id)
-    checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts)
+    counts, found = deps.progress.counts_and_checkpoint(
+        work.company_id, work.client_id, resumable_import.work_key(work, months)
+    )
+    checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts, found)
     tally = MonthlyTally.from_dict(months, checkpoint.tally)
     calls_before = checkpoint.calls
 
@@ -312,17 +343,29 @@ def _import_months(
 
     computed_at = deps.now()
     stats = tally.values(keys)
-    owner = None if client.default_user_id else deps.uku.company_owner(work.company_id)
+    owner = None if client.default_user_id else company_owner
     proposals = [
         proposed_task(work.company_id, client, month, settings, stats[month], owner_id=owner, computed_at=computed_at)
         for month in months
     ]
     changed = upsert_all(deps, proposals)
-    _mark_imported(deps, work, months[-1])
     resumable_import.refine_expected(deps, work, checkpoint, counts)
-    deps.progress.put_counts(work.company_id, work.client_id, DocumentCounts.of(checkpoint, deps.now()))
-    deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
-    return record(
+    finished = DocumentCounts.of(checkpoint, deps.now())
+    # the link's bookkeeping (from the link as read at the start), the client's counts, the checkpoint's end, the
+    # lease's end and the history entry: one all-or-nothing write. When the link changed meanwhile (or the lease was
+    # taken over), the same writes one by one on what is there now.
+    also = [deps.links.update_write(work.company_id, _imported(deps, link, months[-1]), link)]
+    also += deps.progress.finished_writes(
+        work.company_id, work.client_id, checkpoint.work_key, finished, lease_owner=lease.owner
+    )
+
+    def one_by_one() -> None:
+        _mark_imported(deps, work, months[-1])
+        deps.progress.put_counts(work.company_id, work.client_id, finished)
+        deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
+        deps.progress.release_lease(work.company_id, work.client_id, lease.owner)
+
+    entry = record(
         ImportOutcome.SUCCEEDED,
         months,
         calls=checkpoint.calls,
@@ -330,7 +373,11 @@ def _import_months(
         tasks_changed=changed,
         queries=_queries(checkpoint),
         job_calls=checkpoint.calls - calls_before,
+        also=also,
+        refused=one_by_one,
     )
+    lease.released = True  # with the group, or by `one_by_one` when the group was refused (not when it failed)
+    return entry
 
 
 def _queries(checkpoint) -> list[dict]:

@@ -75,10 +75,11 @@ def open_checkpoint(
     months: list[YearMonth],
     sources: set[DocumentSource],
     counts: DocumentCounts | None,
+    found: ImportCheckpoint | None,
 ) -> ImportCheckpoint:
-    """The work's checkpoint, or a fresh one (also when the months or the mapped kinds changed meanwhile)."""
+    """The work's checkpoint as `found` (read with the client's counts: `ImportProgressRepository.
+    counts_and_checkpoint`), or a fresh one (also when the months or the mapped kinds changed meanwhile)."""
     key = work_key(work, months)
-    found = deps.progress.get_checkpoint(work.company_id, work.client_id, key)
     if found is not None and found.matches(months, sources):
         return found
     now = deps.now()
