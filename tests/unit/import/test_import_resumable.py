@@ -134,6 +134,30 @@ def test_a_client_larger_than_the_page_cap_imports_correctly_with_the_minimum_ca
     assert large.deps.progress.get_counts(COMPANY, "client-1").per_month[DocumentSource.PAYMENTS] == 30
 
 
+def test_a_small_client_stores_its_checkpoint_once_and_a_large_one_as_time_passes(world, monkeypatch) -> None:
+    from smartaccounts_sync.service import resumable_import
+
+    stored: list[int] = []
+    original = world.deps.progress.put_checkpoint
+    monkeypatch.setattr(
+        world.deps.progress, "put_checkpoint", lambda cp: (stored.append(cp.calls), original(cp))[1]
+    )
+    load_documents(world, per_month=2)  # every kind fits one page
+    entry = import_client(world.deps, reload_work())
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    assert stored == [4]  # once, with the last of its four pages, before the final writes
+
+    # a large client: every page when CHECKPOINT_SECONDS has passed since the last store (here: always)
+    stored.clear()
+    world.sa.page_size, world.sa.calls_made = 10, 0
+    load_documents(world, per_month=30, seed=8)
+    monkeypatch.setattr(resumable_import, "CHECKPOINT_SECONDS", 0.0)
+    start_job(world, "reload-large")
+    entry = import_client(world.deps, reload_work("reload-large"))
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    assert stored == list(range(1, world.sa.calls_made + 1))
+
+
 def test_a_worker_stopped_by_its_time_budget_resumes_from_the_checkpoint(large) -> None:
     expected, clean_calls = clean_run(large)
     invocations = 0

@@ -36,6 +36,8 @@ TALLINN = ZoneInfo("Europe/Tallinn")
 #: The worker stops taking pages this long before its Lambda timeout: one page in flight (read timeout 25 s), a
 #: rate-guard wait (at most 90 s) and the checkpoint and hand-back fit in it.
 STOP_MARGIN_SECONDS = 150.0
+#: How often the checkpoint is stored while pages come in (and always with the import's last page, and at every stop).
+CHECKPOINT_SECONDS = 5.0
 #: How often a running client import shows its progress on its reload job (calls used, refined estimate).
 PROGRESS_SECONDS = 15.0
 #: Days back the quota wake-up also looks (a missed wake-up is caught up by the next one).
@@ -106,13 +108,17 @@ def advance(
     *,
     on_progress: Callable[[], None] | None = None,
 ) -> None:
-    """Reads the unfinished queries' pages until all are done; stores the checkpoint after every page, and calls
-    `on_progress` with a page at most every `PROGRESS_SECONDS` (a small client's import never does).
+    """Reads the unfinished queries' pages until all are done; calls `on_progress` with a page at most every
+    `PROGRESS_SECONDS` (a small client's import never does).
 
-    Raises `BudgetSpent` when the time budget ends between pages, `SmartAccountsError` as SmartAccounts answers
-    (the checkpoint then holds every page read before). `PAGING_STALLED` names the client and the query."""
+    The checkpoint is stored with a page at most every `CHECKPOINT_SECONDS`, and with the last page: a small
+    client's import (a page a query) writes it once, before its final writes. Every stop the worker sees - its time
+    budget (`BudgetSpent`), the minute limit, the daily quota, a passing failure (`SmartAccountsError`) - is
+    checkpointed by the caller with every page read, so it costs no page again; only a worker that dies between
+    two stores (killed, not stopped) reads the pages of those seconds again. `PAGING_STALLED` names the client and
+    the query."""
     max_per_month = deps.settings.smartaccounts_max_pages
-    shown = time.monotonic()
+    shown = stored = time.monotonic()
     for query in checkpoint.queries:
         while not query.done:
             if budget.spent():
@@ -147,10 +153,13 @@ def advance(
                     client_name,
                     query.label,
                 )
-            if on_progress is not None and time.monotonic() - shown >= PROGRESS_SECONDS:
+            progress = on_progress is not None and time.monotonic() - shown >= PROGRESS_SECONDS
+            if progress:
                 on_progress()  # before the save: the refined estimate is stored with the page
                 shown = time.monotonic()
-            save(deps, checkpoint, tally)
+            if progress or checkpoint.finished or time.monotonic() - stored >= CHECKPOINT_SECONDS:
+                save(deps, checkpoint, tally)
+                stored = time.monotonic()
 
 
 def save(deps: Dependencies, checkpoint: ImportCheckpoint, tally: MonthlyTally) -> None:
