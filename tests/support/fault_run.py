@@ -64,6 +64,7 @@ class RunResult:
     calls: int = 0
     statuses: Counter = field(default_factory=Counter)
     companies: list[Company] = field(default_factory=list)
+    log: list[dict] = field(default_factory=list)  # the sandbox's request log of the run's keys
 
 
 @dataclass
@@ -140,6 +141,7 @@ def run(
         for sa_company in company.clients:
             result.values |= _values(company, sa_company, months)
         log = admin.get("requests", apiKey=company.api_key)["requests"]
+        result.log += log
         result.calls += len(log)
         result.statuses.update(str(r["status"]) for r in log)
     return result
@@ -158,6 +160,7 @@ class ExportRun:
     buyers_created: list[dict] = field(default_factory=list)
     calls: int = 0
     statuses: Counter = field(default_factory=Counter)
+    log: list[dict] = field(default_factory=list)  # the sandbox's request log of the firm key during the run
     retried: int = 0  # exports the user retried after SmartAccounts' passing failures outlasted every delivery
 
 
@@ -216,6 +219,7 @@ def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm
     run.booked = firm.booked()
     run.buyers_created = firm.created_buyers()
     log = admin.get("requests", apiKey=firm.company.api_key)["requests"][before:]
+    run.log = log
     run.calls = len(log)
     run.statuses.update(str(r["status"]) for r in log)
     return run
@@ -442,6 +446,42 @@ def report(clean: RunResult, faulty: RunResult, injected: Injected, items_lost: 
         f"  items lost: {items_lost}; on the DLQ: {len(dead)} (invalid by construction, each with its reason)",
         f"  SmartAccounts calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f} (goal <= 1.25)",
     ]
+    return "\n".join(lines)
+
+
+def where_calls_go(clean_log: list[dict], faulty_log: list[dict]) -> str:
+    """The request logs of a clean and a faulty run side by side, per endpoint: calls, failed answers (statuses
+    other than 200, and answers slower than the client's read time-out: time-outs to the client), and how each
+    repeat of an identical request (same endpoint and query, signing aside) came about: a retry after a failed
+    answer, or a repeat of one already answered 200 in time (work done again)."""
+    timeout_ms = float(READ_TIMEOUT_SECONDS) * 1000
+
+    def per_endpoint(log: list[dict]) -> dict[str, Counter]:
+        out: dict[str, Counter] = {}
+        last: dict[tuple, bool] = {}  # (key, endpoint, query) -> whether its latest answer was a success in time
+        for entry in log:
+            counter = out.setdefault(entry["endpoint"], Counter())
+            counter["calls"] += 1
+            timed_out = entry.get("durationMs", 0) >= timeout_ms
+            if timed_out:
+                counter["time-out"] += 1
+            elif entry["status"] != 200:
+                counter[str(entry["status"])] += 1
+            same = (entry["apiKey"], entry["endpoint"], entry.get("query", ""))
+            if same in last:
+                counter["again after 200" if last[same] else "retry"] += 1
+            last[same] = entry["status"] == 200 and not timed_out
+        return out
+
+    clean, faulty = per_endpoint(clean_log), per_endpoint(faulty_log)
+    lines = ["  where the calls go (endpoint: clean calls -> faulty; failed answers; repeats of the same request)"]
+    for endpoint in sorted(set(clean) | set(faulty), key=lambda e: -faulty.get(e, Counter())["calls"]):
+        c, f = clean.get(endpoint, Counter()), faulty.get(endpoint, Counter())
+        failed = ", ".join(f"{k} {v}" for k, v in sorted(f.items()) if k.isdigit() or k == "time-out")
+        lines.append(
+            f"    {endpoint}: {c['calls']} -> {f['calls']}; {failed or 'none failed'}; retries {f['retry']}, "
+            f"repeated after 200: {f['again after 200']} (clean {c['again after 200']})"
+        )
     return "\n".join(lines)
 
 

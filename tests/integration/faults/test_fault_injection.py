@@ -69,4 +69,6 @@ def test_under_faults_every_summary_task_equals_the_clean_run_and_nothing_is_los
     assert injected.throttled.get("export_record", 0) > 0 and injected.export_deliveries > len(exports.invoices)
     with capsys.disabled():
         print("\n" + fault_run.report(clean, faulty, injected, len(lost), dead))
+        print(fault_run.where_calls_go(clean.log, faulty.log))
         print(fault_run.export_report(clean_exports, exports, injected, export_problems, []))
+        print(fault_run.where_calls_go(clean_exports.log, exports.log))
