@@ -46,6 +46,9 @@ class FakeSmartAccounts:
         self.adds = 0
         self.calls_made = 0
         self.fail_add: SmartAccountsError | None = None
+        #: what the next posts meet: "500" (refused before booking) or "booked-500" (booked, the answer lost)
+        self.add_answers: list[str] = []
+        self.calls: list[str] = []
 
     def vat_percentages(self) -> list[VatPercentage]:
         self.calls_made += 1
@@ -53,14 +56,17 @@ class FakeSmartAccounts:
 
     def client_invoice_by_number(self, number: str, issued_on: dt.date) -> ClientInvoice | None:
         self.calls_made += 1
+        self.calls.append("by_number")
         return next((i for i in self.invoices if i.invoice_number == number and i.date == issued_on), None)
 
     def articles(self, code: str | None = None) -> list[Article]:
         self.calls_made += 1
+        self.calls.append("articles")
         return [Article(code="SERVICE")]
 
     def buyers(self, search: str | None = None) -> list[Buyer]:
         self.calls_made += 1
+        self.calls.append("buyers")
         return [b for b in self.buyer_list if not search or search in b.name or search == b.reg_code]
 
     def add_buyer(self, buyer: NewBuyer) -> CreatedBuyer:
@@ -71,8 +77,12 @@ class FakeSmartAccounts:
 
     def add_client_invoice(self, invoice: NewClientInvoice) -> CreatedClientInvoice:
         self.calls_made += 1
+        self.calls.append("add")
         if self.fail_add is not None:
             raise self.fail_add
+        answer = self.add_answers.pop(0) if self.add_answers else "ok"
+        if answer == "500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         self.adds += 1
         net = sum((r.price * r.quantity * (100 - (r.discount or 0)) / 100 for r in invoice.rows), Decimal(0))
         vat = (net * Decimal("0.24")).quantize(Decimal("0.01"))
@@ -89,6 +99,8 @@ class FakeSmartAccounts:
             base_for_credit_invoice_id=invoice.base_for_credit_invoice_id,
         )
         self.invoices.append(booked)
+        if answer == "booked-500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         return CreatedClientInvoice(
             invoice_id=booked.id,
             invoice_number=booked.invoice_number,
@@ -203,6 +215,52 @@ def test_a_lease_left_behind_by_an_earlier_delivery_is_taken_over_by_the_same_me
     record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
     assert record.status is ExportStatus.EXPORTED and sa.adds == 1 and record.attempts == 2
     assert len(sa.invoices) == 1
+
+
+def test_a_post_answered_500_is_read_by_its_number_then_posted_again_in_the_same_delivery(deps, sa) -> None:
+    # Given SmartAccounts answers 500 to the first post, having booked nothing
+    sa.add_answers = ["500"]
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    # Then it was read by its number before the second post, in the same delivery; one invoice, no look-up twice
+    assert record.status is ExportStatus.EXPORTED and not record.reconciled and record.attempts == 1
+    assert len(sa.invoices) == 1
+    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add", "by_number", "add"]
+
+
+def test_a_post_booked_but_answered_500_is_reconciled_in_the_same_delivery_not_posted_again(deps, sa) -> None:
+    sa.add_answers = ["booked-500"]
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and record.reconciled and record.smartaccounts.invoice_id == "sa-1"
+    assert len(sa.invoices) == 1 and sa.calls.count("add") == 1 and sa.calls[-1] == "by_number"
+
+
+def test_posts_answered_500_stop_after_the_delivery_s_share_and_the_next_delivery_reads_first(deps, sa) -> None:
+    sa.add_answers = ["500"] * invoice_export.POSTS_PER_DELIVERY
+    with pytest.raises(invoice_export.ExportInterrupted):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert sa.calls.count("add") == invoice_export.POSTS_PER_DELIVERY and not sa.invoices
+    sa.calls.clear()
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
+    assert sa.calls == ["by_number", "add"]  # the buyer and the articles are known from the earlier post
+
+
+def test_after_a_post_that_timed_out_the_next_delivery_reads_first_and_reuses_the_look_ups(deps, sa) -> None:
+    # Given the post timed out (no answer: it may still be running), so this delivery does not post again
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts did not answer in time.")
+    with pytest.raises(invoice_export.ExportInterrupted):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add"]
+    pending = deps.exports.get(COMPANY, "inv-1")
+    assert pending.posting_started_at is not None and pending.prepared is not None
+
+    # When the message comes back and the invoice is not in SmartAccounts
+    sa.fail_add, sa.calls = None, []
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+
+    # Then it was read first and posted once, without looking the buyer and the articles up again
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
+    assert sa.calls == ["by_number", "add"]
 
 
 def test_a_delivery_without_a_message_id_never_takes_over_a_lease(deps, sa) -> None:

@@ -71,6 +71,16 @@ class SmartAccountsInvoice(BaseModel):
     client_id: str | None = None
 
 
+class PreparedPost(BaseModel):
+    """What the look-ups before a post found (the buyer, the articles SmartAccounts knows), kept with the post so a
+    later attempt that finds the invoice not booked posts it again without looking them up again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    buyer_id: str
+    article_codes: list[str] = Field(default_factory=list)
+
+
 class PaymentState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -102,10 +112,14 @@ class ExportRecord(BaseModel):
     exported_at: dt.datetime | None = None
     lease_until: dt.datetime | None = None
     lease_owner: str | None = Field(
-        default=None, description="the SQS message whose delivery holds the lease (a later delivery of it may take over)"
+        default=None,
+        description="the SQS message whose delivery holds the lease (a later delivery of it may take over)",
     )
     posting_started_at: dt.datetime | None = Field(
         default=None, description="set just before the invoice is posted: a later attempt reconciles by reading"
+    )
+    prepared: PreparedPost | None = Field(
+        default=None, description="the look-ups of the last post (saved with posting_started_at)"
     )
     invoice: InvoiceIssued | None = Field(default=None, description="the validated event, kept for a retry")
     version: int = 0

@@ -8,8 +8,10 @@ How an invoice is never created twice, whatever happens:
 2. **Read before writing.** The claimed worker looks the invoice up in SmartAccounts by its number before
    creating anything, so a crash after SmartAccounts accepted an earlier attempt (and before the record was
    written) is reconciled by reading: the record becomes EXPORTED with `reconciled: true`, nothing is posted.
-3. **Never re-post blindly.** `posting_started_at` is written before the post. A post whose outcome is unknown
-   (timeout, lost connection, 5xx) leaves the record PENDING and the message is delivered again, which starts at 2.
+3. **Never re-post blindly.** `posting_started_at` is written before the post. A post answered 500 (SmartAccounts
+   has finished with it) is followed at once by the read of 2, and posted again only when the invoice is not there.
+   A post whose outcome is otherwise unknown (time-out, lost connection, a gateway's 502/504: it may still be
+   running) leaves the record PENDING and the message is delivered again, which starts at 2.
 4. Powertools idempotency (in the handler) makes a redelivery of the same message a no-op on top.
 
 What waits for the customer (integration disabled, no working credentials, unknown VAT type, no article,
@@ -30,6 +32,7 @@ from smartaccounts_sync.domain.invoice_export import (
     ExportStatus,
     FailureKind,
     PaymentStatus,
+    PreparedPost,
     SkipReason,
     SmartAccountsInvoice,
     check_totals,
@@ -67,6 +70,11 @@ INVOICE_PAYMENT_STATUS_CHANGED = "InvoicePaymentStatusChanged"
 #: How long a claim holds an invoice: longer than the export function's timeout (120 s).
 LEASE = dt.timedelta(seconds=180)
 _CLAIM_TRIES = 3
+#: Posts of one invoice in one delivery. SmartAccounts answering 500 to a post has finished with it (it may have
+#: booked the invoice before failing): the invoice is read by its number at once and, when absent, posted again.
+#: Any other unknown outcome (a time-out, a lost connection, a gateway's 502/504: the post may still be running)
+#: waits for the next delivery, which reads first.
+POSTS_PER_DELIVERY = 3
 
 
 class ExportBusy(Exception):
@@ -307,10 +315,12 @@ def _export_claimed(
         return _finish_exported(deps, record, invoice, _booked(existing), reconciled=True)
     check_vat_codes(invoice, register)
 
+    # an earlier post of this invoice that is not in SmartAccounts: its look-ups are not made again
+    prepared = record.prepared if record.posting_started_at is not None else None
     default_article = integration.settings.default_article_code if integration.settings else None
-    articles = {article.code for article in client.articles()}
+    articles = set(prepared.article_codes) if prepared else {article.code for article in client.articles()}
     rows = plan_rows(invoice, register, articles, default_article)
-    buyer_id = _buyer(deps, client, invoice)
+    buyer_id = prepared.buyer_id if prepared else _buyer(deps, client, invoice)
     address = split_address(invoice.buyer.address)
     warnings = (
         ["The buyer's address was shortened to SmartAccounts' two lines of 64 characters."]
@@ -319,9 +329,34 @@ def _export_claimed(
     )
 
     now = deps.now()
-    posting = deps.exports.save(record.model_copy(update={"posting_started_at": now, "updated_at": now}))
-    created = client.add_client_invoice(_new_invoice(invoice, rows, buyer_id, base_id))
-    return _finish_exported(deps, posting, invoice, _created(created, buyer_id), reconciled=False, warnings=warnings)
+    posting = deps.exports.save(
+        record.model_copy(
+            update={
+                "posting_started_at": now,
+                "updated_at": now,
+                "prepared": PreparedPost(buyer_id=buyer_id, article_codes=sorted(articles)),
+            }
+        )
+    )
+    new_invoice = _new_invoice(invoice, rows, buyer_id, base_id)
+    for post in range(1, POSTS_PER_DELIVERY + 1):
+        try:
+            created = client.add_client_invoice(new_invoice)
+        except SmartAccountsError as error:
+            if error.status != 500 or post == POSTS_PER_DELIVERY:
+                raise
+            logger.warning(
+                "SmartAccounts answered 500 to the post; it is read before anything is posted again",
+                extra={"invoice_id": record.invoice_id, "post": post},
+            )
+            existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
+            if existing is not None:
+                return _finish_exported(deps, posting, invoice, _booked(existing), reconciled=True)
+            continue
+        return _finish_exported(
+            deps, posting, invoice, _created(created, buyer_id), reconciled=False, warnings=warnings
+        )
+    raise AssertionError("unreachable")  # pragma: no cover - the last post returns or raises
 
 
 def _credited_original(
