@@ -146,6 +146,8 @@ class LocalStack:
                 "AWS_ENDPOINT_URL": self.moto_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
+                # a credit invoice put back to wait for its original comes back as fast as a local redelivery
+                "EXPORT_WAIT_REQUEUE_SECONDS": str(self.retry_delay_seconds),
                 **self.extra_environment,
             }
         )

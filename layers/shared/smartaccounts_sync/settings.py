@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     export_max_receive_count: int = Field(
         default=5, ge=1, description="Deliveries of an export message before SQS dead-letters it (the redrive policy)."
     )
+    export_wait_requeue_seconds: int = Field(
+        default=720,
+        ge=0,
+        le=900,
+        description="A credit invoice still waiting for its original when its deliveries are used up goes back on "
+        "the export queue with this delay (as long as SQS waits before a redelivery; the local stack sets its own).",
+    )
     import_queue_url: str = Field(min_length=1, description="SQS queue of import and reload work.")
     export_queue_url: str = Field(min_length=1, description="SQS queue of invoice exports.")
     import_dead_letter_queue_url: str = Field(

@@ -48,6 +48,7 @@ class FakeSmartAccounts:
         self.fail_add: SmartAccountsError | None = None
         #: what the next posts meet: "500" (refused before booking) or "booked-500" (booked, the answer lost)
         self.add_answers: list[str] = []
+        self.add_buyer_answers: list[str] = []  # the same for new buyers
         self.calls: list[str] = []
 
     def vat_percentages(self) -> list[VatPercentage]:
@@ -71,8 +72,14 @@ class FakeSmartAccounts:
 
     def add_buyer(self, buyer: NewBuyer) -> CreatedBuyer:
         self.calls_made += 1
+        self.calls.append("add_buyer")
+        answer = self.add_buyer_answers.pop(0) if self.add_buyer_answers else "ok"
+        if answer == "500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         created = Buyer(id=f"b{len(self.buyer_list) + 1}", name=buyer.name, reg_code=buyer.reg_code)
         self.buyer_list.append(created)
+        if answer == "booked-500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         return CreatedBuyer(client_id=created.id)
 
     def add_client_invoice(self, invoice: NewClientInvoice) -> CreatedClientInvoice:
@@ -224,7 +231,7 @@ def test_a_post_answered_500_is_read_by_its_number_then_posted_again_in_the_same
     # Then it was read by its number before the second post, in the same delivery; one invoice, no look-up twice
     assert record.status is ExportStatus.EXPORTED and not record.reconciled and record.attempts == 1
     assert len(sa.invoices) == 1
-    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add", "by_number", "add"]
+    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add_buyer", "add", "by_number", "add"]
 
 
 def test_a_post_booked_but_answered_500_is_reconciled_in_the_same_delivery_not_posted_again(deps, sa) -> None:
@@ -250,7 +257,7 @@ def test_after_a_post_that_timed_out_the_next_delivery_reads_first_and_reuses_th
     sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts did not answer in time.")
     with pytest.raises(invoice_export.ExportInterrupted):
         invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
-    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add"]
+    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add_buyer", "add"]
     pending = deps.exports.get(COMPANY, "inv-1")
     assert pending.posting_started_at is not None and pending.prepared is not None
 
@@ -261,6 +268,24 @@ def test_after_a_post_that_timed_out_the_next_delivery_reads_first_and_reuses_th
     # Then it was read first and posted once, without looking the buyer and the articles up again
     assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
     assert sa.calls == ["by_number", "add"]
+
+
+@pytest.mark.parametrize("answer", ["500", "booked-500"])
+def test_a_new_buyer_answered_500_is_searched_then_created_only_if_absent_in_the_same_delivery(deps, sa, answer):
+    sa.add_buyer_answers = [answer]
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
+    assert len(sa.buyer_list) == 1 and sa.invoices[0].client_id == sa.buyer_list[0].id
+    assert sa.calls.count("add_buyer") == (2 if answer == "500" else 1)
+
+
+def test_a_buyer_link_that_cannot_be_saved_does_not_stop_the_export(deps, sa) -> None:
+    def throttled(*_args):
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    deps.buyer_links.put = throttled
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1 and sa.calls.count("add") == 1
 
 
 def test_a_delivery_without_a_message_id_never_takes_over_a_lease(deps, sa) -> None:
@@ -332,10 +357,30 @@ def test_a_credit_invoice_arriving_before_its_original_waits_for_it_then_is_link
     assert sa.invoices[1].type == "CRE" and sa.invoices[1].base_for_credit_invoice_id == "sa-1"
 
 
-def test_a_credit_invoice_whose_original_never_came_fails_on_the_last_delivery(deps, sa) -> None:
-    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True)
+def test_a_credit_invoice_whose_original_is_on_its_way_keeps_waiting_past_its_last_delivery(deps, sa) -> None:
+    # Given the credit invoice's own deliveries are used up while its original has not come yet
+    with pytest.raises(invoice_export.WaitingForOriginal):
+        invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
+    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True, delivery_id="m1")
+
+    # Then this message is acknowledged, the record waits (no lease) and the wait goes on in a delayed retry message
+    assert record.status is ExportStatus.PENDING and not record.leased(NOW) and "Waiting for the original" in (
+        record.message or ""
+    )
+    assert [json.loads(b) for b in deps.export_queue.sent] == [
+        {"retry": {"companyId": COMPANY, "invoiceId": record.invoice_id}}
+    ]
+    assert deps.export_queue.delays == [deps.settings.export_wait_requeue_seconds] and sa.adds == 0
+
+
+def test_a_credit_invoice_whose_original_never_came_fails_once_the_wait_is_over(deps, sa) -> None:
+    with pytest.raises(invoice_export.WaitingForOriginal):
+        invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
+    later = NOW + invoice_export.ORIGINAL_WAIT
+    deps.now = lambda: later
+    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
     assert record.status is ExportStatus.FAILED and record.reason == "ORIGINAL_NOT_EXPORTED"
-    assert sa.adds == 0
+    assert sa.adds == 0 and deps.export_queue.sent == []
 
 
 def test_an_internal_error_after_the_claim_releases_the_lease_and_the_next_delivery_reconciles(deps, sa) -> None:

@@ -75,6 +75,9 @@ _CLAIM_TRIES = 3
 #: Any other unknown outcome (a time-out, a lost connection, a gateway's 502/504: the post may still be running)
 #: waits for the next delivery, which reads first.
 POSTS_PER_DELIVERY = 3
+#: How long a credit invoice waits for its original to be exported (Uku's events may arrive in any order): counted
+#: from its first attempt, not in deliveries, so how fast messages come back does not decide the outcome.
+ORIGINAL_WAIT = dt.timedelta(hours=1)
 
 
 class ExportBusy(Exception):
@@ -82,7 +85,12 @@ class ExportBusy(Exception):
 
 
 class WaitingForOriginal(ExportBusy):
-    """A credit invoice whose original is not exported yet (events may arrive out of order): handle it later."""
+    """A credit invoice whose original is not exported yet (events may arrive out of order): handle it later.
+    `requeued`: the wait goes on in a new message (this one's deliveries are used up), so this one is acknowledged."""
+
+    def __init__(self, invoice_id: str, *, requeued: bool = False) -> None:
+        super().__init__(invoice_id)
+        self.requeued = requeued
 
 
 class ExportInterrupted(Exception):
@@ -211,7 +219,11 @@ def export_invoice(
             return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
         except SmartAccountsError as error:
             return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
-    except (WaitingForOriginal, ExportInterrupted):
+    except WaitingForOriginal as waiting:
+        if waiting.requeued:
+            return _latest(deps, record)
+        raise
+    except ExportInterrupted:
         raise
     except Exception:
         # e.g. DynamoDB throttled a write: nobody works on the invoice any more, so the lease is released (the next
@@ -363,13 +375,14 @@ def _credited_original(
     deps: Dependencies, record: ExportRecord, invoice: InvoiceIssued, final_attempt: bool
 ) -> str | None:
     """The SmartAccounts id of the credited original. An original not received yet, or still being exported, is
-    waited for (Uku's events may arrive in any order) until the last delivery; one that failed or was skipped is a
-    refusal at once."""
+    waited for (Uku's events may arrive in any order) for `ORIGINAL_WAIT` from the credit invoice's first attempt:
+    the message comes back, and when its last delivery comes first the wait goes on in a new message; one that
+    failed or was skipped is a refusal at once."""
     if not invoice.is_credit:
         return None
     original = deps.exports.get(invoice.company_id, invoice.original_invoice_id or "")
     in_flight = original is None or original.status is ExportStatus.PENDING
-    if in_flight and not final_attempt:
+    if in_flight and deps.now() - record.created_at < ORIGINAL_WAIT:
         _save_outcome(
             deps,
             record.model_copy(
@@ -381,6 +394,10 @@ def _credited_original(
                 }
             ),
         )
+        if final_attempt:
+            retry_message = {"retry": {"companyId": invoice.company_id, "invoiceId": invoice.invoice_id}}
+            deps.export_queue.send(json.dumps(retry_message), deps.settings.export_wait_requeue_seconds)
+            raise WaitingForOriginal(invoice.invoice_id, requeued=True)
         raise WaitingForOriginal(invoice.invoice_id)
     if original is None or original.status is not ExportStatus.EXPORTED or original.smartaccounts is None:
         raise ExportRefused(
@@ -392,10 +409,33 @@ def _credited_original(
 
 
 def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssued) -> str:
-    """The SmartAccounts client: remembered for the Uku client, else by registry code, else exact name, else new."""
+    """The SmartAccounts client: remembered for the Uku client, else by registry code, else exact name, else new.
+
+    A creation answered 500 (SmartAccounts has finished with it, and may have created the buyer) is followed by the
+    same search and, when the buyer is not there, created again (at most `POSTS_PER_DELIVERY` creations)."""
     remembered = deps.buyer_links.get(invoice.company_id, invoice.client_id)
     if remembered:
         return remembered
+    found = _find_buyer(client, invoice)
+    for creation in range(1, POSTS_PER_DELIVERY + 1):
+        if found is not None:
+            break
+        try:
+            found = client.add_buyer(_new_buyer(invoice)).client_id
+        except SmartAccountsError as error:
+            if error.status != 500 or creation == POSTS_PER_DELIVERY:
+                raise
+            logger.warning("SmartAccounts answered 500 to a new buyer; it is searched before it is created again")
+            found = _find_buyer(client, invoice)
+    assert found is not None  # noqa: S101 - the loop returns a buyer or raises
+    try:
+        deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
+    except Exception:  # noqa: BLE001 - the link only saves the next invoice's search; this one has its buyer
+        logger.warning("buyer link not saved; the next invoice of this client searches SmartAccounts again")
+    return found
+
+
+def _find_buyer(client: SmartAccountsClient, invoice: InvoiceIssued) -> str | None:
     buyer = invoice.buyer
     found: str | None = None
     if buyer.registry_code:
@@ -403,9 +443,6 @@ def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssu
     if found is None:
         name = _text(buyer.name) or buyer.name  # as SmartAccounts has it when the service created it
         found = next((b.id for b in client.buyers(name) if b.name.strip() == name), None)
-    if found is None:
-        found = client.add_buyer(_new_buyer(invoice)).client_id
-    deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
     return found
 
 
