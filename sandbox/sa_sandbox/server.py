@@ -59,10 +59,16 @@ class SandboxApp:
                 endpoint = path[len(prefix):]
                 body = request.get_data(cache=True)
                 started = time.monotonic()
-                result = handle_api(self.state, request.method, endpoint, request.query_string, body)
-                self.state.log_request(result.api_key, endpoint, request.method, result.status,
-                                       logged_query(request.query_string),
-                                       round((time.monotonic() - started) * 1000))
+                with self.state.lock:
+                    self.state.in_flight += 1
+                try:
+                    result = handle_api(self.state, request.method, endpoint, request.query_string, body)
+                    self.state.log_request(result.api_key, endpoint, request.method, result.status,
+                                           logged_query(request.query_string),
+                                           round((time.monotonic() - started) * 1000))
+                finally:
+                    with self.state.lock:
+                        self.state.in_flight -= 1
                 if result.raw is not None:
                     return Response(result.raw, status=result.status, headers=result.headers,
                                     content_type="text/html; charset=utf-8")
@@ -292,7 +298,8 @@ class SandboxApp:
                 key = request.args.get("apiKey")
                 with st.lock:
                     entries = [e for e in st.log if key is None or e["apiKey"] == key]
-                return json_response({"requests": entries, "count": len(entries)})
+                    in_flight = st.in_flight
+                return json_response({"requests": entries, "count": len(entries), "inFlight": in_flight})
             if request.method == "DELETE":
                 with st.lock:
                     st.log.clear()

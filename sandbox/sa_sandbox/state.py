@@ -66,6 +66,7 @@ class SandboxState:
         self.seed = seed
         self._initial = (time_scale, per_minute, per_day)
         self.store = DocumentStore()
+        self.in_flight = 0  # API requests being answered now (not reset: they are still running)
         self.reset()
 
     # ----- lifecycle ----------------------------------------------------------------------------------------------

@@ -54,6 +54,12 @@ SANDBOX_FAULTS = {"errorRate": 0.2, "errorStatus": 500, "timeoutRate": 0.05, "ti
 BURSTS = {"latencyMs": 100, "rateLimitBurst": 3, "proxyRateLimitBurst": 3}
 EXPORT_FUNCTION = "InvoiceExportFunction"
 READ_TIMEOUT_SECONDS = "1.5"  # below the sandbox's time-out, so a time-out is a real client time-out
+#: The share of requests that fail at random: an injected error or a time-out (drawn independently), 24 %.
+FAILING_SHARE = 1 - (1 - SANDBOX_FAULTS["errorRate"]) * (1 - SANDBOX_FAULTS["timeoutRate"])
+#: Requests refused by one arming of the bursts: the sandbox's bursts refuse the next N requests of the key however
+#: long the caller waits, so they cost exactly this many calls each time the faults are set on a key.
+BURST_CALLS = BURSTS["rateLimitBurst"] + BURSTS["proxyRateLimitBurst"]
+CRASH_AFTER_ACCEPT = 2  # the firm's first writes carried out with their answer lost
 
 
 @dataclass
@@ -80,6 +86,8 @@ class Injected:
     export_deliveries: int = 0
     export_runs: int = 0
     export_already_done: int = 0
+    #: how often the sandbox faults were set on a key (each arming brings its bursts), by flow
+    arms: Counter = field(default_factory=Counter)
     pump: PumpFaults = field(default_factory=PumpFaults)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -92,6 +100,17 @@ def sandbox_companies(admin: Admin, count: int, tag: str) -> list[str]:
                                            "volume": "small", "seed": 1000 + i})
         ids.append(created["id"])
     return ids
+
+
+def request_log(admin: Admin, api_key: str, settle_timeout: float = 60) -> list[dict]:
+    """The sandbox's request log of one key, once no request is being answered any more: a request the client gave
+    up on (a time-out) is still sleeping in the sandbox and is logged when it ends, and every call counts."""
+    deadline = time.monotonic() + settle_timeout
+    while True:
+        answer = admin.get("requests", apiKey=api_key)
+        if answer.get("inFlight", 0) == 0 or time.monotonic() > deadline:
+            return answer["requests"]
+        time.sleep(0.2)
 
 
 def _values(company: Company, sa_company: str, months: list[str]) -> dict[tuple[str, str], dict[str, Decimal]]:
@@ -140,7 +159,7 @@ def run(
         months = sorted({*job["window"], str(first)})
         for sa_company in company.clients:
             result.values |= _values(company, sa_company, months)
-        log = admin.get("requests", apiKey=company.api_key)["requests"]
+        log = request_log(admin, company.api_key)
         result.log += log
         result.calls += len(log)
         result.statuses.update(str(r["status"]) for r in log)
@@ -199,7 +218,7 @@ def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm
     run = ExportRun(firm=firm)
     run.invoices, run.known = export_batch(firm.id, known, new_buyers)
     run.new_clients = len({d["clientId"] for d in run.invoices if d["invoiceId"] not in run.known})
-    before = len(admin.get("requests", apiKey=firm.company.api_key)["requests"])
+    before = len(request_log(admin, firm.company.api_key))
     on_firm(firm)
     for detail in [*run.invoices, run.invoices[-1]]:  # the last one is published again (a new event)
         firm.issue(detail)
@@ -218,7 +237,7 @@ def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm
     run.records = {d["invoiceId"]: firm.export(d["invoiceId"]) for d in run.invoices}
     run.booked = firm.booked()
     run.buyers_created = firm.created_buyers()
-    log = admin.get("requests", apiKey=firm.company.api_key)["requests"][before:]
+    log = request_log(admin, firm.company.api_key)[before:]
     run.log = log
     run.calls = len(log)
     run.statuses.update(str(r["status"]) for r in log)
@@ -264,6 +283,7 @@ def export_dead_letters(stack: Any, firm: Firm) -> list[dict]:
 def export_report(clean: ExportRun, faulty: ExportRun, injected: Injected, problems: list[str],
                   dead: list[dict]) -> str:
     ratio = faulty.calls / clean.calls if clean.calls else float("nan")
+    floor = calls_floor(clean.log, injected.arms["exports"], CRASH_AFTER_ACCEPT)
     suppressed = injected.export_deliveries - injected.export_runs + injected.export_already_done
     exported = sum(r["status"] == "EXPORTED" for r in faulty.records.values())
     reconciled = sum(bool(r.get("reconciled")) for r in faulty.records.values())
@@ -278,7 +298,8 @@ def export_report(clean: ExportRun, faulty: ExportRun, injected: Injected, probl
         f"{faulty.retried} retried by the user after passing failures outlasted every delivery",
         f"  duplicates suppressed: {suppressed} of {injected.export_deliveries} deliveries "
         "(idempotency or already EXPORTED, no post)",
-        f"  SmartAccounts export calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f}",
+        f"  SmartAccounts export calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f} (goal <= 1.25; "
+        f"floor of this fault mix {floor / clean.calls:.2f})",
         f"  items lost: {len(problems)}; on the export DLQ: {len(dead)}",
     ])
 
@@ -380,10 +401,15 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
         original_deliver(binding, messages)
 
     def on_firm(firm: Firm) -> None:
-        admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "crashAfterAccept": 2, "apiKey": firm.company.api_key})
+        with injected.lock:
+            injected.arms["exports"] += 1
+        admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "crashAfterAccept": CRASH_AFTER_ACCEPT,
+                              "apiKey": firm.company.api_key})
 
     def on_companies(companies: list[Company]) -> None:
         for company in companies:
+            with injected.lock:
+                injected.arms["imports"] += 1
             admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "apiKey": company.api_key})
 
     monkeypatch.setattr(summary_task_repository.DynamoDbSummaryTaskRepository, "put_all", put_all)
@@ -444,9 +470,20 @@ def report(clean: RunResult, faulty: RunResult, injected: Injected, items_lost: 
         f"{sum(v for k, v in faulty.statuses.items() if k != '200')} SmartAccounts answers other than 200",
         f"  duplicates suppressed (no call, no history): {injected.duplicates_suppressed}",
         f"  items lost: {items_lost}; on the DLQ: {len(dead)} (invalid by construction, each with its reason)",
-        f"  SmartAccounts calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f} (goal <= 1.25)",
+        f"  SmartAccounts calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f} (goal <= 1.25; "
+        f"floor of this fault mix {calls_floor(clean.log, injected.arms['imports']) / clean.calls:.2f})",
     ]
     return "\n".join(lines)
+
+
+def calls_floor(clean_log: list[dict], arms: int, lost_answers: int = 0) -> float:
+    """The fewest calls (expected) the faulty run can make for the clean run's work under the injected mix, with
+    the rules kept: every call repeated until it gets through (1 / (1 - FAILING_SHARE) attempts), every burst
+    answer (`BURST_CALLS` per arming), and for every write that failed or lost its answer one read by number (or
+    search) before it is sent again (exactly once: never post again without reading first)."""
+    p = FAILING_SHARE
+    writes = sum(entry["endpoint"].endswith(":add") for entry in clean_log)
+    return (len(clean_log) + lost_answers) / (1 - p) + writes * p / (1 - p) ** 2 + BURST_CALLS * arms
 
 
 def where_calls_go(clean_log: list[dict], faulty_log: list[dict]) -> str:
