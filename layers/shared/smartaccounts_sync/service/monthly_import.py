@@ -306,8 +306,7 @@ def _import_months(
     _mark_imported(deps, work, months[-1])
     resumable_import.refine_expected(deps, work, checkpoint, counts)
     deps.progress.put_counts(work.company_id, work.client_id, DocumentCounts.of(checkpoint, deps.now()))
-    deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
-    return record(
+    entry = record(
         ImportOutcome.SUCCEEDED,
         months,
         calls=checkpoint.calls,
@@ -316,6 +315,9 @@ def _import_months(
         queries=_queries(checkpoint),
         job_calls=checkpoint.calls - calls_before,
     )
+    # only once the entry is written: a delivery again after a failed history write finds every page read
+    deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
+    return entry
 
 
 def _queries(checkpoint) -> list[dict]:
