@@ -203,8 +203,11 @@ def export_batch(firm_id: str, known: list[Any], new_buyers: int = 4) -> tuple[l
     return invoices, expected
 
 
-#: Export failures that are SmartAccounts' passing trouble (the record says so; a retry fixes them).
+#: Export failures that are SmartAccounts' passing trouble (the record says so; a retry fixes them), and a credit
+#: invoice refused because its original had failed that way (the help page: export the original, then retry it).
 PASSING_FAILURES = frozenset({"SA_UNAVAILABLE", "SA_RATE_LIMITED"})
+AFTER_ITS_ORIGINAL = "ORIGINAL_NOT_EXPORTED"
+USER_RETRY_ROUNDS = 3
 
 
 def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm], None] = lambda _f: None,
@@ -226,13 +229,19 @@ def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm
     stack.wait_until_idle(timeout=timeout)
     # The local stack redelivers within a second where SQS waits the visibility timeout (12 minutes), so a burst of
     # SmartAccounts failures can outlast all five deliveries of one export: its record says FAILED with the passing
-    # kind, and the user retries it (the help page's fix). It must still end exactly once.
-    for detail in run.invoices:
-        record = firm.export(detail["invoiceId"])
-        if record["status"] == "FAILED" and record.get("reason") in PASSING_FAILURES:
-            firm.company.call("POST", f"/v1/invoices/{detail['invoiceId']}/export/retry", expect=202)
-            run.retried += 1
-    if run.retried:
+    # kind, and the user retries it (the help page's fix), and a credit invoice refused because that original had
+    # failed, with it (the credit waits for its original). Round by round, as a user would; each must still end
+    # exactly once.
+    for _ in range(USER_RETRY_ROUNDS):
+        retried = 0
+        for detail in run.invoices:
+            record = firm.export(detail["invoiceId"])
+            if record["status"] == "FAILED" and record.get("reason") in {*PASSING_FAILURES, AFTER_ITS_ORIGINAL}:
+                firm.company.call("POST", f"/v1/invoices/{detail['invoiceId']}/export/retry", expect=202)
+                retried += 1
+        if not retried:
+            break
+        run.retried += retried
         stack.wait_until_idle(timeout=timeout)
     run.records = {d["invoiceId"]: firm.export(d["invoiceId"]) for d in run.invoices}
     run.booked = firm.booked()

@@ -357,8 +357,9 @@ def test_a_credit_invoice_arriving_before_its_original_waits_for_it_then_is_link
     assert sa.invoices[1].type == "CRE" and sa.invoices[1].base_for_credit_invoice_id == "sa-1"
 
 
-def test_a_credit_invoice_whose_original_is_on_its_way_keeps_waiting_past_its_last_delivery(deps, sa) -> None:
-    # Given the credit invoice's own deliveries are used up while its original has not come yet
+def test_a_credit_invoice_whose_original_is_being_exported_keeps_waiting_past_its_last_delivery(deps, sa) -> None:
+    # Given the credit invoice's own deliveries are used up while its original is being exported (claimed, PENDING)
+    invoice_export._claim(deps, parse_invoice_issued(detail()), "m0")
     with pytest.raises(invoice_export.WaitingForOriginal):
         invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
     record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True, delivery_id="m1")
@@ -373,7 +374,16 @@ def test_a_credit_invoice_whose_original_is_on_its_way_keeps_waiting_past_its_la
     assert deps.export_queue.delays == [deps.settings.export_wait_requeue_seconds] and sa.adds == 0
 
 
-def test_a_credit_invoice_whose_original_never_came_fails_once_the_wait_is_over(deps, sa) -> None:
+def test_a_credit_invoice_whose_original_never_came_fails_on_the_last_delivery(deps, sa) -> None:
+    with pytest.raises(invoice_export.WaitingForOriginal):
+        invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
+    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True, delivery_id="m1")
+    assert record.status is ExportStatus.FAILED and record.reason == "ORIGINAL_NOT_EXPORTED"
+    assert sa.adds == 0 and deps.export_queue.sent == []
+
+
+def test_a_credit_invoice_whose_original_stays_pending_fails_once_the_wait_is_over(deps, sa) -> None:
+    invoice_export._claim(deps, parse_invoice_issued(detail()), "m0")
     with pytest.raises(invoice_export.WaitingForOriginal):
         invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
     later = NOW + invoice_export.ORIGINAL_WAIT

@@ -374,15 +374,19 @@ def _export_claimed(
 def _credited_original(
     deps: Dependencies, record: ExportRecord, invoice: InvoiceIssued, final_attempt: bool
 ) -> str | None:
-    """The SmartAccounts id of the credited original. An original not received yet, or still being exported, is
-    waited for (Uku's events may arrive in any order) for `ORIGINAL_WAIT` from the credit invoice's first attempt:
-    the message comes back, and when its last delivery comes first the wait goes on in a new message; one that
-    failed or was skipped is a refusal at once."""
+    """The SmartAccounts id of the credited original. An original not received yet is waited for (Uku's events may
+    arrive in any order) while the message comes back, until its last delivery. One received and still being
+    exported is waited for `ORIGINAL_WAIT` from the credit invoice's first attempt: when the credit's last delivery
+    comes first, the wait goes on in a new message, so how fast messages come back does not decide the outcome. An
+    original that failed or was skipped is a refusal at once."""
     if not invoice.is_credit:
         return None
     original = deps.exports.get(invoice.company_id, invoice.original_invoice_id or "")
-    in_flight = original is None or original.status is ExportStatus.PENDING
-    if in_flight and deps.now() - record.created_at < ORIGINAL_WAIT:
+    being_exported = original is not None and original.status is ExportStatus.PENDING
+    waiting = (original is None and not final_attempt) or (
+        being_exported and deps.now() - record.created_at < ORIGINAL_WAIT
+    )
+    if waiting:
         _save_outcome(
             deps,
             record.model_copy(
@@ -394,7 +398,7 @@ def _credited_original(
                 }
             ),
         )
-        if final_attempt:
+        if final_attempt:  # the original is being exported: the wait goes on in a new message
             retry_message = {"retry": {"companyId": invoice.company_id, "invoiceId": invoice.invoice_id}}
             deps.export_queue.send(json.dumps(retry_message), deps.settings.export_wait_requeue_seconds)
             raise WaitingForOriginal(invoice.invoice_id, requeued=True)
