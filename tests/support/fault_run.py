@@ -13,8 +13,10 @@ to the same SmartAccounts companies while:
   tasks, history, export records, buyer links),
 - and two messages invalid by construction are put on the import queue.
 
-`compare` then says what differs from the clean run: every summary task value must equal it, every job complete,
-nothing lost; the report prints faults by kind, retries, duplicates suppressed, items lost and the calls ratio.
+`lost` then says what differs from the clean run: every summary task value must equal it, every job complete,
+nothing lost; the report prints faults by kind, retries, duplicates suppressed, items lost, the calls ratio next to
+the floor the injected mix implies (`calls_floor`), and where the calls go (`where_calls_go`: the sandbox's request
+log per endpoint, clean against faulty, with retries and repeats of requests already answered).
 
 An export run (`run_exports`): a firm issues a batch of invoices (buyers SmartAccounts knows by registry code and by
 name, new buyers, a second invoice of a new buyer, a credit invoice right behind its original, one invoice published

@@ -5,7 +5,8 @@ firm, run clean, then again under every fault of `tests/support/fault_run.py`. A
 the clean run's, every job is complete, nothing is lost, and the import DLQ holds only the two messages invalid by
 construction, each with its reason; every invoice exists exactly once in SmartAccounts (read back over HTTP), every
 export record is EXPORTED with SmartAccounts' number, and nothing is on the export DLQ. The figures (faults by kind,
-retries, duplicates suppressed, items lost, calls over the clean run, exports done) are printed.
+retries, duplicates suppressed, items lost, calls over the clean run against the floor of the fault mix, where the
+calls go per endpoint, exports done) are printed.
 """
 
 from __future__ import annotations
