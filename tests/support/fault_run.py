@@ -432,6 +432,8 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
     monkeypatch.setattr(invoice_export, "_claim", claim)
     monkeypatch.setattr(stack.pump, "deliver", deliver)
     monkeypatch.setenv("SMARTACCOUNTS_READ_TIMEOUT", READ_TIMEOUT_SECONDS)
+    # a request the client gave up on is carried out by the sandbox at most its time-out after it came in
+    monkeypatch.setenv("SMARTACCOUNTS_WRITE_SETTLE_SECONDS", str(SANDBOX_FAULTS["timeoutSeconds"]))
     stack.pump.faults = injected.pump
     try:
         yield injected, on_companies, on_firm

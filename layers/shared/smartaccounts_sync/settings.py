@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     smartaccounts_read_timeout: float = Field(default=25.0, gt=0, description="Read timeout, seconds.")
     smartaccounts_max_retries: int = Field(default=3, ge=0, le=10, description="Retries of retryable failures.")
     smartaccounts_max_pages: int = Field(default=200, ge=1, description="Hard cap on pages of one list query.")
+    smartaccounts_write_settle_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=60,
+        description="How long after giving up on a write SmartAccounts may still carry it out: an invoice is not "
+        "read back (to decide whether to post it again) before then.",
+    )
     smartaccounts_rate_per_minute: int = Field(
         default=60, ge=1, le=1000, description="Requests per rolling window per key (one guard slot each)."
     )

@@ -122,6 +122,14 @@ class FakeSmartAccounts:
         return [i for i in self.invoices if (i.outstanding_amount or 0) > 0 and i.date >= date_from]
 
 
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch) -> list[float]:
+    """The export's waits, recorded instead of slept."""
+    slept: list[float] = []
+    monkeypatch.setattr(invoice_export, "_sleep", slept.append)
+    return slept
+
+
 @pytest.fixture
 def sa() -> FakeSmartAccounts:
     return FakeSmartAccounts()
@@ -252,7 +260,7 @@ def test_posts_answered_500_stop_after_the_delivery_s_share_and_the_next_deliver
     assert sa.calls == ["by_number", "add"]  # the buyer and the articles are known from the earlier post
 
 
-def test_after_a_post_that_timed_out_the_next_delivery_reads_first_and_reuses_the_look_ups(deps, sa) -> None:
+def test_after_a_post_that_timed_out_the_next_delivery_reads_first_and_reuses_the_look_ups(deps, sa, sleeps):
     # Given the post timed out (no answer: it may still be running), so this delivery does not post again
     sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts did not answer in time.")
     with pytest.raises(invoice_export.ExportInterrupted):
@@ -261,13 +269,27 @@ def test_after_a_post_that_timed_out_the_next_delivery_reads_first_and_reuses_th
     pending = deps.exports.get(COMPANY, "inv-1")
     assert pending.posting_started_at is not None and pending.prepared is not None
 
-    # When the message comes back and the invoice is not in SmartAccounts
+    # When the message comes back at once (the local stack's fast redelivery) and the invoice is not in SmartAccounts
     sa.fail_add, sa.calls = None, []
     record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
 
-    # Then it was read first and posted once, without looking the buyer and the articles up again
+    # Then it waited until the unanswered post could no longer land, read first and posted once, without looking the
+    # buyer and the articles up again
+    assert sleeps == [deps.settings.smartaccounts_write_settle_seconds]
     assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
     assert sa.calls == ["by_number", "add"]
+
+
+def test_a_delivery_long_after_an_unanswered_post_reads_at_once(deps, sa, sleeps) -> None:
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts did not answer in time.")
+    with pytest.raises(invoice_export.ExportInterrupted):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert deps.exports.get(COMPANY, "inv-1").post_unanswered_at == NOW
+    sa.fail_add = None
+    later = NOW + dt.timedelta(seconds=deps.settings.smartaccounts_write_settle_seconds)
+    deps.now = lambda: later
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert sleeps == [] and record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
 
 
 @pytest.mark.parametrize("answer", ["500", "booked-500"])

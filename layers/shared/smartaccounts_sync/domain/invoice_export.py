@@ -118,6 +118,9 @@ class ExportRecord(BaseModel):
     posting_started_at: dt.datetime | None = Field(
         default=None, description="set just before the invoice is posted: a later attempt reconciles by reading"
     )
+    post_unanswered_at: dt.datetime | None = Field(
+        default=None, description="when a worker last gave up on a post (or a call after it) without an outcome"
+    )
     prepared: PreparedPost | None = Field(
         default=None, description="the look-ups of the last post (saved with posting_started_at)"
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -78,6 +79,7 @@ POSTS_PER_DELIVERY = 3
 #: How long a credit invoice waits for its original to be exported (Uku's events may arrive in any order): counted
 #: from its first attempt, not in deliveries, so how fast messages come back does not decide the outcome.
 ORIGINAL_WAIT = dt.timedelta(hours=1)
+_sleep = time.sleep  # replaced in unit tests
 
 
 class ExportBusy(Exception):
@@ -319,6 +321,7 @@ def _export_claimed(
         check_vat_codes(invoice, register)  # nothing was ever posted: refuse without spending a call
     base_id = _credited_original(deps, record, invoice, final_attempt)  # before any call: a credit waits for it
 
+    _settle(deps, record)
     existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
     if existing is not None:
         logger.info(
@@ -369,6 +372,23 @@ def _export_claimed(
             deps, posting, invoice, _created(created, buyer_id), reconciled=False, warnings=warnings
         )
     raise AssertionError("unreachable")  # pragma: no cover - the last post returns or raises
+
+
+def _settle(deps: Dependencies, record: ExportRecord) -> None:
+    """After a post given up on without an answer (a time-out, a lost connection: SmartAccounts may still be carrying
+    it out), the invoice is not read back before `smartaccounts_write_settle_seconds` have passed since: a read that
+    came first could miss it, and the invoice would be posted twice."""
+    if record.posting_started_at is None:
+        return
+    settle = deps.settings.smartaccounts_write_settle_seconds
+    since = record.post_unanswered_at or record.posting_started_at
+    wait = (since + dt.timedelta(seconds=settle) - deps.now()).total_seconds()
+    if wait > 0:
+        logger.info(
+            "an unanswered post may still be carried out: waiting before reading",
+            extra={"invoice_id": record.invoice_id, "wait_seconds": round(wait, 1)},
+        )
+        _sleep(min(wait, settle))
 
 
 def _credited_original(
@@ -611,6 +631,8 @@ def _on_smartaccounts_error(
 ) -> ExportRecord:
     if error.kind in CREDENTIAL_FAILURES:
         connection_failed(deps, record.company_id, error)
+    if record.posting_started_at is not None:  # the next attempt reads only once the post can no longer land
+        record = record.model_copy(update={"post_unanswered_at": deps.now()})
     if error.kind.retryable and not final_attempt:
         # not recorded as an outcome: the record stays PENDING (lease released) and the next delivery reads first
         _save_outcome(
