@@ -299,6 +299,8 @@ def test_a_new_buyer_answered_500_is_searched_then_created_only_if_absent_in_the
     assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
     assert len(sa.buyer_list) == 1 and sa.invoices[0].client_id == sa.buyer_list[0].id
     assert sa.calls.count("add_buyer") == (2 if answer == "500" else 1)
+    # after the failed creation one search by the registry code it was created with, not by name as well
+    assert sa.calls.count("buyers") == 3
 
 
 def test_a_buyer_link_that_cannot_be_saved_does_not_stop_the_export(deps, sa) -> None:
@@ -478,3 +480,12 @@ def test_paid_status_run_uses_one_query_and_publishes_changes(deps, sa) -> None:
     assert (changed["status"], changed["previousStatus"], changed["outstandingAmount"]) == ("PAID", "UNPAID", 0.0)
     # And a paid invoice is not asked about again
     assert payment_status.refresh_company(deps, COMPANY).checked == 0
+
+
+def test_a_copy_is_known_to_be_held_elsewhere_only_when_another_message_claimed_the_invoice(deps) -> None:
+    body = message(detail())
+    assert not invoice_export.held_by_another_message(deps, body, "m2")  # nobody claimed it yet: it comes back
+    invoice_export._claim(deps, parse_invoice_issued(detail()), "m1")
+    assert invoice_export.held_by_another_message(deps, body, "m2")  # another message holds it: acknowledged
+    assert not invoice_export.held_by_another_message(deps, body, "m1")  # the same message twice: it comes back
+    assert not invoice_export.held_by_another_message(deps, "not json", "m2")

@@ -132,6 +132,18 @@ def export_message(
     return export_invoice(deps, invoice, final_attempt=final_attempt, delivery_id=delivery_id)
 
 
+def held_by_another_message(deps: Dependencies, body: str, message_id: str) -> bool:
+    """True when the invoice of an `InvoiceIssued` message is claimed in the name of another SQS message: that
+    message stays on the queue until its worker finishes (and comes back if it fails), so this copy may be
+    acknowledged. False when unknown or claimed by this same message (SQS may hand one message to two workers)."""
+    try:
+        detail = json.loads(body).get("detail") or {}
+        record = deps.exports.get(str(detail["companyId"]), str(detail["invoiceId"]))
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return False
+    return record is not None and record.lease_owner is not None and record.lease_owner != message_id
+
+
 def export_stored(
     deps: Dependencies, company_id: str, invoice_id: str, final_attempt: bool, delivery_id: str | None = None
 ) -> ExportRecord | None:
@@ -450,7 +462,7 @@ def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssu
             if error.status != 500 or creation == POSTS_PER_DELIVERY:
                 raise
             logger.warning("SmartAccounts answered 500 to a new buyer; it is searched before it is created again")
-            found = _find_buyer(client, invoice)
+            found = _find_buyer(client, invoice, as_created=True)
     assert found is not None  # noqa: S101 - the loop returns a buyer or raises
     try:
         deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
@@ -459,11 +471,15 @@ def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssu
     return found
 
 
-def _find_buyer(client: SmartAccountsClient, invoice: InvoiceIssued) -> str | None:
+def _find_buyer(client: SmartAccountsClient, invoice: InvoiceIssued, *, as_created: bool = False) -> str | None:
+    """By registry code, else by exact name. `as_created`: looking for the buyer this service just tried to create,
+    which carries the registry code when there is one, so that search alone says whether it exists."""
     buyer = invoice.buyer
     found: str | None = None
     if buyer.registry_code:
         found = next((b.id for b in client.buyers(buyer.registry_code) if b.reg_code == buyer.registry_code), None)
+        if as_created:
+            return found
     if found is None:
         name = _text(buyer.name) or buyer.name  # as SmartAccounts has it when the service created it
         found = next((b.id for b in client.buyers(name) if b.name.strip() == name), None)
