@@ -2,8 +2,9 @@
 monthly import and a Reload data of all of them, and a firm exporting a batch of invoices with more new buyers,
 clean and then under every fault (`tests/support/fault_run.py`).
 
-Prints faults injected by kind, retries, duplicates suppressed, items lost (must be 0), the DLQ's content and the
-SmartAccounts calls of the faulty run over the clean run's (goal <= 1.25); for the exports: exports done, duplicates
+Prints faults injected by kind, retries, duplicates suppressed, items lost (must be 0), the DLQ's content, the
+SmartAccounts calls of the faulty run over the clean run's (goal <= 1.25) next to the floor the fault mix implies,
+and where the calls go per endpoint; for the exports: exports done, duplicates
 suppressed, SmartAccounts export calls against the clean run, items lost (must be 0) and the export DLQ.
 """
 
@@ -54,10 +55,12 @@ def main() -> int:
         export_dead = fault_run.export_dead_letters(stack, exports.firm)
         print(f"{GROUPS} Uku companies x {CLIENTS} clients: monthly import + Reload data")
         print(fault_run.report(clean, faulty, injected, len(lost), dead))
+        print(fault_run.where_calls_go(clean.log, faulty.log))
         print(f"  jobs: {[job['status'] for job in faulty.jobs]}")
         for problem in lost:
             print(f"  LOST {problem}")
         print(fault_run.export_report(clean_exports, exports, injected, export_lost, export_dead))
+        print(fault_run.where_calls_go(clean_exports.log, exports.log))
         for problem in export_lost:
             print(f"  LOST {problem}")
         failed = lost or export_lost or export_dead or any(job["status"] != "COMPLETED" for job in faulty.jobs)

@@ -109,6 +109,7 @@ class QueuePump:
         self._lock = threading.Lock()
         self._busy = {b.queue_url: 0 for b in bindings}  # deliveries in flight per queue
         self.max_in_flight = {b.queue_url: 0 for b in bindings}  # the most concurrent deliveries seen
+        self.deliveries = 0  # batches handed to a handler so far (whoever waits for quiet sees any new one)
 
     def start(self) -> None:
         """One poller per concurrent delivery the event source allows (`MaximumConcurrency`), as Lambda scales."""
@@ -132,6 +133,11 @@ class QueuePump:
         with self._lock:
             return not any(self._busy.values())
 
+    def activity(self) -> tuple[bool, int]:
+        """(idle, batches delivered so far), read together."""
+        with self._lock:
+            return not any(self._busy.values()), self.deliveries
+
     def _run(self, binding: QueueBinding) -> None:
         while not self._stop.is_set():
             try:
@@ -154,6 +160,7 @@ class QueuePump:
         if not received:
             return 0
         with self._lock:
+            self.deliveries += 1
             self._busy[binding.queue_url] += 1
             in_flight = self._busy[binding.queue_url]
             self.max_in_flight[binding.queue_url] = max(self.max_in_flight[binding.queue_url], in_flight)

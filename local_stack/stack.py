@@ -146,6 +146,8 @@ class LocalStack:
                 "AWS_ENDPOINT_URL": self.moto_url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_METRICS_DISABLED": "true",
+                # a credit invoice put back to wait for its original comes back as fast as a local redelivery
+                "EXPORT_WAIT_REQUEUE_SECONDS": str(self.retry_delay_seconds),
                 **self.extra_environment,
             }
         )
@@ -253,29 +255,63 @@ class LocalStack:
     def fire_scheduled_import(self, on: date) -> Any:
         return self.invoke(self.scheduled_import_function(), {"trigger": "local", "date": on.isoformat()})
 
-    def wait_until_idle(self, timeout: float = 60.0) -> None:
-        """Waits until every work queue is empty and the pump is not delivering."""
+    def wait_until_idle(self, timeout: float = 60.0, *, limit: float | None = None) -> None:
+        """Waits until every work queue is empty (delayed messages included) and the pump is not delivering.
+
+        `timeout` is how long the wait may go on **without progress** (no batch delivered, none in flight, no queue
+        depth changing), not a fixed time for the work: a loaded machine makes the work slower, not wrong. `limit`
+        (default ten times `timeout`) bounds the whole wait, so messages bouncing forever still fail it.
+
+        Quiet is confirmed race-free: the pump is idle and has delivered the same number of batches before and after
+        the queues are read, so work a handler queued while the queues were being read is not missed."""
         assert self.pump is not None
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        hard_deadline = started + (limit if limit is not None else timeout * 10)
+        last_progress, last_seen = started, None
         sqs = self.boto3_client("sqs")
-        while time.monotonic() < deadline:
-            depth = 0
-            for binding in self.pump.bindings:
-                attrs = sqs.get_queue_attributes(
-                    QueueUrl=binding.queue_url,
-                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-                )["Attributes"]
-                depth += int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"])
-            if depth == 0 and self.pump.idle():
+        while True:
+            idle_before, delivered_before = self.pump.activity()
+            depths = tuple(self._queue_depth(sqs, binding.queue_url) for binding in self.pump.bindings)
+            idle_after, delivered_after = self.pump.activity()
+            if idle_before and idle_after and delivered_before == delivered_after and not any(depths):
                 return
+            now = time.monotonic()
+            seen = (delivered_after, depths)
+            if seen != last_seen or not idle_after:
+                last_progress, last_seen = now, seen
+            if now - last_progress > timeout or now > hard_deadline:
+                break
             time.sleep(0.2)
         waiting = {}
         for binding in self.pump.bindings:
             attrs = sqs.get_queue_attributes(QueueUrl=binding.queue_url, AttributeNames=["All"])["Attributes"]
             waiting[binding.source.queue] = {
-                k: attrs.get(k) for k in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+                k: attrs.get(k)
+                for k in (
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                )
             }
-        raise TimeoutError(f"work queues did not drain in {timeout:.0f} s: {waiting}, pump idle: {self.pump.idle()}")
+        raise TimeoutError(
+            f"work queues did not drain ({timeout:.0f} s without progress, {time.monotonic() - started:.0f} s in "
+            f"all): {waiting}, pump idle: {self.pump.idle()}"
+        )
+
+    @staticmethod
+    def _queue_depth(sqs: Any, queue_url: str) -> int:
+        """Messages waiting, in flight and delayed (a message sent with a delay is work to come)."""
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
+        )["Attributes"]
+        return sum(int(attrs.get(name, 0)) for name in (
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"
+        ))
 
     def _fire_scheduled_import(self, request: Request) -> Response:
         raw = request.args.get("date")

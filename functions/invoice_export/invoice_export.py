@@ -80,10 +80,12 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
         try:
             return once(delivery={"key": key, "messageId": record.message_id, "body": record.body})
         except IdempotencyAlreadyInProgressError:
-            if not key.startswith("event:"):
-                raise
-            # another copy of the same InvoiceIssued event (SQS and the rule deliver at least once) is being exported
-            # by another worker right now: this copy is acknowledged. Should that worker fail, its own message comes
+            if not key.startswith("event:") or not invoice_export.held_by_another_message(
+                deps, record.body, record.message_id
+            ):
+                raise  # the same message in two workers at once, or not claimed yet: it comes back, never lost
+            # another copy of the same InvoiceIssued event (SQS and the rule deliver at least once), another message,
+            # holds the invoice right now: this copy is acknowledged. Should that worker fail, its own message comes
             # back; the export record keeps the invoice exactly once either way.
             logger.info("the same InvoiceIssued event is being exported by another worker; this copy is acknowledged")
             return {"status": "IN_PROGRESS_ELSEWHERE"}

@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import threading
+import time
 from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -23,6 +24,16 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return Response(body.encode("utf-8"), status=status, headers=headers or {},
                     content_type="application/json; charset=utf-8")
+
+
+#: Query parameters left out of the request log: the signing ones (a repeat of a request differs only in them).
+_SIGNING_PARAMS = frozenset({"apikey", "timestamp", "signature"})
+
+
+def logged_query(raw_query: bytes) -> str:
+    """The request's query without its signing parameters, as sent: the same request repeated logs the same text."""
+    parts = raw_query.decode("utf-8", "replace").split("&") if raw_query else []
+    return "&".join(p for p in parts if p and p.split("=", 1)[0] not in _SIGNING_PARAMS)
 
 
 def error_response(err: ApiError) -> Response:
@@ -47,8 +58,17 @@ class SandboxApp:
             if path.startswith(prefix):
                 endpoint = path[len(prefix):]
                 body = request.get_data(cache=True)
-                result = handle_api(self.state, request.method, endpoint, request.query_string, body)
-                self.state.log_request(result.api_key, endpoint, request.method, result.status)
+                started = time.monotonic()
+                with self.state.lock:
+                    self.state.in_flight += 1
+                try:
+                    result = handle_api(self.state, request.method, endpoint, request.query_string, body)
+                    self.state.log_request(result.api_key, endpoint, request.method, result.status,
+                                           logged_query(request.query_string),
+                                           round((time.monotonic() - started) * 1000))
+                finally:
+                    with self.state.lock:
+                        self.state.in_flight -= 1
                 if result.raw is not None:
                     return Response(result.raw, status=result.status, headers=result.headers,
                                     content_type="text/html; charset=utf-8")
@@ -278,7 +298,8 @@ class SandboxApp:
                 key = request.args.get("apiKey")
                 with st.lock:
                     entries = [e for e in st.log if key is None or e["apiKey"] == key]
-                return json_response({"requests": entries, "count": len(entries)})
+                    in_flight = st.in_flight
+                return json_response({"requests": entries, "count": len(entries), "inFlight": in_flight})
             if request.method == "DELETE":
                 with st.lock:
                     st.log.clear()

@@ -66,6 +66,7 @@ class SandboxState:
         self.seed = seed
         self._initial = (time_scale, per_minute, per_day)
         self.store = DocumentStore()
+        self.in_flight = 0  # API requests being answered now (not reset: they are still running)
         self.reset()
 
     # ----- lifecycle ----------------------------------------------------------------------------------------------
@@ -167,9 +168,11 @@ class SandboxState:
 
     # ----- request log --------------------------------------------------------------------------------------------
 
-    def log_request(self, api_key: str | None, endpoint: str, method: str, status: int) -> None:
+    def log_request(self, api_key: str | None, endpoint: str, method: str, status: int, query: str = "",
+                    duration_ms: int = 0) -> None:
         entry = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                 "apiKey": api_key, "endpoint": endpoint, "method": method, "status": status}
+                 "apiKey": api_key, "endpoint": endpoint, "method": method, "status": status, "query": query,
+                 "durationMs": duration_ms}
         with self.lock:
             self.log.append(entry)
 

@@ -136,10 +136,15 @@ def test_request_log_and_counts(sa):
         sa.get("purchasesales/clientinvoices:get", {"dateFrom": "01.01.2026", "dateTo": "31.01.2026"})
     sa.get(EP)
     sa.get(EP, creds=(SMALL[0], "wrong"))
-    log = sa.admin("GET", "/requests", params={"apiKey": SMALL[0]}).json()["requests"]
+    answer = sa.admin("GET", "/requests", params={"apiKey": SMALL[0]}).json()
+    log = answer["requests"]
+    assert isinstance(answer["inFlight"], int) and answer["inFlight"] >= 0
     assert [e["status"] for e in log] == [200, 200, 200, 200, 401]
-    assert set(log[0]) == {"time", "apiKey", "endpoint", "method", "status"}
+    assert set(log[0]) == {"time", "apiKey", "endpoint", "method", "status", "query", "durationMs"}
     assert log[0]["endpoint"] == "purchasesales/clientinvoices:get" and log[0]["method"] == "GET"
+    # the query without the signing parameters: a repeated request logs the same text
+    assert {e["query"] for e in log[:3]} == {"dateFrom=01.01.2026&dateTo=31.01.2026"}
+    assert log[3]["query"] == "" and all(isinstance(e["durationMs"], int) for e in log)
     dt.datetime.fromisoformat(log[0]["time"].replace("Z", "+00:00"))
     counts = sa.admin("GET", "/requests/counts").json()
     assert counts["byKey"][SMALL[0]] == 5

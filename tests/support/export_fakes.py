@@ -75,6 +75,8 @@ class InMemoryVatTypes:
 class InMemoryExportQueue:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.delays: list[int] = []
 
-    def send(self, body: str) -> None:
+    def send(self, body: str, delay_seconds: int = 0) -> None:
         self.sent.append(body)
+        self.delays.append(delay_seconds)

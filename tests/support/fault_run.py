@@ -13,8 +13,10 @@ to the same SmartAccounts companies while:
   tasks, history, export records, buyer links),
 - and two messages invalid by construction are put on the import queue.
 
-`compare` then says what differs from the clean run: every summary task value must equal it, every job complete,
-nothing lost; the report prints faults by kind, retries, duplicates suppressed, items lost and the calls ratio.
+`lost` then says what differs from the clean run: every summary task value must equal it, every job complete,
+nothing lost; the report prints faults by kind, retries, duplicates suppressed, items lost, the calls ratio next to
+the floor the injected mix implies (`calls_floor`), and where the calls go (`where_calls_go`: the sandbox's request
+log per endpoint, clean against faulty, with retries and repeats of requests already answered).
 
 An export run (`run_exports`): a firm issues a batch of invoices (buyers SmartAccounts knows by registry code and by
 name, new buyers, a second invoice of a new buyer, a credit invoice right behind its original, one invoice published
@@ -54,6 +56,12 @@ SANDBOX_FAULTS = {"errorRate": 0.2, "errorStatus": 500, "timeoutRate": 0.05, "ti
 BURSTS = {"latencyMs": 100, "rateLimitBurst": 3, "proxyRateLimitBurst": 3}
 EXPORT_FUNCTION = "InvoiceExportFunction"
 READ_TIMEOUT_SECONDS = "1.5"  # below the sandbox's time-out, so a time-out is a real client time-out
+#: The share of requests that fail at random: an injected error or a time-out (drawn independently), 24 %.
+FAILING_SHARE = 1 - (1 - SANDBOX_FAULTS["errorRate"]) * (1 - SANDBOX_FAULTS["timeoutRate"])
+#: Requests refused by one arming of the bursts: the sandbox's bursts refuse the next N requests of the key however
+#: long the caller waits, so they cost exactly this many calls each time the faults are set on a key.
+BURST_CALLS = BURSTS["rateLimitBurst"] + BURSTS["proxyRateLimitBurst"]
+CRASH_AFTER_ACCEPT = 2  # the firm's first writes carried out with their answer lost
 
 
 @dataclass
@@ -64,6 +72,7 @@ class RunResult:
     calls: int = 0
     statuses: Counter = field(default_factory=Counter)
     companies: list[Company] = field(default_factory=list)
+    log: list[dict] = field(default_factory=list)  # the sandbox's request log of the run's keys
 
 
 @dataclass
@@ -79,6 +88,8 @@ class Injected:
     export_deliveries: int = 0
     export_runs: int = 0
     export_already_done: int = 0
+    #: how often the sandbox faults were set on a key (each arming brings its bursts), by flow
+    arms: Counter = field(default_factory=Counter)
     pump: PumpFaults = field(default_factory=PumpFaults)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,6 +102,17 @@ def sandbox_companies(admin: Admin, count: int, tag: str) -> list[str]:
                                            "volume": "small", "seed": 1000 + i})
         ids.append(created["id"])
     return ids
+
+
+def request_log(admin: Admin, api_key: str, settle_timeout: float = 60) -> list[dict]:
+    """The sandbox's request log of one key, once no request is being answered any more: a request the client gave
+    up on (a time-out) is still sleeping in the sandbox and is logged when it ends, and every call counts."""
+    deadline = time.monotonic() + settle_timeout
+    while True:
+        answer = admin.get("requests", apiKey=api_key)
+        if answer.get("inFlight", 0) == 0 or time.monotonic() > deadline:
+            return answer["requests"]
+        time.sleep(0.2)
 
 
 def _values(company: Company, sa_company: str, months: list[str]) -> dict[tuple[str, str], dict[str, Decimal]]:
@@ -139,7 +161,8 @@ def run(
         months = sorted({*job["window"], str(first)})
         for sa_company in company.clients:
             result.values |= _values(company, sa_company, months)
-        log = admin.get("requests", apiKey=company.api_key)["requests"]
+        log = request_log(admin, company.api_key)
+        result.log += log
         result.calls += len(log)
         result.statuses.update(str(r["status"]) for r in log)
     return result
@@ -158,6 +181,7 @@ class ExportRun:
     buyers_created: list[dict] = field(default_factory=list)
     calls: int = 0
     statuses: Counter = field(default_factory=Counter)
+    log: list[dict] = field(default_factory=list)  # the sandbox's request log of the firm key during the run
     retried: int = 0  # exports the user retried after SmartAccounts' passing failures outlasted every delivery
 
 
@@ -181,8 +205,11 @@ def export_batch(firm_id: str, known: list[Any], new_buyers: int = 4) -> tuple[l
     return invoices, expected
 
 
-#: Export failures that are SmartAccounts' passing trouble (the record says so; a retry fixes them).
+#: Export failures that are SmartAccounts' passing trouble (the record says so; a retry fixes them), and a credit
+#: invoice refused because its original had failed that way (the help page: export the original, then retry it).
 PASSING_FAILURES = frozenset({"SA_UNAVAILABLE", "SA_RATE_LIMITED", "BUYER_BEING_CREATED"})
+AFTER_ITS_ORIGINAL = "ORIGINAL_NOT_EXPORTED"
+USER_RETRY_ROUNDS = 3
 
 
 def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm], None] = lambda _f: None,
@@ -196,7 +223,7 @@ def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm
     run = ExportRun(firm=firm)
     run.invoices, run.known = export_batch(firm.id, known, new_buyers)
     run.new_clients = len({d["clientId"] for d in run.invoices if d["invoiceId"] not in run.known})
-    before = len(admin.get("requests", apiKey=firm.company.api_key)["requests"])
+    before = len(request_log(admin, firm.company.api_key))
     on_firm(firm)
     for detail in [*run.invoices, run.invoices[-1]]:  # the last one is published again (a new event)
         firm.issue(detail)
@@ -204,18 +231,25 @@ def run_exports(stack: Any, admin: Admin, firm: Firm, *, on_firm: Callable[[Firm
     stack.wait_until_idle(timeout=timeout)
     # The local stack redelivers within a second where SQS waits the visibility timeout (12 minutes), so a burst of
     # SmartAccounts failures can outlast all five deliveries of one export: its record says FAILED with the passing
-    # kind, and the user retries it (the help page's fix). It must still end exactly once.
-    for detail in run.invoices:
-        record = firm.export(detail["invoiceId"])
-        if record["status"] == "FAILED" and record.get("reason") in PASSING_FAILURES:
-            firm.company.call("POST", f"/v1/invoices/{detail['invoiceId']}/export/retry", expect=202)
-            run.retried += 1
-    if run.retried:
+    # kind, and the user retries it (the help page's fix), and a credit invoice refused because that original had
+    # failed, with it (the credit waits for its original). Round by round, as a user would; each must still end
+    # exactly once.
+    for _ in range(USER_RETRY_ROUNDS):
+        retried = 0
+        for detail in run.invoices:
+            record = firm.export(detail["invoiceId"])
+            if record["status"] == "FAILED" and record.get("reason") in {*PASSING_FAILURES, AFTER_ITS_ORIGINAL}:
+                firm.company.call("POST", f"/v1/invoices/{detail['invoiceId']}/export/retry", expect=202)
+                retried += 1
+        if not retried:
+            break
+        run.retried += retried
         stack.wait_until_idle(timeout=timeout)
     run.records = {d["invoiceId"]: firm.export(d["invoiceId"]) for d in run.invoices}
     run.booked = firm.booked()
     run.buyers_created = firm.created_buyers()
-    log = admin.get("requests", apiKey=firm.company.api_key)["requests"][before:]
+    log = request_log(admin, firm.company.api_key)[before:]
+    run.log = log
     run.calls = len(log)
     run.statuses.update(str(r["status"]) for r in log)
     return run
@@ -260,6 +294,7 @@ def export_dead_letters(stack: Any, firm: Firm) -> list[dict]:
 def export_report(clean: ExportRun, faulty: ExportRun, injected: Injected, problems: list[str],
                   dead: list[dict]) -> str:
     ratio = faulty.calls / clean.calls if clean.calls else float("nan")
+    floor = calls_floor(clean.log, injected.arms["exports"], CRASH_AFTER_ACCEPT)
     suppressed = injected.export_deliveries - injected.export_runs + injected.export_already_done
     exported = sum(r["status"] == "EXPORTED" for r in faulty.records.values())
     reconciled = sum(bool(r.get("reconciled")) for r in faulty.records.values())
@@ -274,7 +309,8 @@ def export_report(clean: ExportRun, faulty: ExportRun, injected: Injected, probl
         f"{faulty.retried} retried by the user after passing failures outlasted every delivery",
         f"  duplicates suppressed: {suppressed} of {injected.export_deliveries} deliveries "
         "(idempotency or already EXPORTED, no post)",
-        f"  SmartAccounts export calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f}",
+        f"  SmartAccounts export calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f} (goal <= 1.25; "
+        f"floor of this fault mix {floor / clean.calls:.2f})",
         f"  items lost: {len(problems)}; on the export DLQ: {len(dead)}",
     ])
 
@@ -376,10 +412,15 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
         original_deliver(binding, messages)
 
     def on_firm(firm: Firm) -> None:
-        admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "crashAfterAccept": 2, "apiKey": firm.company.api_key})
+        with injected.lock:
+            injected.arms["exports"] += 1
+        admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "crashAfterAccept": CRASH_AFTER_ACCEPT,
+                              "apiKey": firm.company.api_key})
 
     def on_companies(companies: list[Company]) -> None:
         for company in companies:
+            with injected.lock:
+                injected.arms["imports"] += 1
             admin.post("faults", {**SANDBOX_FAULTS, **BURSTS, "apiKey": company.api_key})
 
     monkeypatch.setattr(summary_task_repository.DynamoDbSummaryTaskRepository, "put_all", put_all)
@@ -391,6 +432,8 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
     monkeypatch.setattr(invoice_export, "_claim", claim)
     monkeypatch.setattr(stack.pump, "deliver", deliver)
     monkeypatch.setenv("SMARTACCOUNTS_READ_TIMEOUT", READ_TIMEOUT_SECONDS)
+    # a request the client gave up on is carried out by the sandbox at most its time-out after it came in
+    monkeypatch.setenv("SMARTACCOUNTS_WRITE_SETTLE_SECONDS", str(SANDBOX_FAULTS["timeoutSeconds"]))
     stack.pump.faults = injected.pump
     try:
         yield injected, on_companies, on_firm
@@ -440,8 +483,55 @@ def report(clean: RunResult, faulty: RunResult, injected: Injected, items_lost: 
         f"{sum(v for k, v in faulty.statuses.items() if k != '200')} SmartAccounts answers other than 200",
         f"  duplicates suppressed (no call, no history): {injected.duplicates_suppressed}",
         f"  items lost: {items_lost}; on the DLQ: {len(dead)} (invalid by construction, each with its reason)",
-        f"  SmartAccounts calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f} (goal <= 1.25)",
+        f"  SmartAccounts calls: clean {clean.calls}, faulty {faulty.calls}, ratio {ratio:.2f} (goal <= 1.25; "
+        f"floor of this fault mix {calls_floor(clean.log, injected.arms['imports']) / clean.calls:.2f})",
     ]
+    return "\n".join(lines)
+
+
+def calls_floor(clean_log: list[dict], arms: int, lost_answers: int = 0) -> float:
+    """The fewest calls (expected) the faulty run can make for the clean run's work under the injected mix, with
+    the rules kept: every call repeated until it gets through (1 / (1 - FAILING_SHARE) attempts), every burst
+    answer (`BURST_CALLS` per arming), and for every write that failed or lost its answer one read by number (or
+    search) before it is sent again (exactly once: never post again without reading first)."""
+    p = FAILING_SHARE
+    writes = sum(entry["endpoint"].endswith(":add") for entry in clean_log)
+    return (len(clean_log) + lost_answers) / (1 - p) + writes * p / (1 - p) ** 2 + BURST_CALLS * arms
+
+
+def where_calls_go(clean_log: list[dict], faulty_log: list[dict]) -> str:
+    """The request logs of a clean and a faulty run side by side, per endpoint: calls, failed answers (statuses
+    other than 200, and answers slower than the client's read time-out: time-outs to the client), and how each
+    repeat of an identical request (same endpoint and query, signing aside) came about: a retry after a failed
+    answer, or a repeat of one already answered 200 in time (work done again)."""
+    timeout_ms = float(READ_TIMEOUT_SECONDS) * 1000
+
+    def per_endpoint(log: list[dict]) -> dict[str, Counter]:
+        out: dict[str, Counter] = {}
+        last: dict[tuple, bool] = {}  # (key, endpoint, query) -> whether its latest answer was a success in time
+        for entry in log:
+            counter = out.setdefault(entry["endpoint"], Counter())
+            counter["calls"] += 1
+            timed_out = entry.get("durationMs", 0) >= timeout_ms
+            if timed_out:
+                counter["time-out"] += 1
+            elif entry["status"] != 200:
+                counter[str(entry["status"])] += 1
+            same = (entry["apiKey"], entry["endpoint"], entry.get("query", ""))
+            if same in last:
+                counter["again after 200" if last[same] else "retry"] += 1
+            last[same] = entry["status"] == 200 and not timed_out
+        return out
+
+    clean, faulty = per_endpoint(clean_log), per_endpoint(faulty_log)
+    lines = ["  where the calls go (endpoint: clean calls -> faulty; failed answers; repeats of the same request)"]
+    for endpoint in sorted(set(clean) | set(faulty), key=lambda e: -faulty.get(e, Counter())["calls"]):
+        c, f = clean.get(endpoint, Counter()), faulty.get(endpoint, Counter())
+        failed = ", ".join(f"{k} {v}" for k, v in sorted(f.items()) if k.isdigit() or k == "time-out")
+        lines.append(
+            f"    {endpoint}: {c['calls']} -> {f['calls']}; {failed or 'none failed'}; retries {f['retry']}, "
+            f"repeated after 200: {f['again after 200']} (clean {c['again after 200']})"
+        )
     return "\n".join(lines)
 
 

@@ -43,6 +43,13 @@ class Settings(BaseModel):
     smartaccounts_read_timeout: float = Field(default=25.0, gt=0, description="Read timeout, seconds.")
     smartaccounts_max_retries: int = Field(default=3, ge=0, le=10, description="Retries of retryable failures.")
     smartaccounts_max_pages: int = Field(default=200, ge=1, description="Hard cap on pages of one list query.")
+    smartaccounts_write_settle_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=60,
+        description="How long after giving up on a write SmartAccounts may still carry it out: an invoice is not "
+        "read back (to decide whether to post it again) before then.",
+    )
     smartaccounts_rate_per_minute: int = Field(
         default=60, ge=1, le=1000, description="Requests per rolling window per key (one guard slot each)."
     )
@@ -75,6 +82,13 @@ class Settings(BaseModel):
     )
     export_max_receive_count: int = Field(
         default=5, ge=1, description="Deliveries of an export message before SQS dead-letters it (the redrive policy)."
+    )
+    export_wait_requeue_seconds: int = Field(
+        default=720,
+        ge=0,
+        le=900,
+        description="A credit invoice still waiting for its original when its deliveries are used up goes back on "
+        "the export queue with this delay (as long as SQS waits before a redelivery; the local stack sets its own).",
     )
     import_queue_url: str = Field(min_length=1, description="SQS queue of import and reload work.")
     export_queue_url: str = Field(min_length=1, description="SQS queue of invoice exports.")

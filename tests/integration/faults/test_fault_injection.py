@@ -5,7 +5,8 @@ firm, run clean, then again under every fault of `tests/support/fault_run.py`. A
 the clean run's, every job is complete, nothing is lost, and the import DLQ holds only the two messages invalid by
 construction, each with its reason; every invoice exists exactly once in SmartAccounts (read back over HTTP), every
 export record is EXPORTED with SmartAccounts' number, and nothing is on the export DLQ. The figures (faults by kind,
-retries, duplicates suppressed, items lost, calls over the clean run, exports done) are printed.
+retries, duplicates suppressed, items lost, calls over the clean run against the floor of the fault mix, where the
+calls go per endpoint, exports done) are printed.
 """
 
 from __future__ import annotations
@@ -69,4 +70,6 @@ def test_under_faults_every_summary_task_equals_the_clean_run_and_nothing_is_los
     assert injected.throttled.get("export_record", 0) > 0 and injected.export_deliveries > len(exports.invoices)
     with capsys.disabled():
         print("\n" + fault_run.report(clean, faulty, injected, len(lost), dead))
+        print(fault_run.where_calls_go(clean.log, faulty.log))
         print(fault_run.export_report(clean_exports, exports, injected, export_problems, []))
+        print(fault_run.where_calls_go(clean_exports.log, exports.log))

@@ -120,3 +120,20 @@ def test_the_local_stack_gives_queue_workers_their_concurrency_and_the_http_func
     # Powertools keeps the current event on a class attribute shared by every resolver of the process: the HTTP
     # functions take turns in one environment
     assert len({id(stack._environments[f]) for f in http}) == 1
+
+
+def test_waiting_until_idle_waits_for_a_message_sent_with_a_delay(stack) -> None:
+    from scripts import redrive
+
+    # Given work that arrives later: a message sent with a delay (a hand-back, a delayed duplicate), here one that is
+    # dead-lettered with its reason once handled
+    sqs = stack.boto3_client("sqs")
+    body = f"not json delayed-{uuid.uuid4().hex[:8]}"
+    sqs.send_message(QueueUrl=stack.provisioned.queue_urls["ImportQueue"], MessageBody=body, DelaySeconds=2)
+
+    # When the test waits until the stack is idle
+    stack.wait_until_idle()
+
+    # Then the delayed message had been handled by then
+    dead = redrive.list_messages(sqs, stack.provisioned.queue_urls["ImportDeadLetterQueue"])
+    assert body in [m["Body"] for m in dead]

@@ -268,6 +268,29 @@ def test_a_passing_failure_loses_at_most_the_page_in_flight(large) -> None:
     assert task_values(large) == expected
 
 
+def test_a_history_write_that_fails_after_the_import_costs_no_smartaccounts_call_again(large) -> None:
+    # Given every page was read and the tasks written, then DynamoDB refuses the sync history entry once
+    expected, clean_calls = clean_run(large)
+    original_add = large.deps.history.add
+
+    def throttled_once(entry, *args, **kwargs):
+        if not getattr(throttled_once, "done", 0):
+            throttled_once.done = 1
+            raise RuntimeError("ProvisionedThroughputExceededException")
+        return original_add(entry, *args, **kwargs)
+
+    large.deps.history.add = throttled_once
+    with pytest.raises(RuntimeError):
+        import_client(large.deps, reload_work())
+
+    # When SQS delivers the work again
+    entry = import_client(large.deps, reload_work())
+
+    # Then it continues from the checkpoint: no page is read twice, the figures equal a clean run's
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    assert large.sa.calls_made == clean_calls and task_values(large) == expected
+
+
 def test_a_client_whose_import_runs_elsewhere_is_handed_back_not_run_twice(large) -> None:
     large.deps.progress.acquire_lease(
         COMPANY, "client-1", "other-worker", large.deps.now() + dt.timedelta(minutes=10), large.deps.now()

@@ -46,6 +46,10 @@ class FakeSmartAccounts:
         self.adds = 0
         self.calls_made = 0
         self.fail_add: SmartAccountsError | None = None
+        #: what the next posts meet: "500" (refused before booking) or "booked-500" (booked, the answer lost)
+        self.add_answers: list[str] = []
+        self.add_buyer_answers: list[str] = []  # the same for new buyers
+        self.calls: list[str] = []
 
     def vat_percentages(self) -> list[VatPercentage]:
         self.calls_made += 1
@@ -53,26 +57,39 @@ class FakeSmartAccounts:
 
     def client_invoice_by_number(self, number: str, issued_on: dt.date) -> ClientInvoice | None:
         self.calls_made += 1
+        self.calls.append("by_number")
         return next((i for i in self.invoices if i.invoice_number == number and i.date == issued_on), None)
 
     def articles(self, code: str | None = None) -> list[Article]:
         self.calls_made += 1
+        self.calls.append("articles")
         return [Article(code="SERVICE")]
 
     def buyers(self, search: str | None = None) -> list[Buyer]:
         self.calls_made += 1
+        self.calls.append("buyers")
         return [b for b in self.buyer_list if not search or search in b.name or search == b.reg_code]
 
     def add_buyer(self, buyer: NewBuyer) -> CreatedBuyer:
         self.calls_made += 1
+        self.calls.append("add_buyer")
+        answer = self.add_buyer_answers.pop(0) if self.add_buyer_answers else "ok"
+        if answer == "500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         created = Buyer(id=f"b{len(self.buyer_list) + 1}", name=buyer.name, reg_code=buyer.reg_code)
         self.buyer_list.append(created)
+        if answer == "booked-500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         return CreatedBuyer(client_id=created.id)
 
     def add_client_invoice(self, invoice: NewClientInvoice) -> CreatedClientInvoice:
         self.calls_made += 1
+        self.calls.append("add")
         if self.fail_add is not None:
             raise self.fail_add
+        answer = self.add_answers.pop(0) if self.add_answers else "ok"
+        if answer == "500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         self.adds += 1
         net = sum((r.price * r.quantity * (100 - (r.discount or 0)) / 100 for r in invoice.rows), Decimal(0))
         vat = (net * Decimal("0.24")).quantize(Decimal("0.01"))
@@ -89,6 +106,8 @@ class FakeSmartAccounts:
             base_for_credit_invoice_id=invoice.base_for_credit_invoice_id,
         )
         self.invoices.append(booked)
+        if answer == "booked-500":
+            raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
         return CreatedClientInvoice(
             invoice_id=booked.id,
             invoice_number=booked.invoice_number,
@@ -101,6 +120,14 @@ class FakeSmartAccounts:
     def unpaid_client_invoices(self, date_from: dt.date) -> list[ClientInvoice]:
         self.calls_made += 1
         return [i for i in self.invoices if (i.outstanding_amount or 0) > 0 and i.date >= date_from]
+
+
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch) -> list[float]:
+    """The export's waits, recorded instead of slept."""
+    slept: list[float] = []
+    monkeypatch.setattr(invoice_export, "_sleep", slept.append)
+    return slept
 
 
 @pytest.fixture
@@ -203,6 +230,86 @@ def test_a_lease_left_behind_by_an_earlier_delivery_is_taken_over_by_the_same_me
     record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
     assert record.status is ExportStatus.EXPORTED and sa.adds == 1 and record.attempts == 2
     assert len(sa.invoices) == 1
+
+
+def test_a_post_answered_500_is_read_by_its_number_then_posted_again_in_the_same_delivery(deps, sa) -> None:
+    # Given SmartAccounts answers 500 to the first post, having booked nothing
+    sa.add_answers = ["500"]
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    # Then it was read by its number before the second post, in the same delivery; one invoice, no look-up twice
+    assert record.status is ExportStatus.EXPORTED and not record.reconciled and record.attempts == 1
+    assert len(sa.invoices) == 1
+    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add_buyer", "add", "by_number", "add"]
+
+
+def test_a_post_booked_but_answered_500_is_reconciled_in_the_same_delivery_not_posted_again(deps, sa) -> None:
+    sa.add_answers = ["booked-500"]
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and record.reconciled and record.smartaccounts.invoice_id == "sa-1"
+    assert len(sa.invoices) == 1 and sa.calls.count("add") == 1 and sa.calls[-1] == "by_number"
+
+
+def test_posts_answered_500_stop_after_the_delivery_s_share_and_the_next_delivery_reads_first(deps, sa) -> None:
+    sa.add_answers = ["500"] * invoice_export.POSTS_PER_DELIVERY
+    with pytest.raises(invoice_export.ExportInterrupted):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert sa.calls.count("add") == invoice_export.POSTS_PER_DELIVERY and not sa.invoices
+    sa.calls.clear()
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
+    assert sa.calls == ["by_number", "add"]  # the buyer and the articles are known from the earlier post
+
+
+def test_after_a_post_that_timed_out_the_next_delivery_reads_first_and_reuses_the_look_ups(deps, sa, sleeps):
+    # Given the post timed out (no answer: it may still be running), so this delivery does not post again
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts did not answer in time.")
+    with pytest.raises(invoice_export.ExportInterrupted):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert sa.calls == ["by_number", "articles", "buyers", "buyers", "add_buyer", "add"]
+    pending = deps.exports.get(COMPANY, "inv-1")
+    assert pending.posting_started_at is not None and pending.prepared is not None
+
+    # When the message comes back at once (the local stack's fast redelivery) and the invoice is not in SmartAccounts
+    sa.fail_add, sa.calls = None, []
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+
+    # Then it waited until the unanswered post could no longer land, read first and posted once, without looking the
+    # buyer and the articles up again
+    assert sleeps == [deps.settings.smartaccounts_write_settle_seconds]
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
+    assert sa.calls == ["by_number", "add"]
+
+
+def test_a_delivery_long_after_an_unanswered_post_reads_at_once(deps, sa, sleeps) -> None:
+    sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts did not answer in time.")
+    with pytest.raises(invoice_export.ExportInterrupted):
+        invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert deps.exports.get(COMPANY, "inv-1").post_unanswered_at == NOW
+    sa.fail_add = None
+    later = NOW + dt.timedelta(seconds=deps.settings.smartaccounts_write_settle_seconds)
+    deps.now = lambda: later
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert sleeps == [] and record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
+
+
+@pytest.mark.parametrize("answer", ["500", "booked-500"])
+def test_a_new_buyer_answered_500_is_searched_then_created_only_if_absent_in_the_same_delivery(deps, sa, answer):
+    sa.add_buyer_answers = [answer]
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1
+    assert len(sa.buyer_list) == 1 and sa.invoices[0].client_id == sa.buyer_list[0].id
+    assert sa.calls.count("add_buyer") == (2 if answer == "500" else 1)
+    # after the failed creation one search by the registry code it was created with, not by name as well
+    assert sa.calls.count("buyers") == 3
+
+
+def test_a_buyer_link_that_cannot_be_saved_does_not_stop_the_export(deps, sa) -> None:
+    def throttled(*_args):
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    deps.buyer_links.put = throttled
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.EXPORTED and len(sa.invoices) == 1 and sa.calls.count("add") == 1
 
 
 def test_a_delivery_without_a_message_id_never_takes_over_a_lease(deps, sa) -> None:
@@ -312,10 +419,40 @@ def test_a_credit_invoice_arriving_before_its_original_waits_for_it_then_is_link
     assert sa.invoices[1].type == "CRE" and sa.invoices[1].base_for_credit_invoice_id == "sa-1"
 
 
+def test_a_credit_invoice_whose_original_is_being_exported_keeps_waiting_past_its_last_delivery(deps, sa) -> None:
+    # Given the credit invoice's own deliveries are used up while its original is being exported (claimed, PENDING)
+    invoice_export._claim(deps, parse_invoice_issued(detail()), "m0")
+    with pytest.raises(invoice_export.WaitingForOriginal):
+        invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
+    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True, delivery_id="m1")
+
+    # Then this message is acknowledged, the record waits (no lease) and the wait goes on in a delayed retry message
+    assert record.status is ExportStatus.PENDING and not record.leased(NOW) and "Waiting for the original" in (
+        record.message or ""
+    )
+    assert [json.loads(b) for b in deps.export_queue.sent] == [
+        {"retry": {"companyId": COMPANY, "invoiceId": record.invoice_id}}
+    ]
+    assert deps.export_queue.delays == [deps.settings.export_wait_requeue_seconds] and sa.adds == 0
+
+
 def test_a_credit_invoice_whose_original_never_came_fails_on_the_last_delivery(deps, sa) -> None:
-    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True)
+    with pytest.raises(invoice_export.WaitingForOriginal):
+        invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
+    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=True, delivery_id="m1")
     assert record.status is ExportStatus.FAILED and record.reason == "ORIGINAL_NOT_EXPORTED"
-    assert sa.adds == 0
+    assert sa.adds == 0 and deps.export_queue.sent == []
+
+
+def test_a_credit_invoice_whose_original_stays_pending_fails_once_the_wait_is_over(deps, sa) -> None:
+    invoice_export._claim(deps, parse_invoice_issued(detail()), "m0")
+    with pytest.raises(invoice_export.WaitingForOriginal):
+        invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
+    later = NOW + invoice_export.ORIGINAL_WAIT
+    deps.now = lambda: later
+    record = invoice_export.export_message(deps, message(_credit(), "e2"), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.FAILED and record.reason == "ORIGINAL_NOT_EXPORTED"
+    assert sa.adds == 0 and deps.export_queue.sent == []
 
 
 def test_an_internal_error_after_the_claim_releases_the_lease_and_the_next_delivery_reconciles(deps, sa) -> None:
@@ -381,3 +518,12 @@ def test_paid_status_run_uses_one_query_and_publishes_changes(deps, sa) -> None:
     assert (changed["status"], changed["previousStatus"], changed["outstandingAmount"]) == ("PAID", "UNPAID", 0.0)
     # And a paid invoice is not asked about again
     assert payment_status.refresh_company(deps, COMPANY).checked == 0
+
+
+def test_a_copy_is_known_to_be_held_elsewhere_only_when_another_message_claimed_the_invoice(deps) -> None:
+    body = message(detail())
+    assert not invoice_export.held_by_another_message(deps, body, "m2")  # nobody claimed it yet: it comes back
+    invoice_export._claim(deps, parse_invoice_issued(detail()), "m1")
+    assert invoice_export.held_by_another_message(deps, body, "m2")  # another message holds it: acknowledged
+    assert not invoice_export.held_by_another_message(deps, body, "m1")  # the same message twice: it comes back
+    assert not invoice_export.held_by_another_message(deps, "not json", "m2")

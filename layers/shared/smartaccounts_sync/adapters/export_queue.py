@@ -19,7 +19,8 @@ class SqsExportQueue:
         self._sqs = client
         self._url = queue_url
 
-    def send(self, body: str) -> None:
-        answer = self._sqs.send_message(QueueUrl=self._url, MessageBody=body)
+    def send(self, body: str, delay_seconds: int = 0) -> None:
+        delay = max(0, min(900, delay_seconds))  # SQS allows up to 15 minutes
+        answer = self._sqs.send_message(QueueUrl=self._url, MessageBody=body, DelaySeconds=delay)
         if not answer.get("MessageId"):
             raise ExportNotQueued("The export retry could not be queued.")

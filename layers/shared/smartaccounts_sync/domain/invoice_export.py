@@ -73,6 +73,16 @@ class SmartAccountsInvoice(DeferredModel):
     client_id: str | None = None
 
 
+class PreparedPost(DeferredModel):
+    """What the look-ups before a post found (the buyer, the articles SmartAccounts knows), kept with the post so a
+    later attempt that finds the invoice not booked posts it again without looking them up again."""
+
+    model_config = ConfigDict(frozen=True)
+
+    buyer_id: str
+    article_codes: list[str] = Field(default_factory=list)
+
+
 class PaymentState(DeferredModel):
     model_config = ConfigDict(frozen=True)
 
@@ -109,6 +119,12 @@ class ExportRecord(DeferredModel):
     )
     posting_started_at: dt.datetime | None = Field(
         default=None, description="set just before the invoice is posted: a later attempt reconciles by reading"
+    )
+    post_unanswered_at: dt.datetime | None = Field(
+        default=None, description="when a worker last gave up on a post (or a call after it) without an outcome"
+    )
+    prepared: PreparedPost | None = Field(
+        default=None, description="the look-ups of the last post (saved with posting_started_at)"
     )
     invoice: InvoiceIssued | None = Field(default=None, description="the validated event, kept for a retry")
     version: int = 0

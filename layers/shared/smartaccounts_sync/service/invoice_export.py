@@ -8,8 +8,10 @@ How an invoice is never created twice, whatever happens:
 2. **Read before writing.** The claimed worker looks the invoice up in SmartAccounts by its number before
    creating anything, so a crash after SmartAccounts accepted an earlier attempt (and before the record was
    written) is reconciled by reading: the record becomes EXPORTED with `reconciled: true`, nothing is posted.
-3. **Never re-post blindly.** `posting_started_at` is written before the post. A post whose outcome is unknown
-   (timeout, lost connection, 5xx) leaves the record PENDING and the message is delivered again, which starts at 2.
+3. **Never re-post blindly.** `posting_started_at` is written before the post. A post answered 500 (SmartAccounts
+   has finished with it) is followed at once by the read of 2, and posted again only when the invoice is not there.
+   A post whose outcome is otherwise unknown (time-out, lost connection, a gateway's 502/504: it may still be
+   running) leaves the record PENDING and the message is delivered again, which starts at 2.
 4. Powertools idempotency (in the handler) makes a redelivery of the same message a no-op on top.
 
 What waits for the customer (integration disabled, no working credentials, unknown VAT type, no article,
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +33,7 @@ from smartaccounts_sync.domain.invoice_export import (
     ExportStatus,
     FailureKind,
     PaymentStatus,
+    PreparedPost,
     SkipReason,
     SmartAccountsInvoice,
     check_totals,
@@ -69,6 +73,15 @@ INVOICE_PAYMENT_STATUS_CHANGED = "InvoicePaymentStatusChanged"
 #: How long a claim holds an invoice: longer than the export function's timeout (120 s).
 LEASE = dt.timedelta(seconds=180)
 _CLAIM_TRIES = 3
+#: Posts of one invoice in one delivery. SmartAccounts answering 500 to a post has finished with it (it may have
+#: booked the invoice before failing): the invoice is read by its number at once and, when absent, posted again.
+#: Any other unknown outcome (a time-out, a lost connection, a gateway's 502/504: the post may still be running)
+#: waits for the next delivery, which reads first.
+POSTS_PER_DELIVERY = 3
+#: How long a credit invoice waits for its original to be exported (Uku's events may arrive in any order): counted
+#: from its first attempt, not in deliveries, so how fast messages come back does not decide the outcome.
+ORIGINAL_WAIT = dt.timedelta(hours=1)
+_sleep = time.sleep  # replaced in unit tests
 
 
 class ExportBusy(Exception):
@@ -76,7 +89,12 @@ class ExportBusy(Exception):
 
 
 class WaitingForOriginal(ExportBusy):
-    """A credit invoice whose original is not exported yet (events may arrive out of order): handle it later."""
+    """A credit invoice whose original is not exported yet (events may arrive out of order): handle it later.
+    `requeued`: the wait goes on in a new message (this one's deliveries are used up), so this one is acknowledged."""
+
+    def __init__(self, invoice_id: str, *, requeued: bool = False) -> None:
+        super().__init__(invoice_id)
+        self.requeued = requeued
 
 
 class BuyerBeingCreated(ExportBusy):
@@ -123,6 +141,18 @@ def export_message(
             raise UnreadableEvent(f"InvoiceIssued without companyId or invoiceId: {invalid.reason}") from None
         return record_invalid(deps, invalid, delivery_id)
     return export_invoice(deps, invoice, final_attempt=final_attempt, delivery_id=delivery_id)
+
+
+def held_by_another_message(deps: Dependencies, body: str, message_id: str) -> bool:
+    """True when the invoice of an `InvoiceIssued` message is claimed in the name of another SQS message: that
+    message stays on the queue until its worker finishes (and comes back if it fails), so this copy may be
+    acknowledged. False when unknown or claimed by this same message (SQS may hand one message to two workers)."""
+    try:
+        detail = json.loads(body).get("detail") or {}
+        record = deps.exports.get(str(detail["companyId"]), str(detail["invoiceId"]))
+    except (ValueError, AttributeError, KeyError, TypeError):
+        return False
+    return record is not None and record.lease_owner is not None and record.lease_owner != message_id
 
 
 def export_stored(
@@ -214,7 +244,11 @@ def export_invoice(
             return _finish_failed(deps, _latest(deps, record), refused.kind, refused.message)
         except SmartAccountsError as error:
             return _on_smartaccounts_error(deps, _latest(deps, record), error, final_attempt)
-    except (ExportBusy, ExportInterrupted):  # waiting for the original or the buyer; the lease was released
+    except WaitingForOriginal as waiting:
+        if waiting.requeued:
+            return _latest(deps, record)
+        raise
+    except (ExportBusy, ExportInterrupted):  # waiting for the buyer, or for SmartAccounts; the lease was released
         raise
     except Exception:
         # e.g. DynamoDB throttled a write: nobody works on the invoice any more, so the lease is released (the next
@@ -310,6 +344,7 @@ def _export_claimed(
         check_vat_codes(invoice, register)  # nothing was ever posted: refuse without spending a call
     base_id = _credited_original(deps, record, invoice, final_attempt)  # before any call: a credit waits for it
 
+    _settle(deps, record)
     existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
     if existing is not None:
         logger.info(
@@ -318,10 +353,12 @@ def _export_claimed(
         return _finish_exported(deps, record, invoice, _booked(existing), reconciled=True)
     check_vat_codes(invoice, register)
 
+    # an earlier post of this invoice that is not in SmartAccounts: its look-ups are not made again
+    prepared = record.prepared if record.posting_started_at is not None else None
     default_article = integration.settings.default_article_code if integration.settings else None
-    articles = {article.code for article in client.articles()}
+    articles = set(prepared.article_codes) if prepared else {article.code for article in client.articles()}
     rows = plan_rows(invoice, register, articles, default_article)
-    buyer_id = _buyer_or_wait(deps, client, record, invoice, final_attempt)
+    buyer_id = prepared.buyer_id if prepared else _buyer_or_wait(deps, client, record, invoice, final_attempt)
     address = split_address(invoice.buyer.address)
     warnings = (
         ["The buyer's address was shortened to SmartAccounts' two lines of 64 characters."]
@@ -330,22 +367,69 @@ def _export_claimed(
     )
 
     now = deps.now()
-    posting = deps.exports.save(record.model_copy(update={"posting_started_at": now, "updated_at": now}))
-    created = client.add_client_invoice(_new_invoice(invoice, rows, buyer_id, base_id))
-    return _finish_exported(deps, posting, invoice, _created(created, buyer_id), reconciled=False, warnings=warnings)
+    posting = deps.exports.save(
+        record.model_copy(
+            update={
+                "posting_started_at": now,
+                "updated_at": now,
+                "prepared": PreparedPost(buyer_id=buyer_id, article_codes=sorted(articles)),
+            }
+        )
+    )
+    new_invoice = _new_invoice(invoice, rows, buyer_id, base_id)
+    for post in range(1, POSTS_PER_DELIVERY + 1):
+        try:
+            created = client.add_client_invoice(new_invoice)
+        except SmartAccountsError as error:
+            if error.status != 500 or post == POSTS_PER_DELIVERY:
+                raise
+            logger.warning(
+                "SmartAccounts answered 500 to the post; it is read before anything is posted again",
+                extra={"invoice_id": record.invoice_id, "post": post},
+            )
+            existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
+            if existing is not None:
+                return _finish_exported(deps, posting, invoice, _booked(existing), reconciled=True)
+            continue
+        return _finish_exported(
+            deps, posting, invoice, _created(created, buyer_id), reconciled=False, warnings=warnings
+        )
+    raise AssertionError("unreachable")  # pragma: no cover - the last post returns or raises
+
+
+def _settle(deps: Dependencies, record: ExportRecord) -> None:
+    """After a post given up on without an answer (a time-out, a lost connection: SmartAccounts may still be carrying
+    it out), the invoice is not read back before `smartaccounts_write_settle_seconds` have passed since: a read that
+    came first could miss it, and the invoice would be posted twice."""
+    if record.posting_started_at is None:
+        return
+    settle = deps.settings.smartaccounts_write_settle_seconds
+    since = record.post_unanswered_at or record.posting_started_at
+    wait = (since + dt.timedelta(seconds=settle) - deps.now()).total_seconds()
+    if wait > 0:
+        logger.info(
+            "an unanswered post may still be carried out: waiting before reading",
+            extra={"invoice_id": record.invoice_id, "wait_seconds": round(wait, 1)},
+        )
+        _sleep(min(wait, settle))
 
 
 def _credited_original(
     deps: Dependencies, record: ExportRecord, invoice: InvoiceIssued, final_attempt: bool
 ) -> str | None:
-    """The SmartAccounts id of the credited original. An original not received yet, or still being exported, is
-    waited for (Uku's events may arrive in any order) until the last delivery; one that failed or was skipped is a
-    refusal at once."""
+    """The SmartAccounts id of the credited original. An original not received yet is waited for (Uku's events may
+    arrive in any order) while the message comes back, until its last delivery. One received and still being
+    exported is waited for `ORIGINAL_WAIT` from the credit invoice's first attempt: when the credit's last delivery
+    comes first, the wait goes on in a new message, so how fast messages come back does not decide the outcome. An
+    original that failed or was skipped is a refusal at once."""
     if not invoice.is_credit:
         return None
     original = deps.exports.get(invoice.company_id, invoice.original_invoice_id or "")
-    in_flight = original is None or original.status is ExportStatus.PENDING
-    if in_flight and not final_attempt:
+    being_exported = original is not None and original.status is ExportStatus.PENDING
+    waiting = (original is None and not final_attempt) or (
+        being_exported and deps.now() - record.created_at < ORIGINAL_WAIT
+    )
+    if waiting:
         _save_outcome(
             deps,
             record.model_copy(
@@ -357,6 +441,10 @@ def _credited_original(
                 }
             ),
         )
+        if final_attempt:  # the original is being exported: the wait goes on in a new message
+            retry_message = {"retry": {"companyId": invoice.company_id, "invoiceId": invoice.invoice_id}}
+            deps.export_queue.send(json.dumps(retry_message), deps.settings.export_wait_requeue_seconds)
+            raise WaitingForOriginal(invoice.invoice_id, requeued=True)
         raise WaitingForOriginal(invoice.invoice_id)
     if original is None or original.status is not ExportStatus.EXPORTED or original.smartaccounts is None:
         raise ExportRefused(
@@ -393,17 +481,13 @@ def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssu
     """The SmartAccounts client: remembered for the Uku client, else by registry code, else exact name, else new.
 
     A new buyer is created under a claim on the Uku client's buyer link, so two invoices of one new Uku client
-    exported at the same moment create it once: the second waits (`BuyerBeingCreated`) and then uses the link."""
+    exported at the same moment create it once: the second waits (`BuyerBeingCreated`) and then uses the link.
+    A creation answered 500 (SmartAccounts has finished with it, and may have created the buyer) is followed by the
+    same search and, when the buyer is not there, created again (at most `POSTS_PER_DELIVERY` creations)."""
     remembered = deps.buyer_links.get(invoice.company_id, invoice.client_id)
     if remembered:
         return remembered
-    buyer = invoice.buyer
-    found: str | None = None
-    if buyer.registry_code:
-        found = next((b.id for b in client.buyers(buyer.registry_code) if b.reg_code == buyer.registry_code), None)
-    if found is None:
-        name = _text(buyer.name) or buyer.name  # as SmartAccounts has it when the service created it
-        found = next((b.id for b in client.buyers(name) if b.name.strip() == name), None)
+    found = _find_buyer(client, invoice)
     if found is None:
         now = deps.now()
         claim = deps.buyer_links.claim_creation(
@@ -413,8 +497,36 @@ def _buyer(deps: Dependencies, client: SmartAccountsClient, invoice: InvoiceIssu
             return claim.linked
         if not claim.granted:
             raise BuyerBeingCreated(invoice.invoice_id, claim.holder or "another invoice")
-        found = client.add_buyer(_new_buyer(invoice)).client_id
-    deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
+    for creation in range(1, POSTS_PER_DELIVERY + 1):
+        if found is not None:
+            break
+        try:
+            found = client.add_buyer(_new_buyer(invoice)).client_id
+        except SmartAccountsError as error:
+            if error.status != 500 or creation == POSTS_PER_DELIVERY:
+                raise
+            logger.warning("SmartAccounts answered 500 to a new buyer; it is searched before it is created again")
+            found = _find_buyer(client, invoice, as_created=True)
+    assert found is not None  # noqa: S101 - the loop returns a buyer or raises
+    try:
+        deps.buyer_links.put(invoice.company_id, invoice.client_id, found)
+    except Exception:  # noqa: BLE001 - the link only saves the next invoice's search; this one has its buyer
+        logger.warning("buyer link not saved; the next invoice of this client searches SmartAccounts again")
+    return found
+
+
+def _find_buyer(client: SmartAccountsClient, invoice: InvoiceIssued, *, as_created: bool = False) -> str | None:
+    """By registry code, else by exact name. `as_created`: looking for the buyer this service just tried to create,
+    which carries the registry code when there is one, so that search alone says whether it exists."""
+    buyer = invoice.buyer
+    found: str | None = None
+    if buyer.registry_code:
+        found = next((b.id for b in client.buyers(buyer.registry_code) if b.reg_code == buyer.registry_code), None)
+        if as_created:
+            return found
+    if found is None:
+        name = _text(buyer.name) or buyer.name  # as SmartAccounts has it when the service created it
+        found = next((b.id for b in client.buyers(name) if b.name.strip() == name), None)
     return found
 
 
@@ -579,6 +691,8 @@ def _on_smartaccounts_error(
 ) -> ExportRecord:
     if error.kind in CREDENTIAL_FAILURES:
         connection_failed(deps, record.company_id, error)
+    if record.posting_started_at is not None:  # the next attempt reads only once the post can no longer land
+        record = record.model_copy(update={"post_unanswered_at": deps.now()})
     if error.kind.retryable and not final_attempt:
         # not recorded as an outcome: the record stays PENDING (lease released) and the next delivery reads first
         _save_outcome(

@@ -359,11 +359,13 @@ def _import_months(
         work.company_id, work.client_id, checkpoint.work_key, finished, lease_owner=lease.owner
     )
 
+    checkpoint_left: list[str] = []
+
     def one_by_one() -> None:
         _mark_imported(deps, work, months[-1])
         deps.progress.put_counts(work.company_id, work.client_id, finished)
-        deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
         deps.progress.release_lease(work.company_id, work.client_id, lease.owner)
+        checkpoint_left.append(checkpoint.work_key)  # ended once the entry is written (below)
 
     entry = record(
         ImportOutcome.SUCCEEDED,
@@ -376,6 +378,9 @@ def _import_months(
         also=also,
         refused=one_by_one,
     )
+    for work_key in checkpoint_left:
+        # only once the entry is written: a delivery again after a failed history write finds every page read
+        deps.progress.delete_checkpoint(work.company_id, work.client_id, work_key)
     lease.released = True  # with the group, or by `one_by_one` when the group was refused (not when it failed)
     return entry
 
