@@ -8,8 +8,6 @@ import uuid
 
 import pytest
 
-from local_stack.provision import Provisioner
-from local_stack.template import Template
 from smartaccounts_sync.adapters.export_record_repository import DynamoDbBuyerLinkRepository
 
 pytestmark = pytest.mark.integration
@@ -18,16 +16,8 @@ LEASE = dt.timedelta(minutes=3)
 
 
 @pytest.fixture
-def links(moto_url: str, aws) -> DynamoDbBuyerLinkRepository:
-    prefix = f"bl{uuid.uuid4().hex[:8]}"
-    out = Provisioner(
-        Template(),
-        endpoint_url=moto_url,
-        region="eu-north-1",
-        prefix=prefix,
-        parameters={"Stage": prefix, "JwtIssuer": "https://issuer", "JwtAudience": "aud"},
-    ).provision()
-    return DynamoDbBuyerLinkRepository(aws("dynamodb"), out.names["ConfigTable"])
+def links(tables: dict[str, str], aws) -> DynamoDbBuyerLinkRepository:
+    return DynamoDbBuyerLinkRepository(aws("dynamodb"), tables["ConfigTable"])
 
 
 def test_one_export_at_a_time_may_create_a_new_buyer(links: DynamoDbBuyerLinkRepository) -> None:

@@ -7,8 +7,6 @@ import uuid
 
 import pytest
 
-from local_stack.provision import Provisioner
-from local_stack.template import Template
 from smartaccounts_sync.adapters.client_link_repository import DynamoDbClientLinkRepository
 from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 
@@ -17,16 +15,8 @@ T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def links(moto_url: str, aws) -> DynamoDbClientLinkRepository:
-    prefix = f"cl{uuid.uuid4().hex[:8]}"
-    out = Provisioner(
-        Template(),
-        endpoint_url=moto_url,
-        region="eu-north-1",
-        prefix=prefix,
-        parameters={"Stage": prefix, "JwtIssuer": "https://issuer", "JwtAudience": "aud"},
-    ).provision()
-    return DynamoDbClientLinkRepository(aws("dynamodb"), out.names["ConfigTable"])
+def links(tables: dict[str, str], aws) -> DynamoDbClientLinkRepository:
+    return DynamoDbClientLinkRepository(aws("dynamodb"), tables["ConfigTable"])
 
 
 def _link(company: str, at: dt.datetime) -> ClientLink:
@@ -53,7 +43,7 @@ def test_update_applies_to_the_same_link_only(links: DynamoDbClientLinkRepositor
     assert links.get(company, "client-1") is None
 
 
-def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(moto_url: str, aws) -> None:
+def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(tables: dict[str, str], aws) -> None:
     # Given the link, history and import-progress tables as provisioned, a linked client, its finished import's
     # checkpoint, and the link as the import read it at its start
     from smartaccounts_sync.adapters.import_progress_repository import DynamoDbImportProgressRepository
@@ -62,14 +52,7 @@ def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(moto_
     from smartaccounts_sync.domain.months import YearMonth
     from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
 
-    prefix = f"tx{uuid.uuid4().hex[:8]}"
-    names = Provisioner(
-        Template(),
-        endpoint_url=moto_url,
-        region="eu-north-1",
-        prefix=prefix,
-        parameters={"Stage": prefix, "JwtIssuer": "https://issuer", "JwtAudience": "aud"},
-    ).provision().names
+    names = tables
     ddb = aws("dynamodb")
     links = DynamoDbClientLinkRepository(ddb, names["ConfigTable"])
     history = DynamoDbSyncHistoryRepository(ddb, names["SyncHistoryTable"])

@@ -7,8 +7,6 @@ import uuid
 
 import pytest
 
-from local_stack.provision import Provisioner
-from local_stack.template import Template
 from smartaccounts_sync.adapters.diagnostics_repository import DynamoDbDiagnosticsRepository
 from smartaccounts_sync.domain.diagnostics import Check, CheckStatus, DiagnosticsReport
 
@@ -17,16 +15,8 @@ T0 = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def reports(moto_url: str, aws) -> DynamoDbDiagnosticsRepository:
-    prefix = f"dg{uuid.uuid4().hex[:8]}"
-    out = Provisioner(
-        Template(),
-        endpoint_url=moto_url,
-        region="eu-north-1",
-        prefix=prefix,
-        parameters={"Stage": prefix, "JwtIssuer": "https://issuer", "JwtAudience": "aud"},
-    ).provision()
-    return DynamoDbDiagnosticsRepository(aws("dynamodb"), out.names["ConfigTable"])
+def reports(tables: dict[str, str], aws) -> DynamoDbDiagnosticsRepository:
+    return DynamoDbDiagnosticsRepository(aws("dynamodb"), tables["ConfigTable"])
 
 
 def _report(company: str, at: dt.datetime, status: CheckStatus) -> DiagnosticsReport:

@@ -8,8 +8,6 @@ import uuid
 
 import pytest
 
-from local_stack.provision import Provisioner
-from local_stack.template import Template
 from smartaccounts_sync.adapters.import_progress_repository import DynamoDbImportProgressRepository, ParkedWork
 from smartaccounts_sync.domain.field_catalogue import DocumentSource
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint, plan_queries
@@ -22,16 +20,8 @@ MONTHS = YearMonth.range(YearMonth(2026, 1), YearMonth(2026, 3))
 
 
 @pytest.fixture
-def progress(moto_url: str, aws) -> DynamoDbImportProgressRepository:
-    prefix = f"ip{uuid.uuid4().hex[:8]}"
-    out = Provisioner(
-        Template(),
-        endpoint_url=moto_url,
-        region="eu-north-1",
-        prefix=prefix,
-        parameters={"Stage": prefix, "JwtIssuer": "https://issuer", "JwtAudience": "aud"},
-    ).provision()
-    return DynamoDbImportProgressRepository(aws("dynamodb"), out.names["JobsTable"])
+def progress(tables: dict[str, str], aws) -> DynamoDbImportProgressRepository:
+    return DynamoDbImportProgressRepository(aws("dynamodb"), tables["JobsTable"])
 
 
 def test_a_checkpoint_round_trips_with_its_tallies(progress: DynamoDbImportProgressRepository) -> None:
