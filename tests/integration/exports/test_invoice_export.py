@@ -273,26 +273,33 @@ def _sqs_event(detail: dict, n: int, event: int | None = None) -> dict:
     return {"Records": [record]}
 
 
+def at_once(handler, events: list[dict]) -> list[str]:
+    """Each SQS event handed to its own worker at the same moment: "done", or "comes back" when its only record
+    failed (SQS would deliver it again later)."""
+    outcomes = ["" for _ in events]
+
+    def worker(i: int) -> None:
+        try:
+            handler(events[i], LambdaContext("InvoiceExportFunction", 120))
+            outcomes[i] = "done"
+        except BatchProcessingError:
+            outcomes[i] = "comes back"
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(events))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def test_two_workers_handling_the_same_invoice_at_once_book_it_once(stack, firm: Firm) -> None:
     # Given two deliveries of the same invoice (two events), handed to two workers at the same moment,
     # with SmartAccounts slow enough for them to overlap
     firm.admin.post("faults", {"apiKey": firm.company.api_key, "latencyMs": 300})
     detail = invoice_detail(firm.id)
     handler = stack.handlers["InvoiceExportFunction"]
-    outcomes: dict[int, str] = {}
-
-    def worker(n: int) -> None:
-        try:
-            handler(_sqs_event(detail, n), LambdaContext("InvoiceExportFunction", 120))
-            outcomes[n] = "done"
-        except BatchProcessingError:  # its only record failed: SQS would deliver it again later
-            outcomes[n] = "comes back"
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = dict(enumerate(at_once(handler, [_sqs_event(detail, 1), _sqs_event(detail, 2)]), start=1))
     firm.admin.post("faults", {"apiKey": firm.company.api_key})
 
     # Then one worker exported it; the other saw it claimed (its message comes back) or already exported
@@ -350,23 +357,10 @@ def test_two_invoices_of_one_new_uku_client_exported_by_two_workers_at_once_crea
     first = invoice_detail(firm.id)
     second = invoice_detail(firm.id, clientId=first["clientId"], buyer=first["buyer"])
     handler = stack.handlers["InvoiceExportFunction"]
-    outcomes: dict[str, str] = {}
-
-    def worker(detail: dict) -> None:
-        try:
-            handler(_sqs_event(detail, 1), LambdaContext("InvoiceExportFunction", 120))
-            outcomes[detail["invoiceId"]] = "done"
-        except BatchProcessingError:  # waiting for the buyer the other creates: SQS delivers it again later
-            outcomes[detail["invoiceId"]] = "comes back"
-
-    threads = [threading.Thread(target=worker, args=(d,)) for d in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = at_once(handler, [_sqs_event(first, 1), _sqs_event(second, 1)])  # one may wait for the buyer
     firm.admin.post("faults", {"apiKey": firm.company.api_key})
-    for detail in (first, second):  # what came back is delivered again
-        if outcomes[detail["invoiceId"]] == "comes back":
+    for detail, outcome in zip((first, second), outcomes, strict=True):  # what came back is delivered again
+        if outcome == "comes back":
             handler(_sqs_event(detail, 2), LambdaContext("InvoiceExportFunction", 120))
 
     # Then both invoices are booked, to one buyer created once
