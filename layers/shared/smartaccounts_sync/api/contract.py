@@ -64,8 +64,13 @@ WHY = {
     404: "No such resource in this Uku company",
     409: "Not possible in the integration's current state, or changed by someone else meanwhile",
     415: "The body is not application/json",
+    422: "SmartAccounts refused the key pair or the request (the problem's code names the help page's case)",
+    429: "SmartAccounts' minute limit or daily quota for this key (see Retry-After)",
     500: "The service failed; logged on Uku's side",
+    502: "SmartAccounts could not be reached, or answered in a way the service does not understand",
 }
+# Every status the API documents has its own words here: `HTTPStatus.phrase` differs between Python versions
+# (422 is "Unprocessable Entity" on 3.11, "Unprocessable Content" on 3.13), and docs/openapi.json must not.
 
 
 def problems(*statuses: int) -> dict[str, list[int]]:
