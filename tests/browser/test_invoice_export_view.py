@@ -9,37 +9,18 @@ status after the buyer's payment is recorded in the sandbox.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from uuid import uuid4
 
-import boto3
 import pytest
 from playwright.sync_api import Page, expect
 
-from local_stack.net import REGION
 from tests.browser.conftest import Console, axe_violations
-from tests.support.invoices import invoice_detail
+from tests.support.invoices import invoice_detail, issue_invoice
 from tests.support.local_company import Admin
 
 pytestmark = pytest.mark.browser
-
-
-def issue(stack, detail: dict) -> None:
-    """Uku's billing publishes InvoiceIssued on its bus (boto3 put_events against the moto server)."""
-    events = boto3.client("events", endpoint_url=stack.moto_url, region_name=REGION)
-    answer = events.put_events(
-        Entries=[
-            {
-                "Source": "uku.billing",
-                "DetailType": "InvoiceIssued",
-                "Detail": json.dumps(detail),
-                "EventBusName": "default",
-            }
-        ]
-    )
-    assert answer["FailedEntryCount"] == 0
 
 
 def test_invoice_export_records_shown_with_retry_and_paid_status(
@@ -83,8 +64,8 @@ def test_invoice_export_records_shown_with_retry_and_paid_status(
         line["articleCode"] = "SERVICE"
     bad = invoice_detail(company, lines=[dict(line) for line in good["lines"]])
     bad["lines"][1]["vatTypeCode"] = "VAT99"
-    issue(stack, good)
-    issue(stack, bad)
+    issue_invoice(stack.moto_url, good)
+    issue_invoice(stack.moto_url, bad)
     stack.wait_until_idle()
     (booked,) = admin.get(f"companies/{sa_company}/created-invoices")["invoices"]
 

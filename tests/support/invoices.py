@@ -15,6 +15,23 @@ from smartaccounts_sync.domain.months import tallinn_today
 from tests.support.local_company import INTEGRATION, Admin, Company
 
 
+def issue_invoice(moto_url: str, detail: dict[str, Any], times: int = 1) -> None:
+    """Uku's billing publishes InvoiceIssued on its bus (boto3 put_events against the moto server)."""
+    events = boto3.client("events", endpoint_url=moto_url, region_name=REGION)
+    for _ in range(times):
+        answer = events.put_events(
+            Entries=[
+                {
+                    "Source": "uku.billing",
+                    "DetailType": "InvoiceIssued",
+                    "Detail": json.dumps(detail),
+                    "EventBusName": "default",
+                }
+            ]
+        )
+        assert answer["FailedEntryCount"] == 0
+
+
 def invoice_detail(company_id: str, **overrides: Any) -> dict[str, Any]:
     """A valid invoice of two lines (one with its own article, one for the default article), 477.40 EUR."""
     today = tallinn_today().isoformat()
@@ -91,19 +108,7 @@ class Firm:
 
     def issue(self, detail: dict[str, Any], times: int = 1) -> None:
         """Uku's billing publishes InvoiceIssued on its bus, as in AWS (boto3 put_events)."""
-        events = boto3.client("events", endpoint_url=self.company.stack.moto_url, region_name=REGION)
-        for _ in range(times):
-            answer = events.put_events(
-                Entries=[
-                    {
-                        "Source": "uku.billing",
-                        "DetailType": "InvoiceIssued",
-                        "Detail": json.dumps(detail),
-                        "EventBusName": "default",
-                    }
-                ]
-            )
-            assert answer["FailedEntryCount"] == 0
+        issue_invoice(self.company.stack.moto_url, detail, times)
 
     def export(self, invoice_id: str, expect: int = 200, **params: Any) -> dict:
         return self.company.call("GET", f"/v1/invoices/{invoice_id}/export", expect=expect, params=params)

@@ -157,25 +157,27 @@ def detail(**changes) -> dict:
     return body | changes
 
 
+def fail_one_save(deps, when, error: str = "ProvisionedThroughputExceededException") -> None:
+    """The first export-record write for which `when(record)` holds fails (a crash, or DynamoDB throttling)."""
+    original_save = deps.exports.save
+    failed: list[bool] = []
+
+    def save(record):
+        if not failed and when(record):
+            failed.append(True)
+            raise RuntimeError(error)
+        return original_save(record)
+
+    deps.exports.save = save
+
+
 def message(body: dict, event_id: str = "e1") -> str:
     return json.dumps({"id": event_id, "source": "uku.billing", "detail-type": "InvoiceIssued", "detail": body})
 
 
 def test_a_crash_after_smartaccounts_accepted_is_reconciled_by_reading_not_posted_again(deps, sa) -> None:
     # Given the worker dies after SmartAccounts booked the invoice, before the record says so
-    original_save = deps.exports.save
-
-    def save_then_crash_after_post(record):
-        if (
-            record.status is ExportStatus.EXPORTED
-            and sa.adds == 1
-            and not getattr(save_then_crash_after_post, "done", 0)
-        ):
-            save_then_crash_after_post.done = 1
-            raise RuntimeError("worker crashed")
-        return original_save(record)
-
-    deps.exports.save = save_then_crash_after_post
+    fail_one_save(deps, lambda record: record.status is ExportStatus.EXPORTED and sa.adds == 1, "worker crashed")
     with pytest.raises(RuntimeError):
         invoice_export.export_message(deps, message(detail()), final_attempt=False)
     stuck = deps.exports.get(COMPANY, "inv-1")
@@ -457,15 +459,7 @@ def test_a_credit_invoice_whose_original_stays_pending_fails_once_the_wait_is_ov
 
 def test_an_internal_error_after_the_claim_releases_the_lease_and_the_next_delivery_reconciles(deps, sa) -> None:
     # Given DynamoDB refuses the write of the outcome after SmartAccounts booked the invoice
-    original_save = deps.exports.save
-
-    def throttled_outcome(record):
-        if record.status is ExportStatus.EXPORTED and not getattr(throttled_outcome, "done", 0):
-            throttled_outcome.done = 1
-            raise RuntimeError("ProvisionedThroughputExceededException")
-        return original_save(record)
-
-    deps.exports.save = throttled_outcome
+    fail_one_save(deps, lambda record: record.status is ExportStatus.EXPORTED)
     with pytest.raises(RuntimeError):
         invoice_export.export_message(deps, message(detail()), final_attempt=False)
 
@@ -479,15 +473,7 @@ def test_an_internal_error_after_the_claim_releases_the_lease_and_the_next_deliv
 def test_a_write_refused_while_recording_a_passing_failure_still_releases_the_lease(deps, sa) -> None:
     # Given SmartAccounts answers 5xx to the post and DynamoDB refuses the "waiting to try again" write once
     sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).")
-    original_save = deps.exports.save
-
-    def throttled_wait(record):
-        if record.message and record.message.startswith("Waiting") and not getattr(throttled_wait, "done", 0):
-            throttled_wait.done = 1
-            raise RuntimeError("ProvisionedThroughputExceededException")
-        return original_save(record)
-
-    deps.exports.save = throttled_wait
+    fail_one_save(deps, lambda record: bool(record.message and record.message.startswith("Waiting")))
     with pytest.raises(RuntimeError):
         invoice_export.export_message(deps, message(detail()), final_attempt=False)
 
