@@ -217,7 +217,6 @@ def guard_alone() -> None:
                     window_seconds=window,
                     daily_budget=10**6,
                     dynamodb_client=ddb,
-                    lease_seconds=5.0 * window / 61,
                 )
                 for _ in range(containers)
             ]
@@ -225,15 +224,19 @@ def guard_alone() -> None:
             left = iter(range(requests_total))
             lock = threading.Lock()
 
-            def send(guard: DynamoDbRateGuard, key: str, left, lock: threading.Lock) -> None:
+            sent: list[float] = []
+
+            def send(guard: DynamoDbRateGuard, key: str, left, lock: threading.Lock, sent: list[float]) -> None:
                 while True:
                     with lock:
                         if next(left, None) is None:
                             return
                     guard.acquire(key)
+                    with lock:
+                        sent.append(time.time())
 
             started = time.perf_counter()
-            threads = [threading.Thread(target=send, args=(g, key, left, lock)) for g in guards]
+            threads = [threading.Thread(target=send, args=(g, key, left, lock, sent)) for g in guards]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -243,8 +246,19 @@ def guard_alone() -> None:
             print(
                 f"  {containers} container(s), {requests_total} requests: "
                 f"{used / requests_total:.2f} guard calls per request "
-                f"({used} calls, {sum(g.conflicts for g in guards)} lost writes), {seconds:.1f} s"
+                f"({used} calls, {sum(g.conflicts for g in guards)} lost writes), {seconds:.1f} s, "
+                f"at most {_most_in_window(sent, window)} in a {window:.0f} s window"
             )
+
+
+def _most_in_window(times: list[float], window: float) -> int:
+    ordered = sorted(times)
+    start = most = 0
+    for end, t in enumerate(ordered):
+        while ordered[start] <= t - window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
 def main() -> None:
