@@ -84,7 +84,7 @@ class Port:
         self._name = name
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
-        if instance is None:
+        if instance is None or self._name not in instance.__dict__:
             raise AttributeError(self._name)
         value = instance.__dict__[self._name]
         return value.get() if isinstance(value, Lazy) else value
