@@ -7,10 +7,16 @@ measured side by side: the SharedLayer as `layers/shared/Makefile` ships it (the
 built here for this machine's platform, and the layer as `sam build`'s python3.13 builder made it before (the full
 requirements closure with its own botocore, no bytecode). Best of several fresh processes, interleaved; goals:
 HTTP functions <= 2.5x, workers <= 2.0x of bare boto3.
+
+A handler is timed as `import boto3, <handler>`: every invocation makes a boto3 client, and a handler whose import
+leaves boto3 to its first invocation (the composition root imports an adapter, and the boto3 parts it uses, at the
+port's first use) pays for it there, so the figure stays what a cold start pays. For a handler that imports boto3
+itself, the second import costs nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import shutil
@@ -86,7 +92,8 @@ def build_before(target: Path) -> None:
 
 
 def import_seconds(module: str, path: list[Path], *, no_bytecode_writes: bool = True) -> float:
-    code = "import time; t = time.perf_counter(); import " + module + "; print(time.perf_counter() - t)"
+    modules = module if module == "boto3" else f"boto3, {module}"
+    code = "import time; t = time.perf_counter(); import " + modules + "; print(time.perf_counter() - t)"
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join(str(p) for p in path),
@@ -102,16 +109,22 @@ def import_seconds(module: str, path: list[Path], *, no_bytecode_writes: bool = 
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def best_of(modules: dict[str, list[Path]]) -> dict[str, float]:
-    """The best of RUNS fresh imports of each module, interleaved so that the machine's load hits all alike."""
+def best_of(modules: dict[str, list[Path]], runs: int) -> dict[str, float]:
+    """The best of `runs` fresh imports of each module, interleaved so that the machine's load hits all alike."""
     best = dict.fromkeys(modules, float("inf"))
-    for _ in range(RUNS):
+    for _ in range(runs):
         for module, path in modules.items():
             best[module] = min(best[module], import_seconds(module.split(":")[0], path))
     return best
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"fresh processes per handler (default {RUNS})")
+    parser.add_argument(
+        "--shipped-only", action="store_true", help="only the shipped layer (not the layer as built before)"
+    )
+    args = parser.parse_args()
     if not PYTHON313:
         sys.exit("bench_cold_import needs python3.13")
     with tempfile.TemporaryDirectory(prefix="cold-import-") as tmp:
@@ -120,19 +133,24 @@ def main() -> None:
         runtime.mkdir()
         build_runtime(runtime)
         build_shipped(shipped)
-        build_before(before)
+        if not args.shipped_only:
+            build_before(before)
         empty = base / "task"
         empty.mkdir()
         print(
-            f"cold import, Lambda-like (python3.13 -S, LAMBDA_TASK_ROOT, best of {RUNS} fresh processes, interleaved)"
+            f"cold import, Lambda-like (python3.13 -S, LAMBDA_TASK_ROOT, best of {args.runs} fresh processes, "
+            "interleaved)"
         )
         layers = {"shipped layer": shipped / "python", "before (own botocore, no .pyc)": before / "python"}
+        if args.shipped_only:
+            del layers["before (own botocore, no .pyc)"]
         runs = {"boto3": [empty, runtime]}
         for name, layer in layers.items():
             runs |= {f"{h}:{name}": [ROOT / "functions" / h, layer, runtime] for h in HANDLERS}
-        best = best_of(runs)
+        best = best_of(runs, args.runs)
         boto3_alone = best["boto3"]
         print(f"  bare `import boto3` (the runtime's, compiled): {boto3_alone * 1000:.0f} ms")
+        print("  each handler timed as `import boto3, <handler>` (what its cold start pays for boto3 either way)")
         for name in layers:
             print(f"  {name}:")
             for handler, goal in HANDLERS.items():

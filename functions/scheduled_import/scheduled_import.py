@@ -4,6 +4,10 @@ stack (`{"trigger": "local", "date": "YYYY-MM-DD"}`) -> one SQS message per link
 An event that cannot be read is dead-lettered on the schedule's DLQ with its reason (never a bare ValidationError):
 retrying it cannot help. A run that fails is raised, so the Scheduler retries it (and dead-letters it after its
 RetryPolicy).
+
+What a cold start imports: what every run uses. The dead-letter path (`service/intake.py`, which brings the reload
+bookkeeping and the quota plan with it) is imported only when an event cannot be read, and the import machinery only
+for the daily `quota-renewed` run (below).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from smartaccounts_sync.adapters.aws_clients import aws_client
 from smartaccounts_sync.adapters.dead_letters import DeadLetters, SqsDeadLetters
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.observability import logger, metrics, tracer
-from smartaccounts_sync.service import intake
 from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 from smartaccounts_sync.service.scheduled_import import run_scheduled_import
 from smartaccounts_sync.settings import Settings, load_settings
@@ -54,6 +57,8 @@ def lambda_handler(
     try:
         trigger = ScheduleTrigger.model_validate(event or {})
     except ValidationError as error:
+        from smartaccounts_sync.service import intake  # only an unreadable event takes the dead-letter path
+
         reason = intake.describe(error)
         intake.rejected(
             dead_letters or _dead_letters(settings),

@@ -15,20 +15,61 @@ ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"
 EXPORT_DOMAIN = "smartaccounts_sync.domain.invoice_export"
 WIRE_MODELS = "smartaccounts_sync.smartaccounts.models"
+
+
+def adapters(*names: str) -> set[str]:
+    return {f"smartaccounts_sync.adapters.{name}" for name in names}
+
+
+def services(*names: str) -> set[str]:
+    return {f"smartaccounts_sync.service.{name}" for name in names}
+
+
+#: The composition root builds each port at its first use (`service/dependencies.py`): the adapters a function's
+#: invocations never read or write are not imported by it.
+EXPORT_ADAPTERS = adapters("export_record_repository", "vat_type_repository", "export_queue")
+IMPORT_ADAPTERS = adapters(
+    "summary_task_repository", "sync_history_repository", "import_progress_repository", "reload_job_repository"
+)
+LINK_ADAPTERS = adapters("client_link_repository", "uku_store", "work_queue")
+DIAGNOSTICS = adapters("diagnostics_repository") | {"smartaccounts_sync.domain.diagnostics"}
 #: Modules a handler's import must not load: the OpenAPI models are for the documentation function's /openapi.json
 #: and /docs only, requests and the SmartAccounts wire models for the functions that call SmartAccounts, the export
-#: domain for those that export or show exports, pydantic-settings for nobody.
+#: domain for those that export or show exports, pydantic-settings for nobody; the adapters (and the services) that
+#: its invocations do not use.
 NOT_AT_IMPORT = {
     "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
     "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
     "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
     "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
-    "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings", "requests"},  # unless a paid status is refreshed
+    # requests unless a paid status is refreshed; the summary-task service only for an owner's manage call
+    "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings", "requests"}
+    | IMPORT_ADAPTERS
+    | DIAGNOSTICS
+    | services("summary_tasks", "monthly_import", "reload"),
     "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests", WIRE_MODELS},  # loaded by /openapi.json and /docs
-    "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN},
-    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
-    "invoice_export": {OPENAPI_MODELS, "pydantic_settings"},
-    "daily_refresh": {OPENAPI_MODELS, "pydantic_settings"},
+    "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN}
+    | EXPORT_ADAPTERS
+    | DIAGNOSTICS
+    | services("invoice_export", "payment_status"),
+    # the dead-letter path (intake, with the reload bookkeeping) only for an unreadable event; the import
+    # machinery only for the daily quota-renewed run
+    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS}
+    | EXPORT_ADAPTERS
+    | IMPORT_ADAPTERS
+    | DIAGNOSTICS
+    | services("intake", "reload", "quota_plan", "resumable_import", "monthly_import")
+    | {"smartaccounts_sync.smartaccounts.rate_guard"},
+    "invoice_export": {OPENAPI_MODELS, "pydantic_settings"}
+    | IMPORT_ADAPTERS
+    | LINK_ADAPTERS
+    | DIAGNOSTICS
+    | services("monthly_import", "reload", "summary_tasks"),
+    "daily_refresh": {OPENAPI_MODELS, "pydantic_settings"}
+    | IMPORT_ADAPTERS
+    | LINK_ADAPTERS
+    | DIAGNOSTICS
+    | services("monthly_import", "reload", "summary_tasks"),
 }
 
 
@@ -76,3 +117,28 @@ def test_with_tracing_on_botocore_is_patched_at_import_and_requests_when_it_is_i
     )
     assert patched["before"] == {"disabled": False, "requests": False, "botocore": "aws_xray_sdk.ext.botocore.patch"}
     assert patched["after"] == "aws_xray_sdk.ext.requests.patch"
+
+
+def test_the_composition_root_imports_an_adapter_at_its_ports_first_use_and_builds_it_once() -> None:
+    seen = _in_lambda(
+        "import_worker",
+        "import json, sys\n"
+        "from smartaccounts_sync.service.dependencies import Dependencies\n"
+        "from smartaccounts_sync.settings import Settings\n"
+        "names = {n: n.upper() for n in ('config_table_name', 'summary_tasks_table_name', 'jobs_table_name',\n"
+        "    'sync_history_table_name', 'idempotency_table_name', 'rate_limit_table_name', 'import_queue_url',\n"
+        "    'export_queue_url')}\n"
+        "deps = Dependencies.from_settings(Settings(**names))\n"
+        "adapters = lambda: sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
+        "    if m.startswith('smartaccounts_sync.adapters.') and m.endswith(('_repository', '_queue', '_store')))\n"
+        "built = adapters()\n"
+        "exports = deps.exports\n"
+        "print(json.dumps({'built': built, 'read': adapters(), 'once': deps.exports is exports,\n"
+        "    'kind': type(exports).__name__, 'guard': 'smartaccounts_sync.smartaccounts.rate_guard' in sys.modules}))",
+    )
+    assert seen["built"] == []  # wiring imports no adapter
+    # the first read of `exports` imports its adapter (and the company key it shares with the integration adapter)
+    assert seen["read"] == ["export_record_repository", "integration_repository"]
+    assert seen["once"]
+    assert seen["kind"] == "DynamoDbExportRecordRepository"
+    assert not seen["guard"]  # the rate guard is built with the first SmartAccounts client or `quota` read

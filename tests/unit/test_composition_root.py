@@ -3,14 +3,18 @@ once, required settings checked at the first invocation."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from moto import mock_aws
 from pydantic import ValidationError
 
 from smartaccounts_sync.adapters.aws_clients import shared_client
+from smartaccounts_sync.adapters.client_link_repository import InMemoryClientLinkRepository
 from smartaccounts_sync.service import dependencies
-from smartaccounts_sync.service.dependencies import container_dependencies
+from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from tests.support.fakes import in_memory_dependencies
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +85,23 @@ def test_warm_invocations_reuse_the_secret_cache_and_register_no_hook_twice(monk
         # was registered on the container's client again
         assert gets == ["get"]
         assert registered == []
+
+
+def test_every_port_is_built_once_at_its_first_use_even_by_threads_at_once() -> None:
+    deps = container_dependencies()
+    assert "links" in vars(deps) and type(vars(deps)["links"]).__name__ == "Lazy"  # wired, not built yet
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = list(pool.map(lambda _: deps.links, range(8)))
+    assert all(port is seen[0] for port in seen)
+    assert type(seen[0]).__name__ == "DynamoDbClientLinkRepository"
+    assert container_dependencies().links is seen[0]  # and lives as long as the container
+
+
+def test_ports_given_to_dependencies_are_used_as_they_are_and_none_has_a_default() -> None:
+    deps = in_memory_dependencies()
+    links = deps.links
+    assert isinstance(links, InMemoryClientLinkRepository)
+    deps.links = replacement = InMemoryClientLinkRepository()
+    assert deps.links is replacement
+    with pytest.raises(TypeError, match="links"):
+        Dependencies(**{name: value for name, value in vars(in_memory_dependencies()).items() if name != "links"})

@@ -3,6 +3,12 @@
 The composition root: :func:`container_dependencies` builds them once per warm container (at its first invocation)
 and hands the same ones to every later invocation, so the secrets cache, the rate guard's leases and the boto3
 clients (each made at its first use) live as long as the container.
+
+Each port that :meth:`Dependencies.from_settings` wires is built at its first use (:class:`Port`, :class:`Lazy`), and
+the adapter module it comes from is imported then, not when this module is: a function imports the adapters (and the
+models they read and write) that its invocations use, not all of them. The export worker never loads the
+summary-task, history or import-progress adapters, the import worker never loads the export record ones. The
+adapters' protocols are named here for typing only.
 """
 
 from __future__ import annotations
@@ -12,59 +18,79 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.adapters.aws_clients import LazyClient
-from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository, DynamoDbClientLinkRepository
-from smartaccounts_sync.adapters.diagnostics_repository import DiagnosticsRepository, DynamoDbDiagnosticsRepository
-from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher, EventPublisher
-from smartaccounts_sync.adapters.export_queue import SqsExportQueue
-from smartaccounts_sync.adapters.export_record_repository import (
-    DynamoDbBuyerLinkRepository,
-    DynamoDbExportRecordRepository,
-)
-from smartaccounts_sync.adapters.import_progress_repository import (
-    DynamoDbImportProgressRepository,
-    ImportProgressRepository,
-)
-from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository, IntegrationRepository
-from smartaccounts_sync.adapters.notification_repository import (
-    DynamoDbNotificationRepository,
-    NotificationRepository,
-)
-from smartaccounts_sync.adapters.reload_job_repository import (
-    DynamoDbReloadJobRepository,
-    ReloadJobRepository,
-)
-from smartaccounts_sync.adapters.secrets import CredentialStore, SecretsManagerCredentialStore
-from smartaccounts_sync.adapters.summary_task_repository import (
-    DynamoDbSummaryTaskRepository,
-    SummaryTaskRepository,
-)
-from smartaccounts_sync.adapters.sync_history_repository import (
-    DynamoDbSyncHistoryRepository,
-    SyncHistoryRepository,
-)
-from smartaccounts_sync.adapters.tenant_secrets import TenantScopedCredentialStore, tenant_scope
-from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore, UkuStore
-from smartaccounts_sync.adapters.vat_type_repository import DynamoDbVatTypeRepository
-from smartaccounts_sync.adapters.work_queue import SqsWorkQueue, WorkQueue
-from smartaccounts_sync.service.export_ports import (
-    BuyerLinkRepository,
-    ExportQueue,
-    ExportRecordRepository,
-    VatTypeRepository,
-)
+from smartaccounts_sync.adapters.tenant_secrets import tenant_scope
 from smartaccounts_sync.settings import Settings, load_settings
-from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
-from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, RateGuard
 
 if TYPE_CHECKING:
+    from smartaccounts_sync.adapters.client_link_repository import ClientLinkRepository
+    from smartaccounts_sync.adapters.diagnostics_repository import DiagnosticsRepository
+    from smartaccounts_sync.adapters.event_publisher import EventPublisher
+    from smartaccounts_sync.adapters.import_progress_repository import ImportProgressRepository
+    from smartaccounts_sync.adapters.integration_repository import IntegrationRepository
+    from smartaccounts_sync.adapters.notification_repository import NotificationRepository
+    from smartaccounts_sync.adapters.reload_job_repository import ReloadJobRepository
+    from smartaccounts_sync.adapters.secrets import CredentialStore
+    from smartaccounts_sync.adapters.summary_task_repository import SummaryTaskRepository
+    from smartaccounts_sync.adapters.sync_history_repository import SyncHistoryRepository
+    from smartaccounts_sync.adapters.uku_store import UkuStore
+    from smartaccounts_sync.adapters.work_queue import WorkQueue
+    from smartaccounts_sync.service.export_ports import (
+        BuyerLinkRepository,
+        ExportQueue,
+        ExportRecordRepository,
+        VatTypeRepository,
+    )
     from smartaccounts_sync.smartaccounts.client import SmartAccountsClient
+    from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
+    from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, RateGuard
 
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
-ClientFactory = Callable[[ApiCredentials, "str | None"], "SmartAccountsClient"]
+ClientFactory = Callable[["ApiCredentials", "str | None"], "SmartAccountsClient"]
+
+T = TypeVar("T")
+
+#: One lock for every first build: building a port may build another (the client factory, the rate guard), and the
+#: local stack and the tests run handlers in threads over one container's dependencies.
+_build_lock = threading.RLock()
+
+
+class Lazy(Generic[T]):
+    """A value the composition root builds at its first use, once (a port, the HTTP routes' rate guard)."""
+
+    __slots__ = ("_build", "_value")
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build: Callable[[], T] | None = build
+        self._value: T | None = None
+
+    def get(self) -> T:
+        if self._build is not None:
+            with _build_lock:
+                if self._build is not None:
+                    self._value, self._build = self._build(), None
+        return self._value  # type: ignore[return-value]
+
+
+class Port:
+    """A port of :class:`Dependencies`: it holds the adapter it was given, or builds the :class:`Lazy` one it was
+    given at its first read. A dataclass field whose default is a descriptor: the class-level read raises, so the
+    field has no default and every port must still be given to `Dependencies(...)`; values go through `__set__`."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None or self._name not in instance.__dict__:
+            raise AttributeError(self._name)
+        value = instance.__dict__[self._name]
+        return value.get() if isinstance(value, Lazy) else value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        instance.__dict__[self._name] = value
 
 
 def tenant_credential_store(settings: Settings, *, writer: bool, company_key_only: bool = False) -> CredentialStore:
@@ -72,6 +98,9 @@ def tenant_credential_store(settings: Settings, *, writer: bool, company_key_onl
 
     `writer`: the role that may also save and delete; `company_key_only`: the role that reads the company-level key
     pair only (IAM denies a client's own key)."""
+    from smartaccounts_sync.adapters.secrets import SecretsManagerCredentialStore
+    from smartaccounts_sync.adapters.tenant_secrets import TenantScopedCredentialStore
+
     if writer:
         role_arn = settings.tenant_secrets_writer_role_arn
     elif company_key_only:
@@ -101,25 +130,27 @@ def utc_now() -> dt.datetime:
 
 @dataclass
 class Dependencies:
+    """The ports; tests give each one (fakes), :meth:`from_settings` gives each one built at its first use."""
+
     settings: Settings
-    integrations: IntegrationRepository
-    uku: UkuStore
-    credentials: CredentialStore
-    links: ClientLinkRepository
-    smartaccounts: ClientFactory
-    summary_tasks: SummaryTaskRepository
-    history: SyncHistoryRepository
-    notifications: NotificationRepository
-    events: EventPublisher
-    work_queue: WorkQueue
-    jobs: ReloadJobRepository
-    exports: ExportRecordRepository
-    buyer_links: BuyerLinkRepository
-    vat_types: VatTypeRepository
-    export_queue: ExportQueue
-    diagnostics: DiagnosticsRepository
-    progress: ImportProgressRepository  # checkpoints, leases, counts and parked work of client imports
-    quota: RateGuard  # the keys' day: `usage` for the quota plan and the integration state
+    integrations: IntegrationRepository = Port()
+    uku: UkuStore = Port()
+    credentials: CredentialStore = Port()
+    links: ClientLinkRepository = Port()
+    smartaccounts: ClientFactory = Port()
+    summary_tasks: SummaryTaskRepository = Port()
+    history: SyncHistoryRepository = Port()
+    notifications: NotificationRepository = Port()
+    events: EventPublisher = Port()
+    work_queue: WorkQueue = Port()
+    jobs: ReloadJobRepository = Port()
+    exports: ExportRecordRepository = Port()
+    buyer_links: BuyerLinkRepository = Port()
+    vat_types: VatTypeRepository = Port()
+    export_queue: ExportQueue = Port()
+    diagnostics: DiagnosticsRepository = Port()
+    progress: ImportProgressRepository = Port()  # checkpoints, leases, counts and parked work of client imports
+    quota: RateGuard = Port()  # the keys' day: `usage` for the quota plan and the integration state
     now: Callable[[], dt.datetime] = field(default=utc_now)
     #: `with deps.serve(company_id):` - the company whose secrets the work inside may use (tenant isolation by IAM,
     #: docs/security.md); set where the company is authenticated: the token, the import work, the export message.
@@ -132,14 +163,30 @@ class Dependencies:
         cls, settings: Settings, *, secrets_writer: bool = False, company_key_only: bool = False
     ) -> Dependencies:
         """`secrets_writer`: secrets are saved and deleted here (connection and client-link functions), not only read;
-        `company_key_only`: only the company-level key pair is ever read here (invoice export, daily refresh)."""
+        `company_key_only`: only the company-level key pair is ever read here (invoice export, daily refresh).
+
+        Every port is built at its first use (with its adapter module's import), once; the DynamoDB client is one
+        `LazyClient` for all of them, made at the first call through it."""
         ddb = LazyClient("dynamodb", settings)
-        guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
+        config, jobs_table = settings.config_table_name, settings.jobs_table_name
+
+        def rate_guard(*, route: bool = False) -> DynamoDbRateGuard:
+            from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
+
+            guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
+            if route:  # an HTTP route waits for a slot no longer than its deadline
+                guard.max_wait_seconds = min(guard.max_wait_seconds, settings.smartaccounts_route_deadline_seconds)
+            return guard
+
+        guard = Lazy(rate_guard)
+        route_guard = Lazy(lambda: rate_guard(route=True))
 
         def smartaccounts(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
             from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: at first use only
 
-            return SmartAccountsClient.from_settings(credentials, settings, rate_guard=guard, company_id=company_id)
+            return SmartAccountsClient.from_settings(
+                credentials, settings, rate_guard=guard.get(), company_id=company_id
+            )
 
         def smartaccounts_now(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
             """For HTTP routes: retries and rate-guard waits end within API Gateway's 29 s."""
@@ -148,34 +195,108 @@ class Dependencies:
             return SmartAccountsClient.from_settings(
                 credentials,
                 settings,
-                rate_guard=route_guard,
+                rate_guard=route_guard.get(),
                 company_id=company_id,
                 deadline_seconds=settings.smartaccounts_route_deadline_seconds,
             )
 
-        route_guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
-        route_guard.max_wait_seconds = min(route_guard.max_wait_seconds, settings.smartaccounts_route_deadline_seconds)
+        def integrations() -> IntegrationRepository:
+            from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository
+
+            return DynamoDbIntegrationRepository(ddb, config)
+
+        def uku() -> UkuStore:
+            from smartaccounts_sync.adapters.uku_store import DynamoDbUkuStore
+
+            return DynamoDbUkuStore(ddb, config)
+
+        def links() -> ClientLinkRepository:
+            from smartaccounts_sync.adapters.client_link_repository import DynamoDbClientLinkRepository
+
+            return DynamoDbClientLinkRepository(ddb, config)
+
+        def summary_tasks() -> SummaryTaskRepository:
+            from smartaccounts_sync.adapters.summary_task_repository import DynamoDbSummaryTaskRepository
+
+            return DynamoDbSummaryTaskRepository(ddb, settings.summary_tasks_table_name)
+
+        def history() -> SyncHistoryRepository:
+            from smartaccounts_sync.adapters.sync_history_repository import DynamoDbSyncHistoryRepository
+
+            return DynamoDbSyncHistoryRepository(ddb, settings.sync_history_table_name)
+
+        def notifications() -> NotificationRepository:
+            from smartaccounts_sync.adapters.notification_repository import DynamoDbNotificationRepository
+
+            return DynamoDbNotificationRepository(ddb, config)
+
+        def events() -> EventPublisher:
+            from smartaccounts_sync.adapters.event_publisher import EventBridgePublisher
+
+            return EventBridgePublisher(LazyClient("events", settings), settings.event_bus_name)
+
+        def work_queue() -> WorkQueue:
+            from smartaccounts_sync.adapters.work_queue import SqsWorkQueue
+
+            return SqsWorkQueue(LazyClient("sqs", settings), settings.import_queue_url)
+
+        def jobs() -> ReloadJobRepository:
+            from smartaccounts_sync.adapters.reload_job_repository import DynamoDbReloadJobRepository
+
+            return DynamoDbReloadJobRepository(ddb, jobs_table)
+
+        def exports() -> ExportRecordRepository:
+            from smartaccounts_sync.adapters.export_record_repository import DynamoDbExportRecordRepository
+
+            return DynamoDbExportRecordRepository(ddb, config)
+
+        def buyer_links() -> BuyerLinkRepository:
+            from smartaccounts_sync.adapters.export_record_repository import DynamoDbBuyerLinkRepository
+
+            return DynamoDbBuyerLinkRepository(ddb, config)
+
+        def vat_types() -> VatTypeRepository:
+            from smartaccounts_sync.adapters.vat_type_repository import DynamoDbVatTypeRepository
+
+            return DynamoDbVatTypeRepository(ddb, config)
+
+        def export_queue() -> ExportQueue:
+            from smartaccounts_sync.adapters.export_queue import SqsExportQueue
+
+            return SqsExportQueue(LazyClient("sqs", settings), settings.export_queue_url)
+
+        def diagnostics() -> DiagnosticsRepository:
+            from smartaccounts_sync.adapters.diagnostics_repository import DynamoDbDiagnosticsRepository
+
+            return DynamoDbDiagnosticsRepository(ddb, config)
+
+        def progress() -> ImportProgressRepository:
+            from smartaccounts_sync.adapters.import_progress_repository import DynamoDbImportProgressRepository
+
+            return DynamoDbImportProgressRepository(ddb, jobs_table)
 
         return cls(
             settings=settings,
-            integrations=DynamoDbIntegrationRepository(ddb, settings.config_table_name),
-            uku=DynamoDbUkuStore(ddb, settings.config_table_name),
-            credentials=tenant_credential_store(settings, writer=secrets_writer, company_key_only=company_key_only),
-            links=DynamoDbClientLinkRepository(ddb, settings.config_table_name),
+            integrations=Lazy(integrations),
+            uku=Lazy(uku),
+            credentials=Lazy(
+                lambda: tenant_credential_store(settings, writer=secrets_writer, company_key_only=company_key_only)
+            ),
+            links=Lazy(links),
             smartaccounts=smartaccounts,
             smartaccounts_now=smartaccounts_now,
-            summary_tasks=DynamoDbSummaryTaskRepository(ddb, settings.summary_tasks_table_name),
-            history=DynamoDbSyncHistoryRepository(ddb, settings.sync_history_table_name),
-            notifications=DynamoDbNotificationRepository(ddb, settings.config_table_name),
-            events=EventBridgePublisher(LazyClient("events", settings), settings.event_bus_name),
-            work_queue=SqsWorkQueue(LazyClient("sqs", settings), settings.import_queue_url),
-            jobs=DynamoDbReloadJobRepository(ddb, settings.jobs_table_name),
-            exports=DynamoDbExportRecordRepository(ddb, settings.config_table_name),
-            buyer_links=DynamoDbBuyerLinkRepository(ddb, settings.config_table_name),
-            vat_types=DynamoDbVatTypeRepository(ddb, settings.config_table_name),
-            export_queue=SqsExportQueue(LazyClient("sqs", settings), settings.export_queue_url),
-            diagnostics=DynamoDbDiagnosticsRepository(ddb, settings.config_table_name),
-            progress=DynamoDbImportProgressRepository(ddb, settings.jobs_table_name),
+            summary_tasks=Lazy(summary_tasks),
+            history=Lazy(history),
+            notifications=Lazy(notifications),
+            events=Lazy(events),
+            work_queue=Lazy(work_queue),
+            jobs=Lazy(jobs),
+            exports=Lazy(exports),
+            buyer_links=Lazy(buyer_links),
+            vat_types=Lazy(vat_types),
+            export_queue=Lazy(export_queue),
+            diagnostics=Lazy(diagnostics),
+            progress=Lazy(progress),
             quota=guard,
         )
 
