@@ -119,7 +119,7 @@ def _fan_out_worker(warm_up: str, works: list[str], start, results) -> None:
     warm container), then its share of the clients once every worker is ready."""
     deps = container_dependencies()
     run_imports(deps, [ImportWork.model_validate_json(warm_up)])
-    start.wait()
+    start.wait(timeout=300)
     results.put(run_imports(deps, [ImportWork.model_validate_json(w) for w in works]))
 
 
@@ -137,7 +137,7 @@ def fan_out(warm_ups: list[ImportWork], works: list[ImportWork]) -> tuple[int, f
     ]
     for process in processes:
         process.start()
-    start.wait()  # every worker warm and waiting
+    start.wait(timeout=300)  # every worker warm and waiting (a worker that died breaks the barrier: no hang)
     started = time.perf_counter()
     months = sum(results.get(timeout=600)[0] for _ in processes)
     seconds = time.perf_counter() - started
