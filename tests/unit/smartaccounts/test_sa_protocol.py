@@ -117,6 +117,10 @@ def test_dates_format_and_parse() -> None:
     assert protocol.parse_date("2024-02-05T10:00:00") == date(2024, 2, 5)
     with pytest.raises(ValueError, match="not a date"):
         protocol.parse_date("5/2/2024")
+    assert protocol.parse_date(" 5.2.2024 ") == date(2024, 2, 5)  # one-digit day and month, spaces around
+    for impossible in ("31.02.2024", "00.01.2024", "01.13.2024", "29.02.2023"):
+        with pytest.raises(ValueError):
+            protocol.parse_date(impossible)
 
 
 def test_quota_resets_at_tallinn_midnight() -> None:

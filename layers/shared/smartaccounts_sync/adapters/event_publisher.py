@@ -8,6 +8,8 @@ from typing import Any, Protocol
 from smartaccounts_sync.errors import ServiceError
 
 EVENT_SOURCE = "uku.smartaccounts"
+#: The most entries one `PutEvents` call takes.
+MAX_ENTRIES_PER_CALL = 10
 
 
 class EventNotPublished(ServiceError):
@@ -18,6 +20,7 @@ class EventNotPublished(ServiceError):
 
 class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+    def publish_all(self, detail_type: str, details: list[dict[str, Any]]) -> int: ...
 
 
 class EventBridgePublisher:
@@ -26,18 +29,27 @@ class EventBridgePublisher:
         self._bus = bus_name
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        answer = self._events.put_events(
-            Entries=[
-                {
-                    "Source": EVENT_SOURCE,
-                    "DetailType": detail_type,
-                    "Detail": json.dumps(detail, default=str),
-                    "EventBusName": self._bus,
-                }
-            ]
-        )
+        answer = self._events.put_events(Entries=[self._entry(detail_type, detail)])
         if answer.get("FailedEntryCount"):
             raise EventNotPublished(f"{detail_type} was refused by EventBridge.")
+
+    def publish_all(self, detail_type: str, details: list[dict[str, Any]]) -> int:
+        """Publishes up to ten events of one type in one `PutEvents` call, in their order. Returns how many of them
+        EventBridge refused."""
+        if len(details) > MAX_ENTRIES_PER_CALL:
+            raise ValueError(f"at most {MAX_ENTRIES_PER_CALL} events a call")
+        if not details:
+            return 0
+        answer = self._events.put_events(Entries=[self._entry(detail_type, d) for d in details])
+        return int(answer.get("FailedEntryCount") or 0)
+
+    def _entry(self, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Source": EVENT_SOURCE,
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail, default=str),
+            "EventBusName": self._bus,
+        }
 
 
 class InMemoryEventPublisher:
@@ -46,6 +58,13 @@ class InMemoryEventPublisher:
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
         self.events.append((detail_type, json.loads(json.dumps(detail, default=str))))
+
+    def publish_all(self, detail_type: str, details: list[dict[str, Any]]) -> int:
+        if len(details) > MAX_ENTRIES_PER_CALL:
+            raise ValueError(f"at most {MAX_ENTRIES_PER_CALL} events a call")
+        for detail in details:
+            self.publish(detail_type, detail)
+        return 0
 
     def of_type(self, detail_type: str) -> list[dict[str, Any]]:
         return [d for t, d in self.events if t == detail_type]

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from smartaccounts_sync.adapters.event_publisher import MAX_ENTRIES_PER_CALL
 from smartaccounts_sync.domain.sync_records import Notification, NotificationKind
 from smartaccounts_sync.errors import NotFound
 from smartaccounts_sync.observability import logger, metrics
@@ -53,6 +54,24 @@ def publish(deps: Dependencies, detail_type: str, detail: dict[str, Any]) -> Non
     except Exception:  # noqa: BLE001 - the event is a courtesy; the stored state is the truth
         logger.exception("event not published", extra={"detail_type": detail_type})
         metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=1)  # its alarm watches this
+
+
+def publish_all(deps: Dependencies, detail_type: str, details: list[dict[str, Any]]) -> None:
+    """Publishes several events of one type in their order, ten to a `PutEvents` call (a 12-month reload's twelve
+    tasks: two calls, not twelve). Each event not published is logged and counted as `publish` does; a failed call
+    does not keep the next ones from being made."""
+    for start in range(0, len(details), MAX_ENTRIES_PER_CALL):
+        chunk = details[start : start + MAX_ENTRIES_PER_CALL]
+        try:
+            refused = deps.events.publish_all(detail_type, chunk)
+        except Exception:  # noqa: BLE001 - the events are a courtesy; the stored state is the truth
+            logger.exception("event not published", extra={"detail_type": detail_type, "events": len(chunk)})
+            refused = len(chunk)
+        else:
+            if refused:
+                logger.error("event not published", extra={"detail_type": detail_type, "events": refused})
+        if refused:
+            metrics.add_metric(name="EventsNotPublished", unit=MetricUnit.Count, value=refused)
 
 
 def list_notifications(deps: Dependencies, company_id: str) -> list[Notification]:

@@ -16,7 +16,7 @@ from smartaccounts_sync.domain.uku import UkuClient
 from smartaccounts_sync.errors import FieldProblem, NotFound, ValidationFailed
 from smartaccounts_sync.observability import logger
 from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.service.notifications import SUMMARY_TASK_UPDATED, publish
+from smartaccounts_sync.service.notifications import SUMMARY_TASK_UPDATED, publish, publish_all
 
 _ATTEMPTS = 4
 MAX_LISTED_MONTHS = 36
@@ -93,9 +93,11 @@ def upsert_all(deps: Dependencies, proposals: list[SummaryTask]) -> int:
             deps.summary_tasks.put_all(writes)
         except StaleWrite:
             continue
-        for old, plan in plans:
-            if plan.task is not None and plan.notify:
-                publish(deps, SUMMARY_TASK_UPDATED, task_event(plan.task, created=old is None))
+        # the months' events together: ten to a PutEvents call instead of one call each
+        events = [
+            task_event(plan.task, created=old is None) for old, plan in plans if plan.task is not None and plan.notify
+        ]
+        publish_all(deps, SUMMARY_TASK_UPDATED, events)
         return len(writes)
     logger.warning("summary tasks kept changing; left to the next import", extra={"client_id": client_id})
     return 0

@@ -43,8 +43,9 @@ def format_date(value: date) -> str:
 def parse_date(value: str) -> date:
     """Parse ``dd.MM.yyyy`` (the API's format) or ISO ``YYYY-MM-DD`` (tolerated)."""
     text = value.strip()
-    if _ET_DATE.match(text):
-        return datetime.strptime(text, DATE_FORMAT).date()
+    if _ET_DATE.match(text):  # split, not strptime: every document's dates pass here (strptime is ~5x slower)
+        day, month, year = text.split(".")
+        return date(int(year), int(month), int(day))
     if _ISO_DATE.match(text):
         return date.fromisoformat(text[:10])
     raise ValueError(f"not a date in dd.MM.yyyy or YYYY-MM-DD form: {value!r}")
