@@ -2,8 +2,9 @@
 
 Part 1 (the local stack: moto server, sandbox, our handlers in this process): companies set up through the HTTP API
 as the Uku front end does, one linked client each (`co-small`); then `import_client` over 12 months (a reload) and
-over one month (the monthly import) for fresh companies, so every summary task is written. The guard's limits are
-raised so it never waits (its cost is measured, not the quota). Printed: client-months per second with the guard,
+over one month (the monthly import) for fresh companies, so every summary task is written. The guard has its
+production limits; each key's requests fit the window's worth an idle key may send at once, so it never waits (its
+cost is measured, not the quota). Printed: client-months per second with the guard,
 DynamoDB calls per client-month (counted with a botocore event hook on the container's client; the
 guard's separately), guard calls per SmartAccounts request, peak Python memory. Every table counts, the jobs table's
 checkpoints, leases and counts included; the calls are also printed per client by table and item kind, and the
@@ -147,8 +148,11 @@ def fan_out(warm_ups: list[ImportWork], works: list[ImportWork]) -> tuple[int, f
 
 
 def import_path(*, second: bool = False) -> None:
-    os.environ["SMARTACCOUNTS_RATE_PER_MINUTE"] = "500"  # 500 a second: the guard works on every request, never waits
-    os.environ["SMARTACCOUNTS_RATE_WINDOW_SECONDS"] = "1"
+    # the guard's production limits (60 per 61 s, bursts of 5): each key here makes fewer requests than a window's
+    # worth after its idle window (its connection test, a 12-month reload, a month), so the guard never waits and
+    # works on every request (raised limits would shrink its buckets to milliseconds and void leased tickets instead)
+    os.environ.pop("SMARTACCOUNTS_RATE_PER_MINUTE", None)
+    os.environ.pop("SMARTACCOUNTS_RATE_WINDOW_SECONDS", None)
     os.environ["SMARTACCOUNTS_DAILY_BUDGET"] = "1000000"
     stack = LocalStack(port=0, sandbox_port=0, retry_delay_seconds=1).start()
     try:
