@@ -234,25 +234,32 @@ def test_items_are_keyed_by_hash_and_never_hold_the_key(dynamodb, clock) -> None
     assert ttl["AttributeName"] == "expiresAt"
 
 
+def _send_from_a_bucket_start(guard: DynamoDbRateGuard, clock, requests: int) -> list[float]:
+    """Moves the clock just past the next bucket's start, then sends `requests` as fast as the guard lets them go:
+    when each went, in seconds from that bucket's start."""
+    clock.now = (int(clock.now // guard.bucket_seconds) + 1) * guard.bucket_seconds + 0.001
+    start = clock.now - 0.001
+    times = []
+    for _ in range(requests):
+        guard.acquire(KEY)
+        times.append(clock.now - start)
+    return times
+
+
 def test_buckets_let_a_burst_go_and_never_more_than_the_limit_in_a_window(dynamodb, clock) -> None:
     # Given the production shape: 60 a minute over a 61 s window, bursts of 5, so 11 buckets of 61/11 s
     guard = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, daily_budget=1000)
     assert (guard.burst, guard.buckets_per_window) == (5, 11)
     assert guard.sustained_per_minute == pytest.approx(55 * 60 / 61)
     assert guard.usage(KEY).per_minute == pytest.approx(55 * 60 / 61)  # what the reload's estimate counts with
-    clock.now = (int(clock.now // guard.bucket_seconds) + 1) * guard.bucket_seconds + 0.001  # a bucket's start
-    start = clock.now
-    times: list[float] = []
     # When one worker asks for 120 requests as fast as it can on a key idle for a window
-    for _ in range(120):
-        guard.acquire(KEY)
-        times.append(clock.now - start)
+    times = _send_from_a_bucket_start(guard, clock, 120)
     # Then a window's worth (60) went at once, as a sliding window would let them; then five at the start of every
     # bucket from the twelfth on (the buckets those 60 tickets belong to are over)
     bucket = guard.bucket_seconds
-    assert times[:60] == [0.0] * 60
+    assert times[:60] == [pytest.approx(0.001, abs=1e-6)] * 60
     for i in range(60, 120, 5):
-        assert times[i : i + 5] == [pytest.approx((12 + (i - 60) // 5) * bucket - 0.001, abs=1e-6)] * 5
+        assert times[i : i + 5] == [pytest.approx((12 + (i - 60) // 5) * bucket, abs=1e-6)] * 5
     # no rolling window of 61 s held more than 60, and one write served 10 requests
     assert _max_in_window(times, 61.0 - 1e-6) == 60
     assert guard.calls == 1 + 12  # the usage read, then a lease per 10 requests
@@ -264,17 +271,41 @@ def test_a_busy_key_lets_a_burst_go_per_bucket(dynamodb, clock) -> None:
     rival = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, lease_size=60)
     rival.acquire(KEY)  # a whole window's tickets: the counter now stands a window ahead
     ours = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0)
-    clock.now = (int(clock.now // ours.bucket_seconds) + 1) * ours.bucket_seconds + 0.001
-    start = clock.now
-    times: list[float] = []
     # When we make 10 requests
-    for _ in range(10):
-        ours.acquire(KEY)
-        times.append(clock.now - start)
+    times = _send_from_a_bucket_start(ours, clock, 10)
     # Then they go five per bucket, in the buckets after the rival's tickets, never early
     bucket = ours.bucket_seconds
-    assert times[:5] == [pytest.approx(11 * bucket - 0.001, abs=1e-6)] * 5
-    assert times[5:] == [pytest.approx(12 * bucket - 0.001, abs=1e-6)] * 5
+    assert times[:5] == [pytest.approx(11 * bucket, abs=1e-6)] * 5
+    assert times[5:] == [pytest.approx(12 * bucket, abs=1e-6)] * 5
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_containers_on_one_key_never_put_more_than_the_limit_in_a_window(dynamodb, clock, seed) -> None:
+    # Given four containers on one key (12 per 10 s, bursts of 3: 3 buckets a window), working in runs of random
+    # length with random pauses, idle windows among them (so the window's worth after an idle window is used again
+    # and again, by whichever containers come first)
+    rng = random.Random(seed)
+    guards = [
+        _guard(
+            dynamodb,
+            clock,
+            per_minute=12,
+            window_seconds=10.0,
+            daily_budget=10**6,
+            lease_size=rng.choice([1, 2, 3, 10]),
+            burst=3,
+        )
+        for _ in range(4)
+    ]
+    times: list[float] = []
+    for _ in range(60):
+        clock.now += rng.choice([0.0, 0.1, 0.7, 2.5, 4.0, 5.5, 7.0, 11.0])
+        for _ in range(rng.randint(1, 20)):
+            rng.choice(guards).acquire(KEY)
+            times.append(clock.now)
+    # Then no window of 10 s ever held more than 12 requests
+    assert _max_in_window(times, 10.0 - 1e-6) <= 12
+    assert len(times) > 300
 
 
 def test_a_lease_serves_a_batch_of_requests_with_one_write(dynamodb, clock) -> None:
