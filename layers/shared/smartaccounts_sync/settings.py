@@ -51,7 +51,7 @@ class Settings(BaseModel):
         "read back (to decide whether to post it again) before then.",
     )
     smartaccounts_rate_per_minute: int = Field(
-        default=60, ge=1, le=1000, description="Requests per rolling window per key (one guard slot each)."
+        default=60, ge=1, le=1000, description="Requests per rolling window per key."
     )
     smartaccounts_rate_window_seconds: float = Field(
         default=61.0, gt=0, description="Length of the rolling window (a second of margin over SmartAccounts' 60)."
@@ -65,10 +65,14 @@ class Settings(BaseModel):
     )
     smartaccounts_daily_budget: int = Field(default=1000, ge=1, description="Requests per key per Tallinn day.")
     smartaccounts_rate_lease_size: int = Field(
-        default=10, ge=1, le=60, description="Request slots a container leases from the rate guard in one write."
+        default=10, ge=1, le=60, description="Request tickets a container leases from the rate guard in one write."
     )
-    smartaccounts_rate_lease_seconds: float = Field(
-        default=5.0, gt=0, description="How long leased slots may be used; unused ones return at the next lease."
+    smartaccounts_rate_burst: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="Requests the rate guard lets go per bucket of time (the window is cut into per-minute / burst - 1 "
+        "buckets): larger lets short runs go at once, smaller comes closer to the full per-minute rate.",
     )
 
     config_table_name: str = Field(min_length=1, description="Configuration table.")

@@ -254,8 +254,9 @@ def test_the_job_expects_calls_from_previous_counts_and_estimates_its_finish_at_
         company.quota.acquire("firm-key")  # 400 of today's 1,000 used
     read = reload.get_job(company, COMPANY, job.job_id)
     usage = company.quota.usage("firm-key")
-    # 600 left today at 60 a minute, then 184 more from the next Tallinn midnight
-    assert read.estimated_finish_at == usage.resets_at + dt.timedelta(minutes=184 / 60)
+    # 600 left today, then 184 more from the next Tallinn midnight at the rate the guard lets requests go
+    assert usage.per_minute == pytest.approx(1000 * 60 / 61)
+    assert read.estimated_finish_at == usage.resets_at + dt.timedelta(minutes=184 / usage.per_minute)
     state = quota_plan.quota_state(company, company.integrations.get(COMPANY))
     assert state is not None and (state.used_today, state.daily_limit) == (400, 1000)
     assert state.resets_at == usage.resets_at

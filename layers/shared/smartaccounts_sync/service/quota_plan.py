@@ -115,10 +115,16 @@ def _usage(deps: Dependencies, record: CompanyIntegration) -> QuotaUsage | None:
 
 
 def estimate_finish(
-    now: dt.datetime, remaining: int, usage: QuotaUsage, reserved_today: int, per_minute: int, reserve_per_day: int = 0
+    now: dt.datetime,
+    remaining: int,
+    usage: QuotaUsage,
+    reserved_today: int,
+    per_minute: float,
+    reserve_per_day: int = 0,
 ) -> dt.datetime:
-    """When `remaining` calls are done at the key's limits: `per_minute` a minute, the day's budget less what is used
-    and reserved today, then full days (less `reserve_per_day`) from each Tallinn midnight."""
+    """When `remaining` calls are done at the key's limits: `per_minute` a minute (the guard's sustained rate), the
+    day's budget less what is used and reserved today, then full days (less `reserve_per_day`) from each Tallinn
+    midnight."""
     if remaining <= 0:
         return now
     today_left = max(0, usage.daily_budget - usage.used_today - reserved_today)
@@ -141,5 +147,5 @@ def with_estimate(deps: Dependencies, job: ReloadJob) -> ReloadJob:
         return job
     remaining = max(0, job.calls_expected - job.calls_used)
     reserved = reserve_for_schedule(deps, record)
-    finish = estimate_finish(deps.now(), remaining, usage, reserved, deps.settings.smartaccounts_rate_per_minute)
+    finish = estimate_finish(deps.now(), remaining, usage, reserved, usage.per_minute)
     return job.model_copy(update={"estimated_finish_at": finish})

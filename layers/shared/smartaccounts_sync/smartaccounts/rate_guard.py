@@ -2,14 +2,14 @@
 
 SmartAccounts allows 60 requests per minute and 1000 per day per API key. The guard keeps the service under both:
 
-* an EXACT sliding window of ``per_minute`` request **slots**: a slot may carry one request per window, so no rolling
-  window of ``window_seconds`` ever holds more than ``per_minute`` requests (a token bucket would let twice as many
-  through at its edges);
+* a rolling window of ``window_seconds`` never holds more than ``per_minute`` requests (a token bucket would let
+  twice as many through at its edges): the in-memory guard keeps the window's request times; the DynamoDB guard cuts
+  time into buckets that each let a few requests go (see :class:`DynamoDbRateGuard`);
 * a daily budget counted per Tallinn calendar day (the assumed reset rule, see ``protocol``), of which a caller may
   hold ``reserve`` calls back for higher-priority work.
 
-The DynamoDB guard **leases** a small batch of slots per key with one conditional write (see
-:class:`DynamoDbRateGuard`), so a run of requests costs one DynamoDB call per batch instead of several per request.
+The DynamoDB guard **leases** a small batch of request tickets per key with one write that concurrent containers do
+not fight over (additions to a counter), so a run of requests costs one DynamoDB call per batch, alone or not.
 The raw API key is never stored: items are keyed by a SHA-256 prefix.
 """
 
@@ -38,7 +38,7 @@ DEFAULT_WINDOW_SECONDS = 61.0
 DEFAULT_DAILY_BUDGET = 1000
 DEFAULT_MAX_WAIT_SECONDS = 90.0
 DEFAULT_LEASE_SIZE = 10
-DEFAULT_LEASE_SECONDS = 5.0
+DEFAULT_BURST = 5  # requests a bucket lets go (docs/performance.md)
 CONFLICT_BACKOFF_SECONDS = 0.02  # doubled per conflict in a row, with full jitter
 CONFLICT_BACKOFF_CAP_SECONDS = 0.25
 ITEM_TTL_SECONDS = 2 * 86400
@@ -62,6 +62,7 @@ class QuotaUsage:
     used_today: int
     daily_budget: int
     resets_at: dt.datetime
+    per_minute: float = DEFAULT_PER_MINUTE  # requests a minute the guard lets go when the key is busy all the time
 
 
 class RateGuard(Protocol):
@@ -174,7 +175,12 @@ class InMemoryRateGuard:
         now = self._clock()
         with self._lock:
             used = self._days.get((key_hash(api_key), tallinn_day(now)), 0)
-        return QuotaUsage(used_today=used, daily_budget=self.daily_budget, resets_at=resets_at(now))
+        return QuotaUsage(
+            used_today=used,
+            daily_budget=self.daily_budget,
+            resets_at=resets_at(now),
+            per_minute=self.per_minute * 60.0 / self.window_seconds if self.window_seconds > 0 else self.per_minute,
+        )
 
     def _spend_daily(self, api_key: str, reserve: int) -> None:
         with self._lock:
@@ -191,53 +197,76 @@ class InMemoryRateGuard:
 
 
 @dataclass
-class _Window:
-    """The key's item as this container last saw it."""
+class _Item:
+    """The key's item as this container last wrote or saw it."""
 
-    slots: list[float]
-    day: str
-    used: int
-    version: int  # unused by the writes (kept for older items' shape)
-    exists: bool
+    next_ticket: int | None  # the counter: the first ticket not yet leased (None: never seen)
+    used: dict[str, int]  # requests leased per Tallinn day (``used-<day>``)
+    restart: int | None = None  # where the counter restarted after a whole window without tickets
+
+    def used_on(self, day: str) -> int:
+        return self.used.get(day, 0)
 
 
 @dataclass
 class _Lease:
-    """Slots this container holds: each may carry one request until ``stamp`` (the time written into them)."""
+    """Tickets this container holds for one Tallinn day, in order: each lets one request go during its bucket (or at
+    once, up to its bucket's end, when it is one of the window's worth after a restart of an idle key)."""
 
-    stamp: float
     day: str
-    free: list[int]
-    used: dict[int, float] = field(default_factory=dict)
-    before: dict[int, float] = field(default_factory=dict)  # each slot's value before the lease, to give it back
+    tickets: deque[int]
+    early_until: int  # tickets below this (and at or above the restart) may be used before their bucket
+    void: int = 0  # tickets whose bucket ended unused
+
+    def unused(self) -> int:
+        return len(self.tickets) + self.void
 
 
 @dataclass
 class _KeyState:
-    window: _Window | None = None
+    item: _Item | None = None
     lease: _Lease | None = None
-    conflict_at: float = float("-inf")  # when this container last lost a write for the key
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class DynamoDbRateGuard:
     """The guard over a DynamoDB table (partition key ``pk`` (S), TTL attribute ``expiresAt``).
 
-    One item per key, ``RATE#<hash>``: ``slots`` (``per_minute`` numbers: the latest moment each slot's last request
-    may have been sent), ``day`` and ``used`` (the Tallinn day and the requests granted that day) and ``version``.
+    Time is cut into **buckets** of ``window_seconds / m`` and each bucket lets ``burst`` requests go, with
+    ``(m + 1) * burst <= per_minute``: a rolling window meets at most ``m + 1`` buckets, so it never holds more than
+    ``per_minute`` requests, whatever the containers do (60 a minute, burst 5: 11 buckets of 5.5 s, 55 requests per
+    61 s at most, sustained). Request **tickets** are numbered for ever: ticket ``t`` belongs to bucket
+    ``t // burst`` and may be used only while that bucket lasts.
 
-    A container **leases** up to ``lease_size`` slots whose time is at least one window old, stamps them with the
-    lease's end (``lease_seconds`` from now) and adds them to ``used``, in one conditional ``PutItem`` on the version
-    it last saw. Its requests then go out without DynamoDB until the lease is spent or ends. The next lease's write
-    also settles the previous one: a slot that carried a request gets that request's time, an unused one gets its
-    old value back (and ``used`` its count back). So each slot carries at most one request per window whatever the
-    containers do: a slot's requests are ``window_seconds`` apart at least, and ``per_minute`` slots let at most
-    ``per_minute`` requests into any rolling window. A lease a container never settles (it stopped) holds its unused
-    slots until its stamp plus a window, and its daily count until midnight: at most ``lease_size`` requests.
+    One item per key, ``RATE#<hash>``: ``ticket-<burst>-<bucket ms>`` (the first ticket not yet handed out, named
+    after the buckets it numbers) and ``used-<day>`` (the requests leased that Tallinn day; yesterday's is removed).
+    A container **leases** ``lease_size`` tickets with one ``UpdateItem`` that adds them to the counter and to the
+    day's count, conditional only on inequalities (the counter is not behind the current bucket; the day's count
+    leaves room), so containers writing at the same moment all succeed: additions commute. When the counter is
+    behind the current bucket (the key was idle), the write moves it to the bucket's first ticket instead. The
+    counter answers with the tickets (``ReturnValues``); the container's requests then go out without DynamoDB, each
+    in its ticket's bucket (waiting for it when it lies ahead).
 
-    No read on the way: the write is based on the item as this container last wrote or saw it; when another
-    container has written since, the write fails and returns the current item (``ReturnValuesOnConditionCheckFailure``)
-    and is made again on it. ``calls`` counts the DynamoDB calls, ``conflicts`` the writes lost to another container.
+    **After an idle window**, a window's worth may go at once: when the counter is restarted with no ticket handed
+    out for ``m`` buckets, the write also records the restart (``restart-<burst>-<bucket ms>``), and the
+    ``(m + 1) * burst`` tickets from there may be used from the moment they are leased, each until its own bucket
+    ends. The bound still holds. Take any ``m + 1`` consecutive buckets ``[s, s + m]`` and the restart ``R`` made in
+    bucket ``j`` with its ``B = (m + 1) * burst`` tickets: a ticket is never used after its own bucket; tickets
+    before ``R`` belong to buckets before ``j - m``; a ticket from ``R + B`` on is used only in its own bucket. If
+    ``s <= j``, the window holds at most the ``B`` early tickets plus the later tickets whose own bucket is at most
+    ``s + m``, at most ``(s + m + 1 - j) * burst - B``: together ``(s + m + 1 - j) * burst <= (m + 1) * burst``. If
+    ``s > j``, an early ticket in the window has its own bucket at ``s`` or later: at most ``B - (s - j) * burst`` of
+    them, plus at most ``(s + m + 1 - j) * burst - B`` later ones: again ``(m + 1) * burst``. (Buckets before ``j``
+    hold no ticket's use after a window without tickets, and a window ending before ``j`` holds no early ticket.)
+
+    A ticket unused when its bucket ends is void, so leased capacity a container does not use is held at most until
+    the end of the lease's last bucket (two buckets, 11 s, for a lease of 10); the container's next lease gives the
+    day's count back its unused tickets.
+
+    No read on the way: the write is based on the item as this container last wrote or saw it; when that was wrong
+    (it took the counter for behind, and another container had moved it; or the day's count is spent), it fails and
+    returns the current item (``ReturnValuesOnConditionCheckFailure``) and is made again on it. ``calls`` counts the
+    DynamoDB calls, ``conflicts`` the writes that failed that way, ``voided`` the tickets whose bucket ended unused.
     """
 
     def __init__(
@@ -252,21 +281,30 @@ class DynamoDbRateGuard:
         max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
         *,
         lease_size: int = DEFAULT_LEASE_SIZE,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        burst: int = DEFAULT_BURST,
         client_factory: Callable[[], Any] | None = None,
         random: Callable[[], float] = _random.random,
     ) -> None:
         if per_minute < 1:
             raise ValueError("per_minute must be at least 1")
-        if lease_size < 1 or lease_seconds <= 0:
-            raise ValueError("a lease holds at least one slot for some time")
+        if lease_size < 1 or burst < 1:
+            raise ValueError("a lease and a bucket hold at least one request")
         self.table_name = table_name
         self.per_minute = per_minute
         self.window_seconds = window_seconds
         self.daily_budget = daily_budget
         self.max_wait_seconds = max_wait_seconds
         self.lease_size = lease_size
-        self.lease_seconds = lease_seconds
+        # the largest burst that still leaves a window of at least one bucket (a limit of 1: one bucket a window)
+        self.burst = max(1, min(burst, per_minute // 2))
+        self.buckets_per_window = max(1, per_minute // self.burst - 1)
+        self.bucket_seconds = window_seconds / self.buckets_per_window
+        # the counter is named after the buckets it numbers: a guard configured otherwise (a limit changed, during a
+        # deploy) counts apart instead of reading ticket numbers that mean other times
+        shape = f"{self.burst}-{round(self.bucket_seconds * 1000)}ms"
+        self._ticket_attribute = f"ticket-{shape}"
+        self._restart_attribute = f"restart-{shape}"
+        self._window_tickets = (self.buckets_per_window + 1) * self.burst  # what a window may hold: <= per_minute
         self._client = dynamodb_client
         self._client_factory = client_factory
         self._client_lock = threading.Lock()
@@ -276,7 +314,8 @@ class DynamoDbRateGuard:
         self._sleep = sleep
         self._random = random
         self.calls = 0  # DynamoDB calls made (observability, bench and tests)
-        self.conflicts = 0  # conditional writes lost to another container
+        self.conflicts = 0  # writes that failed on a condition (the item was not as this container thought)
+        self.voided = 0  # leased tickets whose bucket ended unused
 
     @classmethod
     def from_settings(cls, settings: Settings, dynamodb_client: Any | None = None) -> DynamoDbRateGuard:
@@ -292,9 +331,14 @@ class DynamoDbRateGuard:
             daily_budget=settings.smartaccounts_daily_budget,
             dynamodb_client=dynamodb_client,
             lease_size=settings.smartaccounts_rate_lease_size,
-            lease_seconds=settings.smartaccounts_rate_lease_seconds,
+            burst=settings.smartaccounts_rate_burst,
             client_factory=factory,
         )
+
+    @property
+    def sustained_per_minute(self) -> float:
+        """Requests a minute the guard lets go when the key is busy all the time."""
+        return self.burst / self.bucket_seconds * 60.0
 
     # --- public --------------------------------------------------------------------------------------------------
 
@@ -302,19 +346,29 @@ class DynamoDbRateGuard:
         deadline = self._clock() + self.max_wait_seconds
         reserve = max(0, reserve)
         state = self._state(api_key)
-        # threads of one container share its lease and queue here; containers are kept apart by conditional writes
+        # threads of one container share its lease and queue here; containers are kept apart by the counter
         with state.lock:
             while True:
                 now = self._clock()
-                day = tallinn_day(now).isoformat()
-                lease, window = state.lease, state.window
-                if lease is not None and window is not None and lease.free and now < lease.stamp and lease.day == day:
-                    used = window.used - len(lease.free)  # as far as this container knows
-                    if used + 1 > self.daily_budget - reserve:
-                        raise _daily_refusal(now, used, self.daily_budget, reserve)
-                    slot = lease.free.pop(0)
-                    lease.used[slot] = now
-                    return
+                lease = state.lease
+                if lease is not None and state.item is not None and lease.day == tallinn_day(now).isoformat():
+                    while lease.tickets and self._bucket_end(lease.tickets[0]) <= now:
+                        lease.tickets.popleft()  # its bucket is over
+                        lease.void += 1
+                        self.voided += 1
+                    if lease.tickets:
+                        sent = state.item.used_on(lease.day) - lease.unused()  # as far as this container knows
+                        if sent + 1 > self.daily_budget - reserve:
+                            raise _daily_refusal(now, sent, self.daily_budget, reserve)
+                        ticket = lease.tickets[0]
+                        start = now if ticket < lease.early_until else self._bucket_start(ticket)
+                        if start > now:
+                            if start > deadline:
+                                raise _wait_too_long(start - now)
+                            self._sleep(start - now)
+                            continue
+                        lease.tickets.popleft()
+                        return
                 self._take_lease(api_key, state, reserve, deadline)
 
     def usage(self, api_key: str) -> QuotaUsage:
@@ -324,191 +378,158 @@ class DynamoDbRateGuard:
             item = self._dynamodb().get_item(TableName=self.table_name, Key={"pk": {"S": window_pk(api_key)}})
         except (ClientError, BotoCoreError) as error:
             raise _guard_unavailable(type(error).__name__) from None
-        window = self._parse(item.get("Item"))
-        used = window.used if window.day == tallinn_day(now).isoformat() else 0
-        return QuotaUsage(used_today=used, daily_budget=self.daily_budget, resets_at=resets_at(now))
+        used = self._parse(item.get("Item")).used_on(tallinn_day(now).isoformat())
+        return QuotaUsage(
+            used_today=used,
+            daily_budget=self.daily_budget,
+            resets_at=resets_at(now),
+            per_minute=self.sustained_per_minute,
+        )
 
     # --- leasing -------------------------------------------------------------------------------------------------
 
     def _take_lease(self, api_key: str, state: _KeyState, reserve: int, deadline: float) -> None:
-        """One conditional write that settles the previous lease and takes new slots; waits when none is free."""
+        """One write that takes the next tickets and gives back the previous lease's unused ones."""
         transient = 0
         streak = 0
         while True:
             now = self._clock()
             day = tallinn_day(now).isoformat()
-            cutoff = now - self.window_seconds
-            current = state.window or self._parse(None)
-            slots = self._normalise(current.slots)
-            reshaped = current.exists and len(current.slots) != self.per_minute
-            same_day = current.exists and current.day == day
-            settled, returned = self._settlement(state.lease, now, day if same_day else None, reshaped)
-            for i, value in settled.items():
-                slots[i] = value
-            used = max(0, (current.used if same_day else 0) - returned)
-            if used + 1 > self.daily_budget - reserve:
+            item = state.item or _Item(None, {})
+            lease = state.lease
+            returned = lease.unused() if lease is not None and lease.day == day else 0
+            limit = self.daily_budget - reserve
+            used = max(0, item.used_on(day) - returned)
+            if used + 1 > limit:
                 raise _daily_refusal(now, used, self.daily_budget, reserve)
-            wanted = min(self.lease_size, self.daily_budget - reserve - used)
-            free = [i for i, t in enumerate(slots) if t <= cutoff]
-            if not free:
-                self._wait_for_slots(state, slots, wanted, now, deadline)
-                continue
-            # containers that lost a write lately pick one of the free runs at random, so that they seldom want the
-            # same slots; alone, the first run
-            runs = [free[k : k + wanted] for k in range(0, len(free), wanted)]
-            contended = now - state.conflict_at < self.window_seconds
-            take = runs[int(self._random() * len(runs))] if contended and len(runs) > 1 else runs[0]
-            stamp = float(_num(now + self.lease_seconds))
-            before = {i: slots[i] for i in take}
-            changes = dict(settled)
-            for i in take:
-                slots[i] = changes[i] = stamp
+            bucket = self._bucket(now)
+            floor = bucket * self.burst  # the current bucket's first ticket
+            # where the counter is: idle for a whole window (no ticket of the buckets a window holds before this one),
+            # behind the current bucket, or ahead (others hold tickets of it or later)
+            idle = (bucket - self.buckets_per_window) * self.burst
+            if item.next_ticket is None or item.next_ticket <= idle:
+                behind = "idle"
+            elif item.next_ticket < floor:
+                behind = "behind"
+            else:
+                behind = ""
+            first = floor if behind else item.next_ticket
+            last = (self._bucket(deadline) + 1) * self.burst  # the first ticket of the bucket after the deadline
+            if first >= last:
+                raise _wait_too_long(self._bucket_start(first) - now)
+            wanted = min(self.lease_size, limit - used, last - first)
             try:
-                if current.exists and not reshaped:
-                    state.window = self._update(
-                        api_key,
-                        changes,
-                        [i for i in take if i not in settled],
-                        cutoff,
-                        day,
-                        used_delta=len(take) - returned if same_day else None,
-                        new_used=used + len(take),
-                        limit=self.daily_budget - reserve,
-                        now=now,
-                    )
-                else:
-                    state.window = self._put(api_key, _Window(slots, day, used + len(take), 0, True), current, now)
+                state.item = self._lease(
+                    api_key,
+                    wanted,
+                    floor=floor,
+                    idle=idle,
+                    behind=behind,
+                    last=last,
+                    day=day,
+                    delta=wanted - returned,
+                    most=limit - wanted + returned,
+                    now=now,
+                )
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code == "ConditionalCheckFailedException":
-                    self.conflicts += 1  # another container took some of these slots first: go again on its item
-                    state.conflict_at = now
-                    state.window = self._parse(error.response.get("Item"))
+                    self.conflicts += 1  # the item was not as this container thought: go again on the current one
+                    state.item = self._parse(error.response.get("Item"))
                     streak += 1
-                    self._sleep(
-                        self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**streak)
-                    )
+                    if streak > 1:  # the first retry is made on the item just returned; later ones back off
+                        self._sleep(
+                            self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**streak)
+                        )
                     continue
                 transient = self._transient_pause(code, transient, deadline)
                 continue
             except BotoCoreError as error:
                 transient = self._transient_pause(type(error).__name__, transient, deadline)
                 continue
-            state.lease = _Lease(stamp=stamp, day=day, free=list(take), before=before)
+            end = state.item.next_ticket or 0
+            restart = state.item.restart
+            early_until = restart + self._window_tickets if restart is not None else end - wanted
+            state.lease = _Lease(day=day, tickets=deque(range(end - wanted, end)), early_until=early_until)
             return
 
-    def _settlement(
-        self, lease: _Lease | None, now: float, today: str | None, reshaped: bool
-    ) -> tuple[dict[int, float], int]:
-        """The previous lease's truth: a used slot gets its request's time, an unused one its old value back (and
-        today's count one back). Only within a window of the lease's end: until then no other container can have
-        taken its slots (they hold the stamp), so the write needs no condition on them."""
-        if lease is None or reshaped or now >= lease.stamp + self.window_seconds:
-            return {}, 0
-        settled = dict(lease.used)
-        settled.update({i: lease.before.get(i, 0.0) for i in lease.free})
-        return settled, len(lease.free) if lease.day == today else 0
-
-    def _wait_for_slots(self, state: _KeyState, slots: list[float], wanted: int, now: float, deadline: float) -> None:
-        # wait for a whole lease's worth of slots (not one: that would cost a write per request), plus a little
-        # jitter; when other containers wait too (a write was lost lately), for one of the coming batches picked at
-        # random, so that the waiting containers do not all write for the same one
-        batch = min(wanted, len(slots))
-        batches = max(1, len(slots) // batch)
-        contended = now - state.conflict_at < self.window_seconds
-        nth = batch * (1 + int(self._random() * batches)) if contended else batch
-        ready = sorted(slots)[min(nth, len(slots)) - 1] + self.window_seconds
-        wait = ready - now + self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, self.window_seconds / 20)
-        if now + wait > deadline:
-            raise _wait_too_long(ready - now)
-        self._sleep(wait)
-
-    def _normalise(self, slots: list[float]) -> list[float]:
-        if len(slots) == self.per_minute:
-            return list(slots)
-        # the limit changed since the item was written: keep the newest times
-        newest = sorted(slots)[-self.per_minute :]
-        return [0.0] * (self.per_minute - len(newest)) + newest
-
-    def _parse(self, item: dict[str, Any] | None) -> _Window:
-        if not item:
-            return _Window([0.0] * self.per_minute, "", 0, 0, False)
-        return _Window(
-            slots=[float(v["N"]) for v in item.get("slots", {}).get("L", [])],
-            day=item.get("day", {}).get("S", ""),
-            used=int(item.get("used", {}).get("N", "0")),
-            version=int(item.get("version", {}).get("N", "0")),
-            exists=True,
-        )
-
-    def _put(self, api_key: str, window: _Window, seen: _Window, now: float) -> _Window:
-        """The whole item: the first write for a key (or after the limit changed)."""
-        item = {
-            "pk": {"S": window_pk(api_key)},
-            "slots": {"L": [{"N": _num(v)} for v in window.slots]},
-            "day": {"S": window.day},
-            "used": {"N": str(window.used)},
-            "expiresAt": {"N": str(int(now) + ITEM_TTL_SECONDS)},
-        }
-        if seen.exists:
-            condition = {
-                "ConditionExpression": "size(slots) = :n",
-                "ExpressionAttributeValues": {":n": {"N": str(len(seen.slots))}},
-            }
-        else:
-            condition = {"ConditionExpression": "attribute_not_exists(pk)"}
-        self.calls += 1
-        self._dynamodb().put_item(
-            TableName=self.table_name, Item=item, ReturnValuesOnConditionCheckFailure="ALL_OLD", **condition
-        )
-        return self._parse(item)
-
-    def _update(
+    def _lease(
         self,
         api_key: str,
-        changes: dict[int, float],
-        taken: list[int],
-        cutoff: float,
-        day: str,
+        wanted: int,
         *,
-        used_delta: int | None,
-        new_used: int,
-        limit: int,
+        floor: int,
+        idle: int,
+        behind: str,
+        last: int,
+        day: str,
+        delta: int,
+        most: int,
         now: float,
-    ) -> _Window:
-        """Sets the changed slots, conditional only on the newly taken ones being free and on today's count."""
-        names = {"#d": "day", "#u": "used", "#e": "expiresAt"}
+    ) -> _Item:
+        """Adds ``wanted`` tickets to the counter (or restarts it at ``floor`` when it is behind, noting the restart
+        when it was idle for a whole window) and ``delta`` to the day's count; conditional on the counter being as
+        assumed and the day's count staying within its limit."""
+        names = {"#t": self._ticket_attribute, "#u": _used_attribute(day), "#e": "expiresAt"}
         values: dict[str, Any] = {
-            ":day": {"S": day},
+            ":floor": {"N": str(floor)},
             ":exp": {"N": str(int(now) + ITEM_TTL_SECONDS)},
-            ":n": {"N": str(self.per_minute)},
+            ":delta": {"N": str(delta)},
+            ":zero": {"N": "0"},
+            ":most": {"N": str(most)},
         }
-        if taken:
-            values[":cut"] = {"N": _num(cutoff)}
-        sets = [f"slots[{i}] = :s{i}" for i in sorted(changes)]
-        values.update({f":s{i}": {"N": _num(v)} for i, v in changes.items()})
-        conditions = ["size(slots) = :n"] + [f"slots[{i}] <= :cut" for i in taken]
-        if used_delta is None:  # the first lease of a Tallinn day starts the count again
-            sets += ["#d = :day", "#u = :used"]
-            values[":used"] = {"N": str(new_used)}
-            conditions.append("(attribute_not_exists(#d) OR #d <> :day)")
+        if behind == "idle":
+            names["#r"] = self._restart_attribute
+            ticket_set = "#t = :restart, #r = :floor"
+            values[":restart"] = {"N": str(floor + wanted)}
+            values[":idle"] = {"N": str(idle)}
+            ticket_condition = "(attribute_not_exists(#t) OR #t <= :idle)"
+        elif behind:
+            ticket_set = "#t = :restart"
+            values[":restart"] = {"N": str(floor + wanted)}
+            ticket_condition = "#t < :floor"
         else:
-            sets.append("#u = #u + :delta")
-            values |= {":delta": {"N": str(used_delta)}, ":max": {"N": str(limit - used_delta)}}
-            conditions.append("#d = :day AND #u <= :max")
-        sets.append("#e = :exp")
+            ticket_set = "#t = #t + :wanted"
+            values[":wanted"] = {"N": str(wanted)}
+            values[":last"] = {"N": str(last - 1)}
+            ticket_condition = "#t BETWEEN :floor AND :last"  # not behind, and its first ticket before the deadline
+        update = f"SET {ticket_set}, #u = if_not_exists(#u, :zero) + :delta, #e = :exp"
+        yesterday = _used_attribute((dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat())
+        names["#y"] = yesterday
+        update += " REMOVE #y"  # yesterday's count (absent or not): the item keeps today's only
         self.calls += 1
         response = self._dynamodb().update_item(
             TableName=self.table_name,
             Key={"pk": {"S": window_pk(api_key)}},
-            UpdateExpression="SET " + ", ".join(sets),
-            ConditionExpression=" AND ".join(conditions),
+            UpdateExpression=update,
+            ConditionExpression=f"{ticket_condition} AND (attribute_not_exists(#u) OR #u <= :most)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
         return self._parse(response.get("Attributes"))
+
+    def _parse(self, item: dict[str, Any] | None) -> _Item:
+        if not item:
+            return _Item(None, {})
+        ticket = item.get(self._ticket_attribute, {}).get("N")
+        restart = item.get(self._restart_attribute, {}).get("N")
+        used = {name[len("used-") :]: int(value["N"]) for name, value in item.items() if name.startswith("used-")}
+        return _Item(
+            int(ticket) if ticket is not None else None, used, int(restart) if restart is not None else None
+        )
+
+    # --- buckets -------------------------------------------------------------------------------------------------
+
+    def _bucket(self, moment: float) -> int:
+        return int(moment // self.bucket_seconds)
+
+    def _bucket_start(self, ticket: int) -> float:
+        return (ticket // self.burst) * self.bucket_seconds
+
+    def _bucket_end(self, ticket: int) -> float:
+        return (ticket // self.burst + 1) * self.bucket_seconds
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 
@@ -540,5 +561,5 @@ class DynamoDbRateGuard:
         return self._client
 
 
-def _num(value: float) -> str:
-    return f"{value:.6f}"
+def _used_attribute(day: str) -> str:
+    return f"used-{day}"
