@@ -224,10 +224,11 @@ def test_items_are_keyed_by_hash_and_never_hold_the_key(dynamodb, clock) -> None
     (item,) = items
     # the ticket counter (named after its buckets: 5 requests per 61/11 s) and the day's count live in one item; the
     # first lease took 10 tickets from the current bucket's first on
-    assert set(item) == {"pk", "ticket-5-5545ms", "restart-5-5545ms", "used-2024-06-15", "expiresAt"}
+    assert set(item) == {"pk", "ticket-5-5545ms", "restart-5-5545ms", "early-5-5545ms", "used-2024-06-15", "expiresAt"}
     bucket = int(clock.now // (61.0 / 11))
     assert int(item["ticket-5-5545ms"]["N"]) == bucket * 5 + 10
     assert int(item["restart-5-5545ms"]["N"]) == bucket * 5  # the key was idle: its next 60 tickets may go at once
+    assert int(item["early-5-5545ms"]["N"]) == 60
     assert int(item["used-2024-06-15"]["N"]) == 10
     assert int(item["expiresAt"]["N"]) == int(clock.now) + 2 * 86400
     ttl = dynamodb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]

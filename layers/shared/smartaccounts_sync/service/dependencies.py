@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
     from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, RateGuard
 
+#: Request tickets an HTTP route's rate guard leases at a time (a worker's: `SMARTACCOUNTS_RATE_LEASE_SIZE`).
+ROUTE_LEASE_SIZE = 3
+
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
 ClientFactory = Callable[["ApiCredentials", "str | None"], "SmartAccountsClient"]
 
@@ -174,8 +177,10 @@ class Dependencies:
             from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
 
             guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
-            if route:  # an HTTP route waits for a slot no longer than its deadline
+            if route:  # an HTTP route waits for a ticket no longer than its deadline, and leases only a few: it
+                # makes a call or a few, and tickets it leased but did not use hold the key's next buckets
                 guard.max_wait_seconds = min(guard.max_wait_seconds, settings.smartaccounts_route_deadline_seconds)
+                guard.lease_size = min(guard.lease_size, ROUTE_LEASE_SIZE)
             return guard
 
         guard = Lazy(rate_guard)

@@ -202,7 +202,8 @@ class _Item:
 
     next_ticket: int | None  # the counter: the first ticket not yet leased (None: never seen)
     used: dict[str, int]  # requests leased per Tallinn day (``used-<day>``)
-    restart: int | None = None  # where the counter restarted after a whole window without tickets
+    restart: int | None = None  # where the counter last restarted (it was behind the current bucket)
+    early: int = 0  # how many tickets from the restart on may be used before their bucket
 
     def used_on(self, day: str) -> int:
         return self.used.get(day, 0)
@@ -304,6 +305,7 @@ class DynamoDbRateGuard:
         shape = f"{self.burst}-{round(self.bucket_seconds * 1000)}ms"
         self._ticket_attribute = f"ticket-{shape}"
         self._restart_attribute = f"restart-{shape}"
+        self._early_attribute = f"early-{shape}"
         self._window_tickets = (self.buckets_per_window + 1) * self.burst  # what a window may hold: <= per_minute
         self._client = dynamodb_client
         self._client_factory = client_factory
@@ -407,12 +409,10 @@ class DynamoDbRateGuard:
             # where the counter is: idle for a whole window (no ticket of the buckets a window holds before this one),
             # behind the current bucket, or ahead (others hold tickets of it or later)
             idle = (bucket - self.buckets_per_window) * self.burst
-            if item.next_ticket is None or item.next_ticket <= idle:
-                behind = "idle"
-            elif item.next_ticket < floor:
-                behind = "behind"
-            else:
-                behind = ""
+            behind = item.next_ticket is None or item.next_ticket < floor
+            # a restart assumes the counter at most where this container saw it (unknown: idle for a window); the
+            # tickets handed out since the window's start leave the rest of a window's worth to go at once
+            assumed = idle if item.next_ticket is None else max(idle, item.next_ticket)
             first = floor if behind else item.next_ticket
             last = (self._bucket(deadline) + 1) * self.burst  # the first ticket of the bucket after the deadline
             if first >= last:
@@ -423,7 +423,8 @@ class DynamoDbRateGuard:
                     api_key,
                     wanted,
                     floor=floor,
-                    idle=idle,
+                    assumed=assumed,
+                    early=self._window_tickets - (assumed - idle),
                     behind=behind,
                     last=last,
                     day=day,
@@ -449,7 +450,7 @@ class DynamoDbRateGuard:
                 continue
             end = state.item.next_ticket or 0
             restart = state.item.restart
-            early_until = restart + self._window_tickets if restart is not None else end - wanted
+            early_until = restart + state.item.early if restart is not None else end - wanted
             state.lease = _Lease(day=day, tickets=deque(range(end - wanted, end)), early_until=early_until)
             return
 
@@ -459,17 +460,18 @@ class DynamoDbRateGuard:
         wanted: int,
         *,
         floor: int,
-        idle: int,
-        behind: str,
+        assumed: int,
+        early: int,
+        behind: bool,
         last: int,
         day: str,
         delta: int,
         most: int,
         now: float,
     ) -> _Item:
-        """Adds ``wanted`` tickets to the counter (or restarts it at ``floor`` when it is behind, noting the restart
-        when it was idle for a whole window) and ``delta`` to the day's count; conditional on the counter being as
-        assumed and the day's count staying within its limit."""
+        """Adds ``wanted`` tickets to the counter, or restarts it at ``floor`` when it is behind (noting the restart and
+        the ``early`` tickets from there that may go at once), and ``delta`` to the day's count; conditional on the
+        counter being as assumed (at most ``assumed`` for a restart) and the day's count staying within its limit."""
         names = {"#t": self._ticket_attribute, "#u": _used_attribute(day), "#e": "expiresAt"}
         values: dict[str, Any] = {
             ":floor": {"N": str(floor)},
@@ -478,16 +480,13 @@ class DynamoDbRateGuard:
             ":zero": {"N": "0"},
             ":most": {"N": str(most)},
         }
-        if behind == "idle":
-            names["#r"] = self._restart_attribute
-            ticket_set = "#t = :restart, #r = :floor"
+        if behind:
+            names |= {"#r": self._restart_attribute, "#x": self._early_attribute}
+            ticket_set = "#t = :restart, #r = :floor, #x = :early"
             values[":restart"] = {"N": str(floor + wanted)}
-            values[":idle"] = {"N": str(idle)}
-            ticket_condition = "(attribute_not_exists(#t) OR #t <= :idle)"
-        elif behind:
-            ticket_set = "#t = :restart"
-            values[":restart"] = {"N": str(floor + wanted)}
-            ticket_condition = "#t < :floor"
+            values[":assumed"] = {"N": str(assumed)}
+            values[":early"] = {"N": str(early)}
+            ticket_condition = "(attribute_not_exists(#t) OR #t <= :assumed)"
         else:
             ticket_set = "#t = #t + :wanted"
             values[":wanted"] = {"N": str(wanted)}
@@ -515,9 +514,13 @@ class DynamoDbRateGuard:
             return _Item(None, {})
         ticket = item.get(self._ticket_attribute, {}).get("N")
         restart = item.get(self._restart_attribute, {}).get("N")
+        early = item.get(self._early_attribute, {}).get("N")
         used = {name[len("used-") :]: int(value["N"]) for name, value in item.items() if name.startswith("used-")}
         return _Item(
-            int(ticket) if ticket is not None else None, used, int(restart) if restart is not None else None
+            int(ticket) if ticket is not None else None,
+            used,
+            int(restart) if restart is not None else None,
+            int(early) if early is not None else 0,
         )
 
     # --- buckets -------------------------------------------------------------------------------------------------
