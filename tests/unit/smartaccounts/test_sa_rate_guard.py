@@ -284,7 +284,7 @@ def test_a_busy_key_lets_a_burst_go_per_bucket(dynamodb, clock) -> None:
 def test_containers_on_one_key_never_put_more_than_the_limit_in_a_window(dynamodb, clock, seed) -> None:
     # Given four containers on one key (12 per 10 s, bursts of 3: 3 buckets a window), working in runs of random
     # length with random pauses, idle windows among them (so the window's worth after an idle window is used again
-    # and again, by whichever containers come first)
+    # and again, by whichever containers come first), invocations ending and giving unused tickets back
     rng = random.Random(seed)
     guards = [
         _guard(
@@ -304,9 +304,51 @@ def test_containers_on_one_key_never_put_more_than_the_limit_in_a_window(dynamod
         for _ in range(rng.randint(1, 20)):
             rng.choice(guards).acquire(KEY)
             times.append(clock.now)
+        if rng.random() < 0.5:
+            rng.choice(guards).release_unused()  # an invocation ended: its unused tickets go back
     # Then no window of 10 s ever held more than 12 requests
     assert _max_in_window(times, 10.0 - 1e-6) <= 12
     assert len(times) > 300
+
+
+def test_unused_tickets_go_back_at_the_end_of_an_invocation_when_nobody_leased_after_them(dynamodb, clock) -> None:
+    # Given a container that leased 10 tickets of an idle key and used 3
+    worker = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0)
+    for _ in range(3):
+        worker.acquire(KEY)
+    counter = _counter(worker, dynamodb)
+    # When its invocation ends
+    worker.release_unused()
+    # Then the 7 unused tickets went back to the counter and to the day, in one write
+    assert _counter(worker, dynamodb) == counter - 7
+    assert int(_item(dynamodb)["used-2024-06-15"]["N"]) == 3
+    assert (worker.calls, worker.released) == (2, 1)
+    # and another container gets them at once (they are of the window's worth after the idle window)
+    other = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0)
+    for _ in range(7):
+        other.acquire(KEY)
+    assert clock.sleeps == []
+    # a release with nothing left to give back makes no call
+    worker.release_unused()
+    assert worker.calls == 2
+
+
+def test_tickets_another_container_leased_after_are_not_given_back(dynamodb, clock) -> None:
+    # Given two containers: the first leased, used 1, and the second leased after it
+    first = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0)
+    second = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0)
+    first.acquire(KEY)
+    second.acquire(KEY)
+    counter = _counter(first, dynamodb)
+    # When the first one's invocation ends: as far as it knows, nobody leased after it, so it tries
+    first.release_unused()
+    # Then its write failed on the counter having moved (nothing given back twice, nothing taken from the second),
+    # and the release raised nothing: the tickets stay the first's, counted back at its next lease
+    assert _counter(first, dynamodb) == counter
+    assert first.released == 0
+    assert int(_item(dynamodb)["used-2024-06-15"]["N"]) == 20
+    first.acquire(KEY)  # uses one of its own tickets: no write
+    assert first.calls == 2
 
 
 def test_a_lease_serves_a_batch_of_requests_with_one_write(dynamodb, clock) -> None:

@@ -70,6 +70,9 @@ class Lazy(Generic[T]):
         self._build: Callable[[], T] | None = build
         self._value: T | None = None
 
+    def if_built(self) -> T | None:
+        return None if self._build is not None else self._value
+
     def get(self) -> T:
         if self._build is not None:
             with _build_lock:
@@ -160,6 +163,8 @@ class Dependencies:
     serve: Callable[[str | None], AbstractContextManager[None]] = field(default=tenant_scope)
     #: The SmartAccounts client factory for HTTP routes (a short overall deadline); None: `smartaccounts`.
     smartaccounts_now: ClientFactory | None = None
+    #: Called when an invocation ends: the rate guards give back request tickets leased and not used.
+    release_leases: Callable[[], None] = field(default=lambda: None)
 
     @classmethod
     def from_settings(
@@ -185,6 +190,11 @@ class Dependencies:
 
         guard = Lazy(rate_guard)
         route_guard = Lazy(lambda: rate_guard(route=True))
+
+        def release_leases() -> None:
+            for built in (guard.if_built(), route_guard.if_built()):
+                if built is not None:
+                    built.release_unused()
 
         def smartaccounts(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
             from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: at first use only
@@ -303,6 +313,7 @@ class Dependencies:
             diagnostics=Lazy(diagnostics),
             progress=Lazy(progress),
             quota=guard,
+            release_leases=release_leases,
         )
 
     def route_client(self, credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:

@@ -15,6 +15,7 @@ The raw API key is never stored: items are keyed by a SHA-256 prefix.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import random as _random
@@ -75,6 +76,9 @@ class RateGuard(Protocol):
     def usage(self, api_key: str) -> QuotaUsage:
         """Today's count for this key (a plain read, not for the hot path)."""
 
+    def release_unused(self) -> None:
+        """At the end of an invocation: give back what this container reserved and did not use (best effort)."""
+
 
 def key_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
@@ -127,6 +131,9 @@ class NoRateGuard:
     daily_budget = DEFAULT_DAILY_BUDGET
 
     def acquire(self, api_key: str, *, reserve: int = 0) -> None:
+        return None
+
+    def release_unused(self) -> None:
         return None
 
     def usage(self, api_key: str) -> QuotaUsage:
@@ -190,6 +197,9 @@ class InMemoryRateGuard:
             if used + 1 > self.daily_budget - max(0, reserve):
                 raise _daily_refusal(now, used, self.daily_budget, reserve)
             self._days[day] = used + 1
+
+    def release_unused(self) -> None:
+        return None  # nothing is reserved ahead in one process
 
     def request_times(self, api_key: str) -> list[float]:
         with self._lock:
@@ -318,6 +328,7 @@ class DynamoDbRateGuard:
         self.calls = 0  # DynamoDB calls made (observability, bench and tests)
         self.conflicts = 0  # writes that failed on a condition (the item was not as this container thought)
         self.voided = 0  # leased tickets whose bucket ended unused
+        self.released = 0  # leases whose unused tickets went back to the counter
 
     @classmethod
     def from_settings(cls, settings: Settings, dynamodb_client: Any | None = None) -> DynamoDbRateGuard:
@@ -372,6 +383,46 @@ class DynamoDbRateGuard:
                         lease.tickets.popleft()
                         return
                 self._take_lease(api_key, state, reserve, deadline)
+
+    def release_unused(self) -> None:
+        """At the end of an invocation: give back the tickets this container leased and did not use, when nobody
+        leased after them (the counter still ends with them), so other containers may use them now instead of after
+        their buckets. Best effort: never raises; tickets it cannot give back stay this container's (void when their
+        bucket ends, and counted back into the day at its next lease)."""
+        with self._states_lock:
+            states = list(self._states.items())
+        for pk, state in states:
+            with state.lock, contextlib.suppress(ClientError, BotoCoreError):  # held back: see above
+                self._release(pk, state)
+
+    def _release(self, pk: str, state: _KeyState) -> None:
+        lease, item = state.lease, state.item
+        now = self._clock()
+        if lease is None or item is None or lease.day != tallinn_day(now).isoformat():
+            return
+        while lease.tickets and self._bucket_end(lease.tickets[0]) <= now:
+            lease.tickets.popleft()
+            lease.void += 1
+            self.voided += 1
+        if not lease.tickets or item.next_ticket != lease.tickets[-1] + 1:
+            return  # nothing left to give back, or another container leased after these tickets
+        self.calls += 1
+        response = self._dynamodb().update_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": pk}},
+            UpdateExpression="SET #t = :first, #u = #u - :unused",
+            ConditionExpression="#t = :end AND attribute_exists(#u)",
+            ExpressionAttributeNames={"#t": self._ticket_attribute, "#u": _used_attribute(lease.day)},
+            ExpressionAttributeValues={
+                ":first": {"N": str(lease.tickets[0])},
+                ":end": {"N": str(lease.tickets[-1] + 1)},
+                ":unused": {"N": str(lease.unused())},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        state.item = self._parse(response.get("Attributes"))
+        state.lease = None
+        self.released += 1
 
     def usage(self, api_key: str) -> QuotaUsage:
         now = self._clock()
