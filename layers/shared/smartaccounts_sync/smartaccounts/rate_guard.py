@@ -269,10 +269,15 @@ class DynamoDbRateGuard:
     ``s > j``, an early ticket in the window has its own bucket at ``s`` or later: at most ``B - (s - j) * burst`` of
     them, plus at most ``(s + m + 1 - j) * burst - B`` later ones: again ``(m + 1) * burst``. (Buckets before ``j``
     hold no ticket's use after a window without tickets, and a window ending before ``j`` holds no early ticket.)
+    **After any restart**, the same holds with ``B`` reduced by ``U``, the tickets handed out for buckets
+    ``j - m .. j - 1`` (bounded by the counter as the writer saw it; the restart is conditional on the counter being
+    no further, and records ``B`` as ``early-<burst>-<bucket ms>``): those tickets add at most ``U`` uses to a window
+    that holds ``j``, and ``U + B = (m + 1) * burst``.
 
     A ticket unused when its bucket ends is void, so leased capacity a container does not use is held at most until
     the end of the lease's last bucket (two buckets, 11 s, for a lease of 10); the container's next lease gives the
-    day's count back its unused tickets.
+    day's count back its unused tickets. At the end of an invocation, :meth:`release_unused` gives them back at once
+    when nobody leased after them.
 
     No read on the way: the write is based on the item as this container last wrote or saw it; when that was wrong
     (it took the counter for behind, and another container had moved it; or the day's count is spent), it fails and
