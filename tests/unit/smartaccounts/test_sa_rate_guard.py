@@ -107,21 +107,22 @@ def test_no_rolling_window_ever_holds_more_than_the_limit(make_guard) -> None:
 
 
 def test_keys_are_guarded_separately(make_guard) -> None:
-    guard, clock = make_guard(per_minute=1, window=10.0)
+    guard, clock = make_guard(per_minute=2, window=10.0)
     guard.acquire("key-a")
     guard.acquire("key-b")
     assert clock.sleeps == []
 
 
 def test_waiting_longer_than_allowed_is_rate_limited(make_guard) -> None:
-    guard, clock = make_guard(per_minute=1, window=60.0, max_wait=5.0)
+    guard, clock = make_guard(per_minute=2, window=60.0, max_wait=5.0)
+    guard.acquire(KEY)
     guard.acquire(KEY)
     with pytest.raises(SmartAccountsError) as info:
         guard.acquire(KEY)
     assert info.value.kind is ErrorKind.RATE_LIMITED
-    # the next request may go a window after the first (in-memory), or when the next bucket starts (one bucket of a
-    # window here): either way later than the 5 s it may wait, and no later than a window
-    assert 5.0 < info.value.retry_after <= 60.0
+    # the next request may go a window after the first (in-memory), or when the bucket after the window's worth
+    # starts (one bucket of a window here, so a window and a bucket on): either way later than the 5 s it may wait
+    assert 5.0 < info.value.retry_after <= 120.0
     assert clock.sleeps == []
 
 
@@ -213,6 +214,12 @@ def _counter(guard: DynamoDbRateGuard, dynamodb) -> int:
     return int(_item(dynamodb)[name]["N"])
 
 
+def test_a_limit_of_one_request_a_window_is_refused(dynamodb, clock) -> None:
+    # buckets of any length let two requests meet in one window at a bucket's edge
+    with pytest.raises(ValueError, match="at least 2"):
+        _guard(dynamodb, clock, per_minute=1)
+
+
 def test_items_are_keyed_by_hash_and_never_hold_the_key(dynamodb, clock) -> None:
     guard = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0)
     guard.acquire(KEY)
@@ -280,7 +287,8 @@ def test_a_busy_key_lets_a_burst_go_per_bucket(dynamodb, clock) -> None:
     assert times[5:] == [pytest.approx(12 * bucket, abs=1e-6)] * 5
 
 
-@pytest.mark.parametrize("seed", range(3))
+# seed 23 catches a restart that counts the tickets since the previous restart without what that one counted
+@pytest.mark.parametrize("seed", [0, 1, 2, 23])
 def test_containers_on_one_key_never_put_more_than_the_limit_in_a_window(dynamodb, clock, seed) -> None:
     # Given four containers on one key (12 per 10 s, bursts of 3: 3 buckets a window), working in runs of random
     # length with random pauses, idle windows among them (so the window's worth after an idle window is used again
@@ -331,6 +339,34 @@ def test_unused_tickets_go_back_at_the_end_of_an_invocation_when_nobody_leased_a
     # a release with nothing left to give back makes no call
     worker.release_unused()
     assert worker.calls == 2
+
+
+def test_the_rest_of_a_window_s_worth_goes_at_once_to_a_caller_that_cannot_wait_long(dynamodb, clock) -> None:
+    # Given a worker that sent 57 requests at once on an idle key (of the 60 a window may hold) and ended its
+    # invocation, and an HTTP route's guard (3 tickets a lease, 20 s at most to wait) that saw the key idle before
+    worker = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, daily_budget=1000)
+    route = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, lease_size=3, max_wait_seconds=20.0)
+    clock.now = (int(clock.now // worker.bucket_seconds) + 1) * worker.bucket_seconds + 0.001
+    route.acquire(KEY)
+    route.release_unused()
+    clock.now += 2 * worker.bucket_seconds  # the route's view of the counter is now behind the current bucket
+    for _ in range(56):
+        worker.acquire(KEY)
+    worker.release_unused()
+    assert clock.sleeps == []
+    # When the route asks for requests a few seconds later
+    clock.now += 5.0
+    for _ in range(3):
+        route.acquire(KEY)
+    # Then the three left of the window's worth went at once (not refused for the wait their own buckets would mean)
+    assert clock.sleeps == []
+    # and the next one is refused: it would wait for the bucket after the window's worth, longer than the route may
+    with pytest.raises(SmartAccountsError) as refused:
+        route.acquire(KEY)
+    assert refused.value.kind is ErrorKind.RATE_LIMITED
+    start = (int(clock.now // worker.bucket_seconds) - 1) * worker.bucket_seconds  # the restart's bucket
+    assert refused.value.retry_after == pytest.approx(start + 12 * worker.bucket_seconds - clock.now, abs=0.01)
+    assert clock.sleeps == []
 
 
 def test_tickets_another_container_leased_after_are_not_given_back(dynamodb, clock) -> None:

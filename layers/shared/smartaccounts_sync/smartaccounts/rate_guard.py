@@ -272,7 +272,13 @@ class DynamoDbRateGuard:
     **After any restart**, the same holds with ``B`` reduced by ``U``, the tickets handed out for buckets
     ``j - m .. j - 1`` (bounded by the counter as the writer saw it; the restart is conditional on the counter being
     no further, and records ``B`` as ``early-<burst>-<bucket ms>``): those tickets add at most ``U`` uses to a window
-    that holds ``j``, and ``U + B = (m + 1) * burst``.
+    that holds ``j``, and ``U + B = (m + 1) * burst``. When the previous restart ``R'`` lies within those buckets,
+    ``U`` is also at most the counter's distance from ``R'`` plus the ``U'`` that ``R'`` counted (the tickets before
+    ``R'`` were all handed out before it, and ``U'`` bounds those of its own window, which holds these); that restart
+    write is also conditional on ``R'`` and its ``B'`` still standing.
+
+    A caller may lease the early tickets whatever its deadline (they go at once), and beyond them only tickets
+    whose bucket starts before its deadline.
 
     A ticket unused when its bucket ends is void, so leased capacity a container does not use is held at most until
     the end of the lease's last bucket (two buckets, 11 s, for a lease of 10); the container's next lease gives the
@@ -301,8 +307,10 @@ class DynamoDbRateGuard:
         client_factory: Callable[[], Any] | None = None,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        if per_minute < 1:
-            raise ValueError("per_minute must be at least 1")
+        if per_minute < 2:
+            # a window meets two buckets, whatever their length: each letting one request go, a limit of one a
+            # window cannot be kept by buckets
+            raise ValueError("per_minute must be at least 2 for the DynamoDB guard")
         if lease_size < 1 or burst < 1:
             raise ValueError("a lease and a bucket hold at least one request")
         self.table_name = table_name
@@ -311,7 +319,7 @@ class DynamoDbRateGuard:
         self.daily_budget = daily_budget
         self.max_wait_seconds = max_wait_seconds
         self.lease_size = lease_size
-        # the largest burst that still leaves a window of at least one bucket (a limit of 1: one bucket a window)
+        # the largest burst that still leaves a window of at least one bucket (a limit of 2 or 3: one bucket a window)
         self.burst = max(1, min(burst, per_minute // 2))
         self.buckets_per_window = max(1, per_minute // self.burst - 1)
         self.bucket_seconds = window_seconds / self.buckets_per_window
@@ -470,7 +478,21 @@ class DynamoDbRateGuard:
             # tickets handed out since the window's start leave the rest of a window's worth to go at once
             assumed = idle if item.next_ticket is None else max(idle, item.next_ticket)
             first = floor if behind else item.next_ticket
-            last = (self._bucket(deadline) + 1) * self.burst  # the first ticket of the bucket after the deadline
+            # the tickets of the window's earlier buckets handed out: at most the counter's distance from the window's
+            # start, and when it was restarted within the window, at most its distance from that restart plus what
+            # that restart counted before it (the restart write then requires the restart it counted on)
+            handed = assumed - idle
+            seen_restart = None
+            if item.next_ticket is not None and item.restart is not None and item.restart >= idle:
+                since = max(0, assumed - item.restart) + self._window_tickets - item.early
+                if since < handed:
+                    handed, seen_restart = since, (item.restart, item.early)
+            early = self._window_tickets - handed
+            # the tickets worth leasing end with the bucket after the deadline, or with the early ones of the last
+            # restart (usable at once) when those go further: a key that has just sent most of a window's worth
+            # still lets the rest go now, instead of refusing for a wait its own bucket would mean
+            early_end = floor + early if behind else (item.restart or 0) + item.early
+            last = max((self._bucket(deadline) + 1) * self.burst, early_end)
             if first >= last:
                 raise _wait_too_long(self._bucket_start(first) - now)
             wanted = min(self.lease_size, limit - used, last - first)
@@ -480,7 +502,8 @@ class DynamoDbRateGuard:
                     wanted,
                     floor=floor,
                     assumed=assumed,
-                    early=self._window_tickets - (assumed - idle),
+                    early=early,
+                    seen_restart=seen_restart,
                     behind=behind,
                     last=last,
                     day=day,
@@ -518,6 +541,7 @@ class DynamoDbRateGuard:
         floor: int,
         assumed: int,
         early: int,
+        seen_restart: tuple[int, int] | None,
         behind: bool,
         last: int,
         day: str,
@@ -543,6 +567,10 @@ class DynamoDbRateGuard:
             values[":assumed"] = {"N": str(assumed)}
             values[":early"] = {"N": str(early)}
             ticket_condition = "(attribute_not_exists(#t) OR #t <= :assumed)"
+            if seen_restart is not None:  # the early tickets were counted from this restart: it must still stand
+                ticket_condition += " AND #r = :seen_restart AND #x = :seen_early"
+                values[":seen_restart"] = {"N": str(seen_restart[0])}
+                values[":seen_early"] = {"N": str(seen_restart[1])}
         else:
             ticket_set = "#t = #t + :wanted"
             values[":wanted"] = {"N": str(wanted)}
