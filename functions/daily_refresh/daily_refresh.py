@@ -15,4 +15,7 @@ from smartaccounts_sync.service.dependencies import Dependencies, container_depe
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
     deps = deps or container_dependencies(company_key_only=True)
-    return run_daily_refresh(deps).as_dict()
+    try:
+        return run_daily_refresh(deps).as_dict()
+    finally:
+        deps.release_leases()  # request tickets leased and not used go back for other containers

@@ -92,4 +92,9 @@ def lambda_handler(
             raise
 
     processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        deps.release_leases()  # request tickets leased and not used go back for other containers

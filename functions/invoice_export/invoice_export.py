@@ -99,4 +99,9 @@ def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | Non
             raise
 
     processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    try:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+    finally:
+        deps.release_leases()  # request tickets leased and not used go back for other containers

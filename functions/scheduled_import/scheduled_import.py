@@ -75,4 +75,7 @@ def lambda_handler(
         from smartaccounts_sync.service.resumable_import import wake_parked
 
         return {"woken": wake_parked(deps, trigger.today(deps.now()))}
-    return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()
+    try:
+        return run_scheduled_import(deps, trigger.today(deps.now())).as_dict()
+    finally:
+        deps.release_leases()  # request tickets leased and not used go back for other containers

@@ -105,3 +105,19 @@ def test_ports_given_to_dependencies_are_used_as_they_are_and_none_has_a_default
     assert deps.links is replacement
     with pytest.raises(TypeError, match="links"):
         Dependencies(**{name: value for name, value in vars(in_memory_dependencies()).items() if name != "links"})
+
+
+def test_an_invocation_s_end_releases_the_leases_of_the_guards_it_built(monkeypatch) -> None:
+    from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
+
+    released: list[DynamoDbRateGuard] = []
+    monkeypatch.setattr(DynamoDbRateGuard, "release_unused", lambda self: released.append(self))
+    deps = container_dependencies()
+    # no guard built yet: nothing to release (and no guard is built for it)
+    deps.release_leases()
+    assert released == []
+    # the workers' guard built (an import used it): its leases are released at the end of the invocation
+    guard = deps.quota
+    deps.release_leases()
+    assert released == [guard]
+

@@ -51,7 +51,7 @@ class Settings(BaseModel):
         "read back (to decide whether to post it again) before then.",
     )
     smartaccounts_rate_per_minute: int = Field(
-        default=60, ge=1, le=1000, description="Requests per rolling window per key."
+        default=60, ge=2, le=1000, description="Requests per rolling window per key (at least 2: docs/performance.md)."
     )
     smartaccounts_rate_window_seconds: float = Field(
         default=61.0, gt=0, description="Length of the rolling window (a second of margin over SmartAccounts' 60)."

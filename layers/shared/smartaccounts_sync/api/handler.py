@@ -40,14 +40,15 @@ def http_handler(concern: str | None) -> Handler:
         # no company is served until the caller's token is read (api/context.caller); none after this invocation
         with tenant_scope(None):
             resolver = app or _documentation(health=event.get("rawPath") == "/health")
-            resolver.append_context(
-                deps=deps
-                or container_dependencies(
-                    secrets_writer=concern is None or concern in SECRET_WRITERS,
-                    company_key_only=concern in COMPANY_KEY_ONLY,
-                )
+            deps = deps or container_dependencies(
+                secrets_writer=concern is None or concern in SECRET_WRITERS,
+                company_key_only=concern in COMPANY_KEY_ONLY,
             )
-            return resolver.resolve(event, context)
+            resolver.append_context(deps=deps)
+            try:
+                return resolver.resolve(event, context)
+            finally:
+                deps.release_leases()  # request tickets leased and not used go back for other containers
 
     lambda_handler.concern = concern  # type: ignore[attr-defined]
     return lambda_handler

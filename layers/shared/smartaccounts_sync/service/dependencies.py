@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
     from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, RateGuard
 
+#: Request tickets an HTTP route's rate guard leases at a time (a worker's: `SMARTACCOUNTS_RATE_LEASE_SIZE`).
+ROUTE_LEASE_SIZE = 3
+
 #: Builds a SmartAccounts client for a key pair (and optionally one of the companies it sees).
 ClientFactory = Callable[["ApiCredentials", "str | None"], "SmartAccountsClient"]
 
@@ -66,6 +69,9 @@ class Lazy(Generic[T]):
     def __init__(self, build: Callable[[], T]) -> None:
         self._build: Callable[[], T] | None = build
         self._value: T | None = None
+
+    def if_built(self) -> T | None:
+        return None if self._build is not None else self._value
 
     def get(self) -> T:
         if self._build is not None:
@@ -157,6 +163,8 @@ class Dependencies:
     serve: Callable[[str | None], AbstractContextManager[None]] = field(default=tenant_scope)
     #: The SmartAccounts client factory for HTTP routes (a short overall deadline); None: `smartaccounts`.
     smartaccounts_now: ClientFactory | None = None
+    #: Called when an invocation ends: the rate guards give back request tickets leased and not used.
+    release_leases: Callable[[], None] = field(default=lambda: None)
 
     @classmethod
     def from_settings(
@@ -174,12 +182,19 @@ class Dependencies:
             from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
 
             guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
-            if route:  # an HTTP route waits for a slot no longer than its deadline
+            if route:  # an HTTP route waits for a ticket no longer than its deadline, and leases only a few: it
+                # makes a call or a few, and tickets it leased but did not use hold the key's next buckets
                 guard.max_wait_seconds = min(guard.max_wait_seconds, settings.smartaccounts_route_deadline_seconds)
+                guard.lease_size = min(guard.lease_size, ROUTE_LEASE_SIZE)
             return guard
 
         guard = Lazy(rate_guard)
         route_guard = Lazy(lambda: rate_guard(route=True))
+
+        def release_leases() -> None:
+            for built in (guard.if_built(), route_guard.if_built()):
+                if built is not None:
+                    built.release_unused()
 
         def smartaccounts(credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:
             from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: at first use only
@@ -298,6 +313,7 @@ class Dependencies:
             diagnostics=Lazy(diagnostics),
             progress=Lazy(progress),
             quota=guard,
+            release_leases=release_leases,
         )
 
     def route_client(self, credentials: ApiCredentials, company_id: str | None = None) -> SmartAccountsClient:

@@ -15,6 +15,7 @@ The raw API key is never stored: items are keyed by a SHA-256 prefix.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import random as _random
@@ -75,6 +76,9 @@ class RateGuard(Protocol):
     def usage(self, api_key: str) -> QuotaUsage:
         """Today's count for this key (a plain read, not for the hot path)."""
 
+    def release_unused(self) -> None:
+        """At the end of an invocation: give back what this container reserved and did not use (best effort)."""
+
 
 def key_hash(api_key: str) -> str:
     return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
@@ -127,6 +131,9 @@ class NoRateGuard:
     daily_budget = DEFAULT_DAILY_BUDGET
 
     def acquire(self, api_key: str, *, reserve: int = 0) -> None:
+        return None
+
+    def release_unused(self) -> None:
         return None
 
     def usage(self, api_key: str) -> QuotaUsage:
@@ -191,6 +198,9 @@ class InMemoryRateGuard:
                 raise _daily_refusal(now, used, self.daily_budget, reserve)
             self._days[day] = used + 1
 
+    def release_unused(self) -> None:
+        return None  # nothing is reserved ahead in one process
+
     def request_times(self, api_key: str) -> list[float]:
         with self._lock:
             return list(self._windows.get(window_pk(api_key), ()))
@@ -202,7 +212,8 @@ class _Item:
 
     next_ticket: int | None  # the counter: the first ticket not yet leased (None: never seen)
     used: dict[str, int]  # requests leased per Tallinn day (``used-<day>``)
-    restart: int | None = None  # where the counter restarted after a whole window without tickets
+    restart: int | None = None  # where the counter last restarted (it was behind the current bucket)
+    early: int = 0  # how many tickets from the restart on may be used before their bucket
 
     def used_on(self, day: str) -> int:
         return self.used.get(day, 0)
@@ -258,10 +269,21 @@ class DynamoDbRateGuard:
     ``s > j``, an early ticket in the window has its own bucket at ``s`` or later: at most ``B - (s - j) * burst`` of
     them, plus at most ``(s + m + 1 - j) * burst - B`` later ones: again ``(m + 1) * burst``. (Buckets before ``j``
     hold no ticket's use after a window without tickets, and a window ending before ``j`` holds no early ticket.)
+    **After any restart**, the same holds with ``B`` reduced by ``U``, the tickets handed out for buckets
+    ``j - m .. j - 1`` (bounded by the counter as the writer saw it; the restart is conditional on the counter being
+    no further, and records ``B`` as ``early-<burst>-<bucket ms>``): those tickets add at most ``U`` uses to a window
+    that holds ``j``, and ``U + B = (m + 1) * burst``. When the previous restart ``R'`` lies within those buckets,
+    ``U`` is also at most the counter's distance from ``R'`` plus the ``U'`` that ``R'`` counted (the tickets before
+    ``R'`` were all handed out before it, and ``U'`` bounds those of its own window, which holds these); that restart
+    write is also conditional on ``R'`` and its ``B'`` still standing.
+
+    A caller may lease the early tickets whatever its deadline (they go at once), and beyond them only tickets
+    whose bucket starts before its deadline.
 
     A ticket unused when its bucket ends is void, so leased capacity a container does not use is held at most until
     the end of the lease's last bucket (two buckets, 11 s, for a lease of 10); the container's next lease gives the
-    day's count back its unused tickets.
+    day's count back its unused tickets. At the end of an invocation, :meth:`release_unused` gives them back at once
+    when nobody leased after them.
 
     No read on the way: the write is based on the item as this container last wrote or saw it; when that was wrong
     (it took the counter for behind, and another container had moved it; or the day's count is spent), it fails and
@@ -285,8 +307,10 @@ class DynamoDbRateGuard:
         client_factory: Callable[[], Any] | None = None,
         random: Callable[[], float] = _random.random,
     ) -> None:
-        if per_minute < 1:
-            raise ValueError("per_minute must be at least 1")
+        if per_minute < 2:
+            # a window meets two buckets, whatever their length: each letting one request go, a limit of one a
+            # window cannot be kept by buckets
+            raise ValueError("per_minute must be at least 2 for the DynamoDB guard")
         if lease_size < 1 or burst < 1:
             raise ValueError("a lease and a bucket hold at least one request")
         self.table_name = table_name
@@ -295,7 +319,7 @@ class DynamoDbRateGuard:
         self.daily_budget = daily_budget
         self.max_wait_seconds = max_wait_seconds
         self.lease_size = lease_size
-        # the largest burst that still leaves a window of at least one bucket (a limit of 1: one bucket a window)
+        # the largest burst that still leaves a window of at least one bucket (a limit of 2 or 3: one bucket a window)
         self.burst = max(1, min(burst, per_minute // 2))
         self.buckets_per_window = max(1, per_minute // self.burst - 1)
         self.bucket_seconds = window_seconds / self.buckets_per_window
@@ -304,6 +328,7 @@ class DynamoDbRateGuard:
         shape = f"{self.burst}-{round(self.bucket_seconds * 1000)}ms"
         self._ticket_attribute = f"ticket-{shape}"
         self._restart_attribute = f"restart-{shape}"
+        self._early_attribute = f"early-{shape}"
         self._window_tickets = (self.buckets_per_window + 1) * self.burst  # what a window may hold: <= per_minute
         self._client = dynamodb_client
         self._client_factory = client_factory
@@ -316,6 +341,7 @@ class DynamoDbRateGuard:
         self.calls = 0  # DynamoDB calls made (observability, bench and tests)
         self.conflicts = 0  # writes that failed on a condition (the item was not as this container thought)
         self.voided = 0  # leased tickets whose bucket ended unused
+        self.released = 0  # leases whose unused tickets went back to the counter
 
     @classmethod
     def from_settings(cls, settings: Settings, dynamodb_client: Any | None = None) -> DynamoDbRateGuard:
@@ -371,6 +397,46 @@ class DynamoDbRateGuard:
                         return
                 self._take_lease(api_key, state, reserve, deadline)
 
+    def release_unused(self) -> None:
+        """At the end of an invocation: give back the tickets this container leased and did not use, when nobody
+        leased after them (the counter still ends with them), so other containers may use them now instead of after
+        their buckets. Best effort: never raises; tickets it cannot give back stay this container's (void when their
+        bucket ends, and counted back into the day at its next lease)."""
+        with self._states_lock:
+            states = list(self._states.items())
+        for pk, state in states:
+            with state.lock, contextlib.suppress(ClientError, BotoCoreError):  # held back: see above
+                self._release(pk, state)
+
+    def _release(self, pk: str, state: _KeyState) -> None:
+        lease, item = state.lease, state.item
+        now = self._clock()
+        if lease is None or item is None or lease.day != tallinn_day(now).isoformat():
+            return
+        while lease.tickets and self._bucket_end(lease.tickets[0]) <= now:
+            lease.tickets.popleft()
+            lease.void += 1
+            self.voided += 1
+        if not lease.tickets or item.next_ticket != lease.tickets[-1] + 1:
+            return  # nothing left to give back, or another container leased after these tickets
+        self.calls += 1
+        response = self._dynamodb().update_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": pk}},
+            UpdateExpression="SET #t = :first, #u = #u - :unused",
+            ConditionExpression="#t = :end AND attribute_exists(#u)",
+            ExpressionAttributeNames={"#t": self._ticket_attribute, "#u": _used_attribute(lease.day)},
+            ExpressionAttributeValues={
+                ":first": {"N": str(lease.tickets[0])},
+                ":end": {"N": str(lease.tickets[-1] + 1)},
+                ":unused": {"N": str(lease.unused())},
+            },
+            ReturnValues="ALL_NEW",
+        )
+        state.item = self._parse(response.get("Attributes"))
+        state.lease = None
+        self.released += 1
+
     def usage(self, api_key: str) -> QuotaUsage:
         now = self._clock()
         try:
@@ -407,14 +473,26 @@ class DynamoDbRateGuard:
             # where the counter is: idle for a whole window (no ticket of the buckets a window holds before this one),
             # behind the current bucket, or ahead (others hold tickets of it or later)
             idle = (bucket - self.buckets_per_window) * self.burst
-            if item.next_ticket is None or item.next_ticket <= idle:
-                behind = "idle"
-            elif item.next_ticket < floor:
-                behind = "behind"
-            else:
-                behind = ""
+            behind = item.next_ticket is None or item.next_ticket < floor
+            # a restart assumes the counter at most where this container saw it (unknown: idle for a window); the
+            # tickets handed out since the window's start leave the rest of a window's worth to go at once
+            assumed = idle if item.next_ticket is None else max(idle, item.next_ticket)
             first = floor if behind else item.next_ticket
-            last = (self._bucket(deadline) + 1) * self.burst  # the first ticket of the bucket after the deadline
+            # the tickets of the window's earlier buckets handed out: at most the counter's distance from the window's
+            # start, and when it was restarted within the window, at most its distance from that restart plus what
+            # that restart counted before it (the restart write then requires the restart it counted on)
+            handed = assumed - idle
+            seen_restart = None
+            if item.next_ticket is not None and item.restart is not None and item.restart >= idle:
+                since = max(0, assumed - item.restart) + self._window_tickets - item.early
+                if since < handed:
+                    handed, seen_restart = since, (item.restart, item.early)
+            early = self._window_tickets - handed
+            # the tickets worth leasing end with the bucket after the deadline, or with the early ones of the last
+            # restart (usable at once) when those go further: a key that has just sent most of a window's worth
+            # still lets the rest go now, instead of refusing for a wait its own bucket would mean
+            early_end = floor + early if behind else (item.restart or 0) + item.early
+            last = max((self._bucket(deadline) + 1) * self.burst, early_end)
             if first >= last:
                 raise _wait_too_long(self._bucket_start(first) - now)
             wanted = min(self.lease_size, limit - used, last - first)
@@ -423,7 +501,9 @@ class DynamoDbRateGuard:
                     api_key,
                     wanted,
                     floor=floor,
-                    idle=idle,
+                    assumed=assumed,
+                    early=early,
+                    seen_restart=seen_restart,
                     behind=behind,
                     last=last,
                     day=day,
@@ -449,7 +529,7 @@ class DynamoDbRateGuard:
                 continue
             end = state.item.next_ticket or 0
             restart = state.item.restart
-            early_until = restart + self._window_tickets if restart is not None else end - wanted
+            early_until = restart + state.item.early if restart is not None else end - wanted
             state.lease = _Lease(day=day, tickets=deque(range(end - wanted, end)), early_until=early_until)
             return
 
@@ -459,17 +539,19 @@ class DynamoDbRateGuard:
         wanted: int,
         *,
         floor: int,
-        idle: int,
-        behind: str,
+        assumed: int,
+        early: int,
+        seen_restart: tuple[int, int] | None,
+        behind: bool,
         last: int,
         day: str,
         delta: int,
         most: int,
         now: float,
     ) -> _Item:
-        """Adds ``wanted`` tickets to the counter (or restarts it at ``floor`` when it is behind, noting the restart
-        when it was idle for a whole window) and ``delta`` to the day's count; conditional on the counter being as
-        assumed and the day's count staying within its limit."""
+        """Adds ``wanted`` tickets to the counter, or restarts it at ``floor`` when it is behind (noting the restart and
+        the ``early`` tickets from there that may go at once), and ``delta`` to the day's count; conditional on the
+        counter being as assumed (at most ``assumed`` for a restart) and the day's count staying within its limit."""
         names = {"#t": self._ticket_attribute, "#u": _used_attribute(day), "#e": "expiresAt"}
         values: dict[str, Any] = {
             ":floor": {"N": str(floor)},
@@ -478,16 +560,17 @@ class DynamoDbRateGuard:
             ":zero": {"N": "0"},
             ":most": {"N": str(most)},
         }
-        if behind == "idle":
-            names["#r"] = self._restart_attribute
-            ticket_set = "#t = :restart, #r = :floor"
+        if behind:
+            names |= {"#r": self._restart_attribute, "#x": self._early_attribute}
+            ticket_set = "#t = :restart, #r = :floor, #x = :early"
             values[":restart"] = {"N": str(floor + wanted)}
-            values[":idle"] = {"N": str(idle)}
-            ticket_condition = "(attribute_not_exists(#t) OR #t <= :idle)"
-        elif behind:
-            ticket_set = "#t = :restart"
-            values[":restart"] = {"N": str(floor + wanted)}
-            ticket_condition = "#t < :floor"
+            values[":assumed"] = {"N": str(assumed)}
+            values[":early"] = {"N": str(early)}
+            ticket_condition = "(attribute_not_exists(#t) OR #t <= :assumed)"
+            if seen_restart is not None:  # the early tickets were counted from this restart: it must still stand
+                ticket_condition += " AND #r = :seen_restart AND #x = :seen_early"
+                values[":seen_restart"] = {"N": str(seen_restart[0])}
+                values[":seen_early"] = {"N": str(seen_restart[1])}
         else:
             ticket_set = "#t = #t + :wanted"
             values[":wanted"] = {"N": str(wanted)}
@@ -515,9 +598,13 @@ class DynamoDbRateGuard:
             return _Item(None, {})
         ticket = item.get(self._ticket_attribute, {}).get("N")
         restart = item.get(self._restart_attribute, {}).get("N")
+        early = item.get(self._early_attribute, {}).get("N")
         used = {name[len("used-") :]: int(value["N"]) for name, value in item.items() if name.startswith("used-")}
         return _Item(
-            int(ticket) if ticket is not None else None, used, int(restart) if restart is not None else None
+            int(ticket) if ticket is not None else None,
+            used,
+            int(restart) if restart is not None else None,
+            int(early) if early is not None else 0,
         )
 
     # --- buckets -------------------------------------------------------------------------------------------------
