@@ -1,7 +1,5 @@
 """Buyers (SmartAccounts "clients"): read and created by the export."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """SmartAccounts companies (ASSUMED endpoints): the connection test and the linking of clients."""
 
-from __future__ import annotations
-
 from smartaccounts_sync.smartaccounts.models.base import IdStr, OptStr, WireModel
 
 

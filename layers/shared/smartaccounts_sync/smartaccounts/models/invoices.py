@@ -1,8 +1,6 @@
 """Sales and purchase invoices as SmartAccounts lists them: the import reads both, the export reads sales invoices
 back (by number, unpaid ones)."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from smartaccounts_sync.smartaccounts.models.base import IdStr, OptAmount, OptDate, OptStr, SaDate, WireModel

@@ -1,7 +1,5 @@
 """Payments and journal entries as SmartAccounts lists them (the import reads them)."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from smartaccounts_sync.smartaccounts.models.base import IdStr, OptAmount, OptStr, SaDate, WireModel

@@ -1,7 +1,5 @@
 """Sales invoices as the export writes them, and SmartAccounts' answer."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

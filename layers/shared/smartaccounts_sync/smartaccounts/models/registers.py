@@ -1,7 +1,5 @@
 """SmartAccounts registers: VAT percentages and articles (the export and its VAT types read them)."""
 
-from __future__ import annotations
-
 from smartaccounts_sync.smartaccounts.models.base import IdStr, OptAmount, OptStr, WireModel
 
 
