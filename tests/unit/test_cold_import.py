@@ -14,7 +14,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"
 EXPORT_DOMAIN = "smartaccounts_sync.domain.invoice_export"
-WIRE_MODELS = "smartaccounts_sync.smartaccounts.models"
+
+def wire(*names: str) -> set[str]:
+    return {f"smartaccounts_sync.smartaccounts.models.{name}" for name in names}
+
+
+#: Every wire model module (`smartaccounts/models/`); each worker loads only those its invocations read or write.
+WIRE_MODELS = wire("base", "companies", "invoices", "ledger", "registers", "buyers", "posting")
+#: What the export writes and reads besides invoices: not for the import.
+EXPORT_WIRE_MODELS = wire("companies", "registers", "buyers", "posting")
+#: What the import reads besides invoices, and the connection test's: not for the export.
+IMPORT_WIRE_MODELS = wire("companies", "ledger")
 
 
 def adapters(*names: str) -> set[str]:
@@ -38,34 +48,37 @@ DIAGNOSTICS = adapters("diagnostics_repository") | {"smartaccounts_sync.domain.d
 #: domain for those that export or show exports, pydantic-settings for nobody; the adapters (and the services) that
 #: its invocations do not use.
 NOT_AT_IMPORT = {
-    "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
-    "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
-    "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
-    "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS},
+    "connection_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN} | WIRE_MODELS,
+    "client_link_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN} | WIRE_MODELS,
+    "reload_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN} | WIRE_MODELS,
+    "read_api": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN} | WIRE_MODELS,
     # requests unless a paid status is refreshed; the summary-task service only for an owner's manage call
     "invoice_export_api": {OPENAPI_MODELS, "pydantic_settings", "requests"}
     | IMPORT_ADAPTERS
     | DIAGNOSTICS
     | services("summary_tasks", "monthly_import", "reload"),
-    "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests", WIRE_MODELS},  # loaded by /openapi.json and /docs
+    "api_docs": {OPENAPI_MODELS, "pydantic_settings", "requests"} | WIRE_MODELS,  # loaded by /openapi.json and /docs
     "import_worker": {OPENAPI_MODELS, "pydantic_settings", EXPORT_DOMAIN}
+    | EXPORT_WIRE_MODELS
     | EXPORT_ADAPTERS
     | DIAGNOSTICS
     | services("invoice_export", "payment_status"),
     # the dead-letter path (intake, with the reload bookkeeping) only for an unreadable event; the import
     # machinery only for the daily quota-renewed run
-    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN, WIRE_MODELS}
+    "scheduled_import": {OPENAPI_MODELS, "pydantic_settings", "requests", EXPORT_DOMAIN} | WIRE_MODELS
     | EXPORT_ADAPTERS
     | IMPORT_ADAPTERS
     | DIAGNOSTICS
     | services("intake", "reload", "quota_plan", "resumable_import", "monthly_import")
     | {"smartaccounts_sync.smartaccounts.rate_guard"},
     "invoice_export": {OPENAPI_MODELS, "pydantic_settings"}
+    | IMPORT_WIRE_MODELS
     | IMPORT_ADAPTERS
     | LINK_ADAPTERS
     | DIAGNOSTICS
     | services("monthly_import", "reload", "summary_tasks"),
     "daily_refresh": {OPENAPI_MODELS, "pydantic_settings"}
+    | IMPORT_WIRE_MODELS
     | IMPORT_ADAPTERS
     | LINK_ADAPTERS
     | DIAGNOSTICS
@@ -142,3 +155,34 @@ def test_the_composition_root_imports_an_adapter_at_its_ports_first_use_and_buil
     assert seen["once"]
     assert seen["kind"] == "DynamoDbExportRecordRepository"
     assert not seen["guard"]  # the rate guard is built with the first SmartAccounts client or `quota` read
+
+
+def test_the_wire_models_package_loads_a_module_at_the_first_use_of_one_of_its_names() -> None:
+    seen = _in_lambda(
+        "import_worker",
+        "import json, sys\n"
+        "from smartaccounts_sync.smartaccounts import models\n"
+        "loaded = lambda: sorted(m.rsplit('.', 1)[1] for m in sys.modules\n"
+        "    if m.startswith('smartaccounts_sync.smartaccounts.models.'))\n"
+        "before = loaded()\n"
+        "from smartaccounts_sync.smartaccounts.models import NewBuyer\n"
+        "after = loaded()\n"
+        "from smartaccounts_sync.smartaccounts.models.buyers import NewBuyer as home\n"
+        "names = {n: getattr(models, n).__module__ for n in models.__all__ if isinstance(getattr(models, n), type)}\n"
+        "try:\n"
+        "    models.NoSuchModel\n"
+        "    missing = None\n"
+        "except AttributeError as error:\n"
+        "    missing = str(error)\n"
+        "print(json.dumps({'before': before, 'after': after, 'same': NewBuyer is home, 'names': names,\n"
+        "    'missing': missing}))",
+    )
+    assert seen["before"] == []
+    assert seen["after"] == ["base", "buyers"]
+    assert seen["same"]
+    assert seen["names"]["ApiCredentials"] == "smartaccounts_sync.smartaccounts.credentials"
+    assert seen["names"]["ClientInvoice"] == "smartaccounts_sync.smartaccounts.models.invoices"
+    assert seen["names"]["JournalEntry"] == "smartaccounts_sync.smartaccounts.models.ledger"
+    assert seen["names"]["CreatedClientInvoice"] == "smartaccounts_sync.smartaccounts.models.posting"
+    assert len(seen["names"]) == 24  # the 22 wire models, their base and the credentials
+    assert seen["missing"] == "module 'smartaccounts_sync.smartaccounts.models' has no attribute 'NoSuchModel'"

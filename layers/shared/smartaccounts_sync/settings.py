@@ -5,8 +5,6 @@ can change the environment between calls without re-importing anything. Table na
 a missing one fails the first invocation instead of pointing at a wrong resource.
 """
 
-from __future__ import annotations
-
 import os
 from typing import Any
 

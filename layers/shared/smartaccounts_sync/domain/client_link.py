@@ -1,7 +1,5 @@
 """The link of one Uku client to its SmartAccounts company (the Integration column of the client list)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import Literal

@@ -5,8 +5,6 @@ identifiers used in `fieldMapping` and stored with summary task values: never re
 from one kind of SmartAccounts document (`source`), so a field left blank costs no API calls for that source.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Annotated

@@ -9,8 +9,6 @@ passing failure continues later exactly there: nothing fetched is fetched again 
 The planning figures (`DocumentCounts`, calls expected) come from what the previous import of the client counted.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import math
 from collections.abc import Iterable
@@ -95,7 +93,7 @@ class ImportCheckpoint(DeferredModel):
         """The checkpoint is for the same months and document kinds (a mapping change starts afresh)."""
         return self.months == months and [q.source for q in self.queries] == plan_sources(sources)
 
-    def remaining_calls(self, counts: DocumentCounts | None) -> int:
+    def remaining_calls(self, counts: "DocumentCounts | None") -> int:
         """Calls still expected: unfinished queries' expected pages minus those read, at least one each.
 
         For a client never imported (no `counts`), a query not started yet is expected to be as large as the
@@ -125,7 +123,7 @@ class DocumentCounts(DeferredModel):
         return max(1, math.ceil(documents / PAGE_SIZE))
 
     @classmethod
-    def of(cls, checkpoint: ImportCheckpoint, now: dt.datetime) -> DocumentCounts:
+    def of(cls, checkpoint: ImportCheckpoint, now: dt.datetime) -> "DocumentCounts":
         months = max(1, len(checkpoint.months))
         return cls(per_month={q.source: q.documents / months for q in checkpoint.queries}, counted_at=now)
 

@@ -14,8 +14,6 @@ scheduled import runs in the evening of the import day, so on the import day its
 All dates here are Europe/Tallinn calendar dates (see `months.tallinn_today`).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from functools import lru_cache
 from typing import Any, Literal
@@ -70,15 +68,15 @@ class ImportDay(DeferredModel):
 
     # Convenience constructors.
     @classmethod
-    def last_work_day(cls) -> ImportDay:
+    def last_work_day(cls) -> "ImportDay":
         return cls(rule="LAST_WORK_DAY")
 
     @classmethod
-    def last_calendar_day(cls) -> ImportDay:
+    def last_calendar_day(cls) -> "ImportDay":
         return cls(rule="LAST_CALENDAR_DAY")
 
     @classmethod
-    def day_of_following_month(cls, day: int) -> ImportDay:
+    def day_of_following_month(cls, day: int) -> "ImportDay":
         return cls(rule="DAY_OF_FOLLOWING_MONTH", day=day)
 
 

@@ -4,8 +4,6 @@ One message per client (never per month): the worker fetches each needed kind of
 `reason` says who asked: the evening schedule, a catch-up after a failure, or a reload (issue 7, `jobId` set).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import Literal

@@ -3,8 +3,6 @@
 Plain models: the repository stores them, the service changes them, the API shows them.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import Literal

@@ -4,8 +4,6 @@ SmartAccounts books (rows, articles, VAT codes, buyer address lines, totals to t
 Plain Python on plain models; the service does the calls and the storage.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum

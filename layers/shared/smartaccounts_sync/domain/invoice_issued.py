@@ -4,8 +4,6 @@ firm, as Uku's core publishes it. Schema and examples: `docs/events.md`, `events
 Validated once at the edge of the export; what does not validate is recorded as a FAILED export with the reason.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
@@ -85,7 +83,7 @@ class InvoiceIssued(EventModel):
     totals: Totals
 
     @model_validator(mode="after")
-    def _consistent(self) -> InvoiceIssued:
+    def _consistent(self) -> "InvoiceIssued":
         if self.kind is InvoiceKind.CREDIT and not self.original_invoice_id:
             raise ValueError("a credit invoice names its original in originalInvoiceId")
         if self.kind is InvoiceKind.INVOICE and self.original_invoice_id:

@@ -1,7 +1,5 @@
 """A Reload data job: the last 12 months of every linked client (or one client), re-imported in the background."""
 
-from __future__ import annotations
-
 import datetime as dt
 from enum import StrEnum
 from typing import Literal

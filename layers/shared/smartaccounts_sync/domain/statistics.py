@@ -5,8 +5,6 @@ its Europe/Tallinn calendar date. `compute_monthly_statistics` buckets them into
 the requested catalogue fields for every requested month, in one pass over each kind of document it needs.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_UP, Decimal
@@ -239,7 +237,7 @@ class MonthlyTally:
         return out
 
     @classmethod
-    def from_dict(cls, months: Iterable[YearMonth], data: dict[str, dict[str, str]]) -> MonthlyTally:
+    def from_dict(cls, months: Iterable[YearMonth], data: dict[str, dict[str, str]]) -> "MonthlyTally":
         tally = cls(months)
         for month in tally.months:
             b = tally._buckets[(month.year, month.month)]

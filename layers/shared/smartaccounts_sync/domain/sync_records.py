@@ -1,7 +1,5 @@
 """Sync history entries and company notifications: what the user reads about imports after the fact."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum

@@ -4,8 +4,6 @@
 again change nothing, and values computed earlier never replace values computed later.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal

@@ -4,8 +4,6 @@ These belong to Uku; the service reads them through a port (`UkuStore`) so that 
 embedded default store.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, StringConstraints

@@ -3,8 +3,6 @@
 A type that disappears from SmartAccounts is kept, marked inactive, so invoices that used it still resolve.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 

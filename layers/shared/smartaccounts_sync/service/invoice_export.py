@@ -52,15 +52,9 @@ from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.notifications import notify, publish
 from smartaccounts_sync.smartaccounts import protocol
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import (
-    Address,
-    ClientInvoice,
-    Contact,
-    CreatedClientInvoice,
-    NewBuyer,
-    NewClientInvoice,
-    NewClientInvoiceRow,
-)
+from smartaccounts_sync.smartaccounts.models.buyers import Address, Contact, NewBuyer
+from smartaccounts_sync.smartaccounts.models.invoices import ClientInvoice
+from smartaccounts_sync.smartaccounts.models.posting import CreatedClientInvoice, NewClientInvoice, NewClientInvoiceRow
 from smartaccounts_sync.troubleshooting import explain
 
 if TYPE_CHECKING:

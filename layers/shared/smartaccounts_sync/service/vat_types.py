@@ -13,7 +13,7 @@ from smartaccounts_sync.troubleshooting import SmartAccountsProblem
 
 if TYPE_CHECKING:
     from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: only where a client is made
-    from smartaccounts_sync.smartaccounts.models import VatPercentage
+    from smartaccounts_sync.smartaccounts.models.registers import VatPercentage
 
 
 def _vat_type(item: VatPercentage) -> VatType:

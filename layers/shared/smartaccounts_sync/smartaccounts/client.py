@@ -23,28 +23,22 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from smartaccounts_sync.observability import logger, tracer
 from smartaccounts_sync.smartaccounts import protocol
+from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import (
-    ApiCredentials,
-    Article,
-    Buyer,
-    ClientInvoice,
-    CompanyInfo,
-    CompanyListItem,
-    CreatedBuyer,
-    CreatedClientInvoice,
-    JournalEntry,
-    NewBuyer,
-    NewClientInvoice,
-    Payment,
-    VatPercentage,
-    VendorInvoice,
-)
+from smartaccounts_sync.smartaccounts.models.invoices import ClientInvoice, VendorInvoice
 from smartaccounts_sync.smartaccounts.protocol import Endpoint, Params
 from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, NoRateGuard, RateGuard
 
+# The invoices are read by every function that makes a client (the import, the export's read-back, the paid-status
+# refresh); every other wire model is imported by the method that reads or writes it, so that a cold start creates
+# only the model classes its function uses.
 if TYPE_CHECKING:
     from smartaccounts_sync.settings import Settings
+    from smartaccounts_sync.smartaccounts.models.buyers import Buyer, CreatedBuyer, NewBuyer
+    from smartaccounts_sync.smartaccounts.models.companies import CompanyInfo, CompanyListItem
+    from smartaccounts_sync.smartaccounts.models.ledger import JournalEntry, Payment
+    from smartaccounts_sync.smartaccounts.models.posting import CreatedClientInvoice, NewClientInvoice
+    from smartaccounts_sync.smartaccounts.models.registers import Article, VatPercentage
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -174,6 +168,8 @@ class SmartAccountsClient:
 
     def company_info(self) -> CompanyInfo:
         """The company the key (and ``company_id``, if set) belongs to."""
+        from smartaccounts_sync.smartaccounts.models.companies import CompanyInfo
+
         data = self._call(protocol.COMPANY_GET, self._params(protocol.COMPANY_GET, []))
         company = data.get(protocol.COMPANY_GET.envelope)
         if not isinstance(company, dict):
@@ -185,6 +181,8 @@ class SmartAccountsClient:
         return self._parse(CompanyInfo, company, protocol.COMPANY_GET)
 
     def list_companies(self, search: str | None = None) -> list[CompanyListItem]:
+        from smartaccounts_sync.smartaccounts.models.companies import CompanyListItem
+
         params: list[tuple[str, str]] = [(protocol.SEARCH_PARAM, search)] if search else []
         return self._paged(protocol.COMPANIES_GET, params, CompanyListItem)
 
@@ -205,6 +203,8 @@ class SmartAccountsClient:
     def payments(
         self, date_from: date, date_to: date, *, account_type: str | None = None, fetch_rows: bool = False
     ) -> list[Payment]:
+        from smartaccounts_sync.smartaccounts.models.ledger import Payment
+
         params = protocol.date_range_params(date_from, date_to)
         if account_type:
             params.append((protocol.ACCOUNT_TYPE_PARAM, account_type))
@@ -215,6 +215,8 @@ class SmartAccountsClient:
     def journal_entries(
         self, date_from: date, date_to: date, *, doc_type: str | None = None, fetch_rows: bool = True
     ) -> list[JournalEntry]:
+        from smartaccounts_sync.smartaccounts.models.ledger import JournalEntry
+
         params = protocol.date_range_params(date_from, date_to)
         if doc_type:
             params.append((protocol.DOC_TYPE_PARAM, doc_type))
@@ -225,17 +227,23 @@ class SmartAccountsClient:
     # --- registers -----------------------------------------------------------------------------------------------
 
     def vat_percentages(self) -> list[VatPercentage]:
+        from smartaccounts_sync.smartaccounts.models.registers import VatPercentage
+
         endpoint = protocol.VAT_PCS_GET
         data = self._call(endpoint, self._params(endpoint, []))
         items = protocol.envelope_items(data, endpoint, 200)
         return [self._parse(VatPercentage, item, endpoint) for item in items]
 
     def buyers(self, search: str | None = None) -> list[Buyer]:
+        from smartaccounts_sync.smartaccounts.models.buyers import Buyer
+
         params: list[tuple[str, str]] = [(protocol.SEARCH_PARAM, search)] if search else []
         params.extend(protocol.BUYER_DETAIL_PARAMS)
         return self._paged(protocol.CLIENTS_GET, params, Buyer)
 
     def articles(self, code: str | None = None) -> list[Article]:
+        from smartaccounts_sync.smartaccounts.models.registers import Article
+
         params: list[tuple[str, str]] = [(protocol.ARTICLE_CODE_PARAM, code)] if code else []
         return self._paged(protocol.ARTICLES_GET, params, Article)
 
@@ -254,11 +262,15 @@ class SmartAccountsClient:
     # --- writes --------------------------------------------------------------------------------------------------
 
     def add_buyer(self, buyer: NewBuyer) -> CreatedBuyer:
+        from smartaccounts_sync.smartaccounts.models.buyers import CreatedBuyer
+
         endpoint = protocol.CLIENTS_ADD
         data = self._call(endpoint, self._params(endpoint, []), payload=buyer.to_wire())
         return self._parse(CreatedBuyer, data, endpoint)
 
     def add_client_invoice(self, invoice: NewClientInvoice) -> CreatedClientInvoice:
+        from smartaccounts_sync.smartaccounts.models.posting import CreatedClientInvoice
+
         endpoint = protocol.CLIENT_INVOICES_ADD
         data = self._call(endpoint, self._params(endpoint, []), payload=invoice.to_wire())
         return self._parse(CreatedClientInvoice, data, endpoint)

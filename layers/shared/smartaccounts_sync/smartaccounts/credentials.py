@@ -1,7 +1,5 @@
 """A SmartAccounts key pair as the service holds it (read from Secrets Manager, given to the client)."""
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 

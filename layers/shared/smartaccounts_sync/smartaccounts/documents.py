@@ -25,7 +25,8 @@ from smartaccounts_sync.domain.statistics import (
 )
 from smartaccounts_sync.smartaccounts import protocol
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.smartaccounts.models import ClientInvoice, JournalEntry, Payment, VendorInvoice
+from smartaccounts_sync.smartaccounts.models.invoices import ClientInvoice, VendorInvoice
+from smartaccounts_sync.smartaccounts.models.ledger import JournalEntry, Payment
 
 if TYPE_CHECKING:
     from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: only where a client is made
