@@ -369,6 +369,39 @@ def test_the_rest_of_a_window_s_worth_goes_at_once_to_a_caller_that_cannot_wait_
     assert clock.sleeps == []
 
 
+def test_the_end_of_an_invocation_never_waits_for_a_request_waiting_for_its_bucket(dynamodb, clock) -> None:
+    # Given a container whose request waits for its ticket's bucket (a rival holds the window's tickets), holding its
+    # lease meanwhile, and an invocation of another function ending in the same process (the local stack runs every
+    # function's invocations as threads of one process, sharing the guard)
+    waiting, go_on = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        waiting.set()
+        go_on.wait(30)
+        clock.now += seconds
+
+    rival = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, lease_size=60)
+    rival.acquire(KEY)
+    ours = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, sleep=sleep)
+    worker = threading.Thread(target=ours.acquire, args=(KEY,))
+    worker.start()
+    assert waiting.wait(30)
+    counter = _counter(ours, dynamodb)
+    # When the other invocation ends and gives back unused tickets
+    ending = threading.Thread(target=ours.release_unused)
+    ending.start()
+    ending.join(30)
+    # Then it returned at once, leaving the waiting request's lease alone (the key is in use)
+    assert not ending.is_alive()
+    assert ours.released == 0
+    assert _counter(ours, dynamodb) == counter
+    # and the request goes in its bucket
+    go_on.set()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert len(ours._state(KEY).lease.tickets) == 9
+
+
 def test_tickets_another_container_leased_after_are_not_given_back(dynamodb, clock) -> None:
     # Given two containers: the first leased, used 1, and the second leased after it
     first = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0)

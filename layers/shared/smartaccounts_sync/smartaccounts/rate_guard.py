@@ -401,12 +401,19 @@ class DynamoDbRateGuard:
         """At the end of an invocation: give back the tickets this container leased and did not use, when nobody
         leased after them (the counter still ends with them), so other containers may use them now instead of after
         their buckets. Best effort: never raises; tickets it cannot give back stay this container's (void when their
-        bucket ends, and counted back into the day at its next lease)."""
+        bucket ends, and counted back into the day at its next lease). Never waits either: a key whose lease another
+        thread holds (a request of it in flight, or waiting for its bucket: the local stack runs every function's
+        invocations as threads of one process, sharing the guard) is in use, and keeps its tickets."""
         with self._states_lock:
             states = list(self._states.items())
         for pk, state in states:
-            with state.lock, contextlib.suppress(ClientError, BotoCoreError):  # held back: see above
-                self._release(pk, state)
+            if not state.lock.acquire(blocking=False):
+                continue
+            try:
+                with contextlib.suppress(ClientError, BotoCoreError):  # held back: see above
+                    self._release(pk, state)
+            finally:
+                state.lock.release()
 
     def _release(self, pk: str, state: _KeyState) -> None:
         lease, item = state.lease, state.item
