@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from moto import mock_aws
 
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
@@ -418,6 +418,63 @@ def test_tickets_another_container_leased_after_are_not_given_back(dynamodb, clo
     assert int(_item(dynamodb)["used-2024-06-15"]["N"]) == 20
     first.acquire(KEY)  # uses one of its own tickets: no write
     assert first.calls == 2
+
+
+class _AnswerLost:
+    """A DynamoDB client whose next write containing ``writes`` is applied and whose answer is then lost: ``error`` is
+    what the guard sees instead (botocore's retry failing on the condition the first attempt changed, a timeout, a
+    server error)."""
+
+    def __init__(self, client, error: Exception, writes: str = "#u - :unused") -> None:
+        self._client = client
+        self._error = error
+        self._writes = writes
+        self.lost = 0
+
+    def update_item(self, **kwargs):
+        answer = self._client.update_item(**kwargs)
+        if not self.lost and self._writes in kwargs["UpdateExpression"]:
+            self.lost += 1
+            raise self._error
+        return answer
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize(
+    "lost",
+    [
+        ClientError(
+            {
+                "Error": {"Code": "ConditionalCheckFailedException", "Message": "x"},
+                "ResponseMetadata": {"RetryAttempts": 1},
+            },
+            "UpdateItem",
+        ),
+        ReadTimeoutError(endpoint_url="https://dynamodb.eu-north-1.amazonaws.com/"),
+    ],
+    ids=["retry-fails-on-the-condition", "read-timeout"],
+)
+def test_a_release_whose_answer_is_lost_gives_up_its_tickets(dynamodb, clock, lost) -> None:
+    # Given a container that leased 3 tickets of an idle key (3 per 10 s: all 3 are the window's worth, usable at once),
+    # used 1, and ended its invocation: its release write moved the counter back, but the answer never came
+    first = _guard(dynamodb, clock, lease_size=3)
+    first._client = _AnswerLost(dynamodb, lost)
+    first.acquire(KEY)
+    first.release_unused()
+    # When another container and then the first one send requests right away
+    second = _guard(dynamodb, clock)
+    times = []
+    for guard in (second, second, first, first):
+        try:
+            guard.acquire(KEY)
+            times.append(clock.now)
+        except SmartAccountsError:
+            pass
+    # Then the window still holds at most 3: the given-back tickets went to the other container only (the first one
+    # cannot tell that its write was not applied, so it must not use them any more)
+    assert _max_in_window([clock.now, *times], 10.0 - 1e-6) <= 3
 
 
 def test_a_lease_serves_a_batch_of_requests_with_one_write(dynamodb, clock) -> None:

@@ -400,10 +400,11 @@ class DynamoDbRateGuard:
     def release_unused(self) -> None:
         """At the end of an invocation: give back the tickets this container leased and did not use, when nobody
         leased after them (the counter still ends with them), so other containers may use them now instead of after
-        their buckets. Best effort: never raises; tickets it cannot give back stay this container's (void when their
-        bucket ends, and counted back into the day at its next lease). Never waits either: a key whose lease another
-        thread holds (a request of it in flight, or waiting for its bucket: the local stack runs every function's
-        invocations as threads of one process, sharing the guard) is in use, and keeps its tickets."""
+        their buckets. Best effort: never raises; tickets it cannot give back (another container leased after them)
+        stay this container's (void when their bucket ends, and counted back into the day at its next lease), and
+        tickets a write may or may not have given back (its answer lost) are given up. Never waits either: a key
+        whose lease another thread holds (a request of it in flight, or waiting for its bucket: the local stack runs
+        every function's invocations as threads of one process, sharing the guard) is in use, and keeps its tickets."""
         with self._states_lock:
             states = list(self._states.items())
         for pk, state in states:
@@ -427,19 +428,27 @@ class DynamoDbRateGuard:
         if not lease.tickets or item.next_ticket != lease.tickets[-1] + 1:
             return  # nothing left to give back, or another container leased after these tickets
         self.calls += 1
-        response = self._dynamodb().update_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": pk}},
-            UpdateExpression="SET #t = :first, #u = #u - :unused",
-            ConditionExpression="#t = :end AND attribute_exists(#u)",
-            ExpressionAttributeNames={"#t": self._ticket_attribute, "#u": _used_attribute(lease.day)},
-            ExpressionAttributeValues={
-                ":first": {"N": str(lease.tickets[0])},
-                ":end": {"N": str(lease.tickets[-1] + 1)},
-                ":unused": {"N": str(lease.unused())},
-            },
-            ReturnValues="ALL_NEW",
-        )
+        try:
+            response = self._dynamodb().update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": pk}},
+                UpdateExpression="SET #t = :first, #u = #u - :unused",
+                ConditionExpression="#t = :end AND attribute_exists(#u)",
+                ExpressionAttributeNames={"#t": self._ticket_attribute, "#u": _used_attribute(lease.day)},
+                ExpressionAttributeValues={
+                    ":first": {"N": str(lease.tickets[0])},
+                    ":end": {"N": str(lease.tickets[-1] + 1)},
+                    ":unused": {"N": str(lease.unused())},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except (ClientError, BotoCoreError) as error:
+            if not _surely_not_applied(error):
+                # the write may have been applied with its answer lost (botocore's retry then fails on the counter
+                # it moved, or the retries run out): the tickets may be another container's by now, so they are not
+                # used here any more; when the write was not applied, the day keeps counting them (the safe side)
+                state.lease = None
+            raise
         state.item = self._parse(response.get("Attributes"))
         state.lease = None
         self.released += 1
@@ -653,6 +662,19 @@ class DynamoDbRateGuard:
 
                         self._client = boto3.client("dynamodb")
         return self._client
+
+
+def _surely_not_applied(error: ClientError | BotoCoreError) -> bool:
+    """Whether a conditional write that raised ``error`` was certainly not applied: its condition failed on the first
+    attempt. Any other failure (a timeout, a server error, a condition that failed on botocore's retry of an attempt
+    whose answer was lost) leaves it unknown."""
+    if not isinstance(error, ClientError):
+        return False
+    response = error.response
+    return (
+        response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+        and response.get("ResponseMetadata", {}).get("RetryAttempts", 0) == 0
+    )
 
 
 def _used_attribute(day: str) -> str:
