@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -475,6 +476,29 @@ def test_a_release_whose_answer_is_lost_gives_up_its_tickets(dynamodb, clock, lo
     # Then the window still holds at most 3: the given-back tickets went to the other container only (the first one
     # cannot tell that its write was not applied, so it must not use them any more)
     assert _max_in_window([clock.now, *times], 10.0 - 1e-6) <= 3
+
+
+def test_a_lease_whose_answer_is_lost_does_not_give_the_previous_lease_back_twice(dynamodb, clock) -> None:
+    # Given a container that leased 10 tickets, sent 2 requests, and came back after their buckets ended (8 void, to be
+    # given back to the day by its next lease), asking for a request that may use only the day's last but 97 calls
+    guard = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, daily_budget=100)
+    guard.acquire(KEY)
+    guard.acquire(KEY)
+    clock.now += 3 * guard.bucket_seconds
+    # When its lease write is applied (one ticket, the 8 given back) and the answer is lost (a server error: the guard
+    # retries)
+    guard._client = _AnswerLost(
+        dynamodb, ClientError({"Error": {"Code": "InternalServerError", "Message": "x"}}, "UpdateItem"), ":delta"
+    )
+    sent = 2
+    with contextlib.suppress(SmartAccountsError):
+        guard.acquire(KEY, reserve=97)
+        sent += 1
+    # Then the day still counts at least the requests sent: the retry gave nothing back a second time (it found the
+    # day at 3 used, nothing left under the reserve, and refused; giving the 8 back again took the day's count below
+    # zero and let the request go)
+    assert guard._client.lost == 1
+    assert int(_item(dynamodb)["used-2024-06-15"]["N"]) >= sent
 
 
 def test_a_lease_serves_a_batch_of_requests_with_one_write(dynamodb, clock) -> None:

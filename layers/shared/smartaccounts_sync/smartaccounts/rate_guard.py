@@ -527,7 +527,15 @@ class DynamoDbRateGuard:
                     most=limit - wanted + returned,
                     now=now,
                 )
-            except ClientError as error:
+            except (ClientError, BotoCoreError) as error:
+                if not _surely_not_applied(error):
+                    # the write may have been applied with its answer lost: its give-back of the previous lease's
+                    # unused tickets must not be made twice (the day would count less than was sent), so the retry
+                    # gives nothing back (the day keeps counting them if it was not applied: the safe side)
+                    state.lease = None
+                if isinstance(error, BotoCoreError):
+                    transient = self._transient_pause(type(error).__name__, transient, deadline)
+                    continue
                 code = error.response.get("Error", {}).get("Code", "")
                 if code == "ConditionalCheckFailedException":
                     self.conflicts += 1  # the item was not as this container thought: go again on the current one
@@ -539,9 +547,6 @@ class DynamoDbRateGuard:
                         )
                     continue
                 transient = self._transient_pause(code, transient, deadline)
-                continue
-            except BotoCoreError as error:
-                transient = self._transient_pause(type(error).__name__, transient, deadline)
                 continue
             end = state.item.next_ticket or 0
             restart = state.item.restart
