@@ -2,8 +2,9 @@
 with the expression subset the guard writes (SET with ``+``/``-`` and ``if_not_exists``, REMOVE; conditions with
 AND/OR/parentheses, comparisons, BETWEEN, ``attribute_exists``/``attribute_not_exists``), numbers only.
 
-It is ~100x faster than moto in-process, which is what lets ``bench/rate_guard_fuzz.py`` run thousands of seeds;
-``bench/rate_guard_fuzz.py --check-fake`` replays runs on both and compares every answer.
+It is much faster than moto in-process (one fuzz seed: 0.4 s against 24 s, measured once on 2026-11-25), which is what
+lets ``tests/support/rate_guard_fuzz.py`` run thousands of seeds;
+``python -m bench.rate_guard_fuzz --check-fake N`` replays runs on both and compares every answer.
 """
 
 from __future__ import annotations
