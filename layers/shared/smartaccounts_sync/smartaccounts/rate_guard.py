@@ -275,7 +275,15 @@ class DynamoDbRateGuard:
     that holds ``j``, and ``U + B = (m + 1) * burst``. When the previous restart ``R'`` lies within those buckets,
     ``U`` is also at most the counter's distance from ``R'`` plus the ``U'`` that ``R'`` counted (the tickets before
     ``R'`` were all handed out before it, and ``U'`` bounds those of its own window, which holds these); that restart
-    write is also conditional on ``R'`` and its ``B'`` still standing.
+    write is also conditional on ``R'`` and its ``B'`` still standing. Both bounds rest on one invariant: every ticket
+    handed out and not given back lies below the counter, and none is used twice. A lease adds to the counter,
+    a restart moves it forward; a release moves it back only over the releaser's own unused tickets (conditional on
+    the counter ending with them), and a release whose answer is lost (it may or may not have been applied) gives its
+    tickets up, so a release applied unseen never leaves the container using tickets another one leases (a lease
+    whose answer is lost never learns its tickets: they are lost; the guard's retry of it does not give the previous
+    lease's unused tickets back to the day again, though botocore's own retry of a lease applied unseen still can).
+    (Given the invariant, the distance bound holds even when a newer restart replaced ``R'``: the tickets from
+    ``R'`` on are all below the counter; the condition on ``R'`` is kept as a margin, not needed by the count.)
 
     A caller may lease the early tickets whatever its deadline (they go at once), and beyond them only tickets
     whose bucket starts before its deadline.
