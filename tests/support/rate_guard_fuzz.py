@@ -373,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         sent += len(world.uses)
         refused += world.refusals
         ops += world.ops
+        if not args.quiet and (seed - args.first + 1) % 250 == 0:
+            print(f"{seed - args.first + 1} seeds done, no violation", flush=True)
     print(
         f"{args.seeds} seeds (from {args.first}), {sent} requests sent, {refused} refused, {ops} container actions, "
         f"no violation; {time.perf_counter() - started:.1f} s"
