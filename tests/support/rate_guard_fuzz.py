@@ -27,6 +27,7 @@ from smartaccounts_sync.smartaccounts.errors import SmartAccountsError
 from smartaccounts_sync.smartaccounts.protocol import tallinn_day
 from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard, window_pk
 from tests.support.fake_dynamodb import FakeDynamoDb
+from tests.support.rate_table import create_rate_limit_table
 
 TABLE = "rate-fuzz"
 KEY = "fuzz-api-key"
@@ -307,12 +308,7 @@ def compare_with_moto(seeds: range, *, steps: int = 60) -> list[str]:
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-north-1")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_rate_limit_table(client, TABLE)
         moto, fake = Recording(client), Recording(FakeDynamoDb())
         for seed in seeds:
             results = []

@@ -22,6 +22,7 @@ from smartaccounts_sync.smartaccounts.rate_guard import (
     key_hash,
     window_pk,
 )
+from tests.support.rate_table import create_rate_limit_table
 
 TABLE = "rate-limit-unit"
 KEY = "company-api-key-that-must-never-be-stored"
@@ -37,15 +38,7 @@ def _max_in_window(times: list[float], window: float) -> int:
 def dynamodb():
     with mock_aws():
         client = boto3.client("dynamodb", region_name="eu-north-1")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        client.update_time_to_live(
-            TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"}
-        )
+        create_rate_limit_table(client, TABLE)
         yield client
 
 
