@@ -61,12 +61,13 @@ class DynamoDbCalls:
     """Counts the container's DynamoDB calls by operation and by what they touch (every table: the jobs table's
     checkpoints, leases and counts too), and those on the rate-limit table separately."""
 
-    def __init__(self, client, rate_table: str) -> None:
+    def __init__(self, clients: list, rate_table: str) -> None:
         self.ops: Counter[str] = Counter()
         self.items: Counter[str] = Counter()  # "<table kind>:<item kind>" per call (a transaction: its items joined)
         self.guard = 0
         self._rate_table = rate_table
-        client.meta.events.register("before-parameter-build.dynamodb", self._count)
+        for client in clients:  # the container's client, and the rate guard's own (botocore's retries off)
+            client.meta.events.register("before-parameter-build.dynamodb", self._count)
 
     def _count(self, model, params, **_kwargs) -> None:
         if params.get("TableName") == self._rate_table:
@@ -161,8 +162,10 @@ def import_path(*, second: bool = False) -> None:
         make = company_factory(stack, Admin(admin_url))
         deps = container_dependencies()
         settings = deps.settings
+        where = (settings.aws_region, settings.aws_endpoint_url)
         calls = DynamoDbCalls(
-            shared_client("dynamodb", settings.aws_region, settings.aws_endpoint_url), settings.rate_limit_table_name
+            [shared_client("dynamodb", *where), shared_client("dynamodb", *where, single_attempt=True)],
+            settings.rate_limit_table_name,
         )
         last = YearMonth.of(tallinn_today()).previous()
         year = [last.plus(-i) for i in range(11, -1, -1)]

@@ -121,3 +121,13 @@ def test_an_invocation_s_end_releases_the_leases_of_the_guards_it_built(monkeypa
     deps.release_leases()
     assert released == [guard]
 
+
+
+def test_the_rate_guards_client_sends_each_request_once_and_the_others_retry() -> None:
+    # the guard retries by itself (it must know each write it may have made); the other ports keep botocore's retries
+    deps = container_dependencies()
+    guard_client = deps.quota._dynamodb()
+    assert guard_client.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert shared_client("dynamodb", "eu-north-1", None).meta.config.retries["total_max_attempts"] > 1
+    # one such client per container, whichever guard (the workers' or the HTTP routes') makes it first
+    assert guard_client is shared_client("dynamodb", "eu-north-1", None, single_attempt=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import threading
 import time
@@ -10,9 +11,10 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from moto import mock_aws
 
+from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.protocol import seconds_until_quota_reset
 from smartaccounts_sync.smartaccounts.rate_guard import (
@@ -631,6 +633,45 @@ def test_throttling_is_retried_briefly(dynamodb, clock) -> None:
     assert clock.sleeps == [pytest.approx(0.05), pytest.approx(0.1)]
 
 
+class _FlakyReads:
+    def __init__(self, client, error: Exception, failures: int) -> None:
+        self._client = client
+        self._error = error
+        self.failures = failures
+
+    def get_item(self, **kwargs):
+        if self.failures:
+            self.failures -= 1
+            raise self._error
+        return self._client.get_item(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_the_guard_tries_again_itself_after_a_dropped_connection_and_a_throttled_read(dynamodb, clock) -> None:
+    # its client leaves every retry to it (botocore sends each request once)
+    guard = _guard(dynamodb, clock)
+    dropped = ConnectionClosedError(endpoint_url="https://dynamodb.eu-north-1.amazonaws.com/")
+    guard._client = _AnswerLost(dynamodb, dropped, "if_not_exists")
+    guard.acquire(KEY)  # the lease applied, the connection closed before its answer: leased again
+    assert guard._client.lost == 1
+    leased = int(_item(dynamodb)["used-2024-06-15"]["N"])  # both leases (the lost one's tickets stay counted)
+    guard._client = _FlakyReads(dynamodb, ClientError({"Error": {"Code": "ThrottlingException"}}, "GetItem"), 2)
+    assert guard.usage(KEY).used_today == leased
+    assert guard._client.failures == 0
+    assert clock.sleeps[-2:] == [pytest.approx(0.05), pytest.approx(0.1)]
+
+
+def test_a_read_that_keeps_failing_is_unavailable(dynamodb, clock) -> None:
+    guard = _guard(dynamodb, clock)
+    guard._client = _FlakyReads(dynamodb, ClientError({"Error": {"Code": "ThrottlingException"}}, "GetItem"), 99)
+    with pytest.raises(SmartAccountsError) as info:
+        guard.usage(KEY)
+    assert info.value.reason == "rate_guard_unavailable"
+    assert guard._client.failures == 99 - 6  # the first attempt and 5 more
+
+
 def test_a_missing_table_is_unavailable(dynamodb, clock) -> None:
     guard = DynamoDbRateGuard("no-such-table", dynamodb_client=dynamodb, clock=clock.time, sleep=clock.sleep)
     with pytest.raises(SmartAccountsError) as info:
@@ -645,3 +686,48 @@ def test_daily_quota_retry_after_matches_protocol(dynamodb, clock) -> None:
     with pytest.raises(SmartAccountsError) as info:
         guard.acquire(KEY)
     assert info.value.retry_after == pytest.approx(seconds_until_quota_reset(clock.now))
+
+
+class _LostAnswers:
+    """Loses the answer of the next lease write that adds to the counter, at botocore's HTTP layer: the write reaches
+    DynamoDB and is applied (``table``, a client of the same moto, applies it as sent), then the connection times out
+    before its answer is read."""
+
+    def __init__(self, client, table) -> None:
+        self.armed = False
+        self._table = table
+        client.meta.events.register("before-send.dynamodb.UpdateItem", self._sent, unique_id="lost-answers")
+
+    def _sent(self, request, **_kwargs) -> None:
+        if self.armed and b"#t + :wanted" in request.body:
+            self.armed = False
+            with contextlib.suppress(ClientError):
+                self._table.update_item(**json.loads(request.body))
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+
+def test_botocore_never_sends_a_guard_write_again_behind_its_back(dynamodb, clock) -> None:
+    # Given the guard as production builds it (its own DynamoDB client), whose container leased 10 tickets of an idle
+    # key and sent 2, while another container leased and sent the next 20
+    settings = Settings(rate_limit_table_name=TABLE, aws_region="eu-north-1", smartaccounts_daily_budget=100)
+    guard = DynamoDbRateGuard.from_settings(settings)
+    guard._clock, guard._sleep = clock.time, clock.sleep
+    lost = _LostAnswers(guard._dynamodb(), dynamodb)
+    other = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, daily_budget=100, lease_size=20)
+    guard.acquire(KEY)
+    guard.acquire(KEY)
+    for _ in range(20):
+        other.acquire(KEY)
+    sent = 2 + 20
+    # When, after the buckets of its 8 unused tickets ended, it leases again (one ticket: the day's last but 77; the
+    # write gives the 8 back to the day) and that write is applied but its answer lost (a read timeout)
+    clock.now += 3 * guard.bucket_seconds
+    lost.armed = True
+    with contextlib.suppress(SmartAccountsError):
+        guard.acquire(KEY, reserve=77)
+        sent += 1
+    # Then the day still counts every request sent. botocore's own retry of the write applied it a second time (the
+    # counter was still within the write's condition), giving the 8 back to the day twice without the guard knowing:
+    # 7 requests fewer than were sent. The guard saw the lost answer instead, and gave nothing back again.
+    assert not lost.armed
+    assert int(_item(dynamodb)["used-2024-06-15"]["N"]) >= sent

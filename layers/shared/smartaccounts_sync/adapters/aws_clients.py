@@ -12,24 +12,33 @@ from smartaccounts_sync.settings import Settings
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _config() -> Any:
+@lru_cache(maxsize=2)
+def _config(single_attempt: bool = False) -> Any:
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=3, read_timeout=10)
+    if single_attempt:
+        retries = {"mode": "standard", "total_max_attempts": 1}
+    else:
+        retries = {"mode": "standard", "max_attempts": 5}
+    return Config(retries=retries, connect_timeout=3, read_timeout=10)
 
 
 @lru_cache(maxsize=32)
-def shared_client(service: str, region: str, endpoint_url: str | None) -> Any:
+def shared_client(service: str, region: str, endpoint_url: str | None, *, single_attempt: bool = False) -> Any:
+    """``single_attempt``: botocore sends each request once and leaves every retry to the caller, for a writer that
+    must know each write it may have made (the rate guard: a write applied whose answer was lost, sent again by
+    botocore, would be applied twice without it knowing)."""
     import boto3
 
     with _lock:  # boto3's default session is not thread-safe while it creates clients
-        return boto3.client(service, region_name=region, endpoint_url=endpoint_url, config=_config())
+        return boto3.client(
+            service, region_name=region, endpoint_url=endpoint_url, config=_config(single_attempt=single_attempt)
+        )
 
 
-def aws_client(service: str, settings: Settings) -> Any:
-    """The container's client for ``service`` (made now if it is the first use)."""
-    return shared_client(service, settings.aws_region, settings.aws_endpoint_url)
+def aws_client(service: str, settings: Settings, *, single_attempt: bool = False) -> Any:
+    """The container's client for ``service`` (made now if it is the first use); see `shared_client`."""
+    return shared_client(service, settings.aws_region, settings.aws_endpoint_url, single_attempt=single_attempt)
 
 
 class LazyClient:

@@ -181,7 +181,7 @@ class Dependencies:
         def rate_guard(*, route: bool = False) -> DynamoDbRateGuard:
             from smartaccounts_sync.smartaccounts.rate_guard import DynamoDbRateGuard
 
-            guard = DynamoDbRateGuard.from_settings(settings, dynamodb_client=ddb)
+            guard = DynamoDbRateGuard.from_settings(settings)  # its own DynamoDB client: botocore never retries it
             if route:  # an HTTP route waits for a ticket no longer than its deadline, and leases only a few: it
                 # makes a call or a few, and tickets it leased but did not use hold the key's next buckets
                 guard.max_wait_seconds = min(guard.max_wait_seconds, settings.smartaccounts_route_deadline_seconds)

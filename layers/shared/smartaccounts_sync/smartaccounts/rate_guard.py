@@ -26,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.protocol import seconds_until_quota_reset, tallinn_day
@@ -43,6 +44,7 @@ DEFAULT_BURST = 5  # requests a bucket lets go (docs/performance.md)
 CONFLICT_BACKOFF_SECONDS = 0.02  # doubled per conflict in a row, with full jitter
 CONFLICT_BACKOFF_CAP_SECONDS = 0.25
 ITEM_TTL_SECONDS = 2 * 86400
+USAGE_READ_SECONDS = 3.0  # how long `usage` tries again after transient failures
 
 _TRANSIENT_CODES = frozenset(
     {
@@ -281,7 +283,10 @@ class DynamoDbRateGuard:
     the counter ending with them), and a release whose answer is lost (it may or may not have been applied) gives its
     tickets up, so a release applied unseen never leaves the container using tickets another one leases (a lease
     whose answer is lost never learns its tickets: they are lost; the guard's retry of it does not give the previous
-    lease's unused tickets back to the day again, though botocore's own retry of a lease applied unseen still can).
+    lease's unused tickets back to the day again). Every write is sent once: the guard's DynamoDB client has
+    botocore's retries off (``from_settings``), since botocore would send a lease applied unseen again, and a second
+    application within the write's condition takes a second lease and gives the day the same tickets back twice,
+    unknown to the guard, which retries by itself instead.
     (Given the invariant, the distance bound holds even when a newer restart replaced ``R'``: the tickets from
     ``R'`` on are all below the counter; the condition on ``R'`` is kept as a margin, not needed by the count.)
 
@@ -356,7 +361,9 @@ class DynamoDbRateGuard:
         def factory() -> Any:
             from smartaccounts_sync.adapters.aws_clients import aws_client
 
-            return aws_client("dynamodb", settings)
+            # botocore sends nothing again: the guard retries by itself, knowing a write whose answer was lost may
+            # have been applied (a lease sent again by botocore could be applied twice, its give-back to the day too)
+            return aws_client("dynamodb", settings, single_attempt=True)
 
         return cls(
             settings.rate_limit_table_name,
@@ -452,9 +459,10 @@ class DynamoDbRateGuard:
             )
         except (ClientError, BotoCoreError) as error:
             if not _surely_not_applied(error):
-                # the write may have been applied with its answer lost (botocore's retry then fails on the counter
-                # it moved, or the retries run out): the tickets may be another container's by now, so they are not
-                # used here any more; when the write was not applied, the day keeps counting them (the safe side)
+                # the write may have been applied with its answer lost (a timeout, a server error; with a client
+                # that retries, botocore's retry then fails on the counter it moved): the tickets may be another
+                # container's by now, so they are not used here any more; when the write was not applied, the day
+                # keeps counting them (the safe side)
                 state.lease = None
             raise
         state.item = self._parse(response.get("Attributes"))
@@ -463,11 +471,14 @@ class DynamoDbRateGuard:
 
     def usage(self, api_key: str) -> QuotaUsage:
         now = self._clock()
-        try:
-            self.calls += 1
-            item = self._dynamodb().get_item(TableName=self.table_name, Key={"pk": {"S": window_pk(api_key)}})
-        except (ClientError, BotoCoreError) as error:
-            raise _guard_unavailable(type(error).__name__) from None
+        attempts = 0
+        while True:
+            try:
+                self.calls += 1
+                item = self._dynamodb().get_item(TableName=self.table_name, Key={"pk": {"S": window_pk(api_key)}})
+                break
+            except (ClientError, BotoCoreError) as error:  # a read: tried again after a transient failure
+                attempts = self._transient_pause(error, attempts, now + USAGE_READ_SECONDS)
         used = self._parse(item.get("Item")).used_on(tallinn_day(now).isoformat())
         return QuotaUsage(
             used_today=used,
@@ -542,7 +553,7 @@ class DynamoDbRateGuard:
                     # gives nothing back (the day keeps counting them if it was not applied: the safe side)
                     state.lease = None
                 if isinstance(error, BotoCoreError):
-                    transient = self._transient_pause(type(error).__name__, transient, deadline)
+                    transient = self._transient_pause(error, transient, deadline)
                     continue
                 code = error.response.get("Error", {}).get("Code", "")
                 if code == "ConditionalCheckFailedException":
@@ -554,7 +565,7 @@ class DynamoDbRateGuard:
                             self._random() * min(CONFLICT_BACKOFF_CAP_SECONDS, CONFLICT_BACKOFF_SECONDS * 2**streak)
                         )
                     continue
-                transient = self._transient_pause(code, transient, deadline)
+                transient = self._transient_pause(error, transient, deadline)
                 continue
             end = state.item.next_ticket or 0
             restart = state.item.restart
@@ -654,8 +665,18 @@ class DynamoDbRateGuard:
         with self._states_lock:
             return self._states.setdefault(pk, _KeyState())
 
-    def _transient_pause(self, code: str, attempts: int, deadline: float) -> int:
-        retryable = code in _TRANSIENT_CODES or code.endswith(("ConnectionError", "Timeout", "TimeoutError"))
+    def _transient_pause(self, error: ClientError | BotoCoreError, attempts: int, deadline: float) -> int:
+        """Sleeps before the next attempt after a transient failure (throttling, a server error, a connection that
+        failed or timed out: the guard's client leaves every retry to it), and counts the attempt; or raises
+        `rate_guard_unavailable`."""
+        if isinstance(error, ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            retryable = code in _TRANSIENT_CODES or error.response.get("ResponseMetadata", {}).get(
+                "HTTPStatusCode", 0
+            ) in (500, 502, 503, 504)
+        else:
+            code = type(error).__name__
+            retryable = isinstance(error, (HTTPClientError, BotoConnectionError))
         if not retryable or attempts >= 5:
             raise _guard_unavailable(code or "unknown error") from None
         pause = min(1.0, 0.05 * (2**attempts))
@@ -679,8 +700,8 @@ class DynamoDbRateGuard:
 
 def _surely_not_applied(error: ClientError | BotoCoreError) -> bool:
     """Whether a conditional write that raised ``error`` was certainly not applied: its condition failed on the first
-    attempt. Any other failure (a timeout, a server error, a condition that failed on botocore's retry of an attempt
-    whose answer was lost) leaves it unknown."""
+    attempt. Any other failure (a timeout, a server error; with a client given that retries, a condition that failed
+    on botocore's retry of an attempt whose answer was lost) leaves it unknown."""
     if not isinstance(error, ClientError):
         return False
     response = error.response
