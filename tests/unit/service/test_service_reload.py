@@ -98,6 +98,29 @@ def test_each_client_counts_once_and_the_last_one_completes_the_job_once(company
     assert [e["jobId"] for e in company.events.of_type("ReloadCompleted")] == [job.job_id]
 
 
+def test_the_last_client_counted_before_the_job_ended_completes_it_when_its_work_comes_again(
+    company: Dependencies,
+) -> None:
+    # Given a job whose last client was counted but not ended: the worker stopped between the two writes (a timeout,
+    # a crash), or the count's write was applied and its answer lost (botocore's retry then finds it counted)
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    works = company.work_queue.sent
+    for work in works[:2]:
+        reload.record_progress(company, work, _entry(company, work, ImportOutcome.SUCCEEDED, calls=4))
+    last = works[2]
+    company.jobs.client_done(COMPANY, job.job_id, last.client_id, 5, None, company.now())
+    assert company.jobs.get(COMPANY, job.job_id).status is ReloadStatus.RUNNING
+    # When that client's work is delivered again (twice)
+    reload.record_progress(company, last, _entry(company, last, ImportOutcome.SUCCEEDED, calls=5))
+    reload.record_progress(company, last, _entry(company, last, ImportOutcome.SUCCEEDED, calls=5))
+    # Then the job is completed, counted once, and the user notified once
+    done = company.jobs.get(COMPANY, job.job_id)
+    assert done.status is ReloadStatus.COMPLETED and done.clients_done == 3 and done.calls_used == 13
+    assert company.jobs.running(COMPANY) is None
+    assert len(company.notifications.list(COMPANY)) == 1
+    assert [e["jobId"] for e in company.events.of_type("ReloadCompleted")] == [job.job_id]
+
+
 def test_waiting_for_quota_and_retried_attempts_count_calls_but_not_clients(company: Dependencies) -> None:
     job = reload.request_reload(company, COMPANY, "user-1").job
     work = company.work_queue.sent[0]

@@ -165,12 +165,16 @@ def get_job(deps: Dependencies, company_id: str, job_id: str) -> ReloadJob:
 def client_finished(
     deps: Dependencies, work: ImportWork, calls: int, error: ClientError | None = None
 ) -> ReloadJob | None:
-    """Counts one client's outcome once; the worker that counts the last client completes the job."""
+    """Counts one client's outcome once; the worker that counts the last client completes the job (and a worker
+    that finds its client counted already completes it too when it is still open: the one that counted it may have
+    stopped before it could, or its write was applied with the answer lost and botocore's retry found it counted)."""
     if work.job_id is None:
         return None
     job = deps.jobs.client_done(work.company_id, work.job_id, work.client_id, calls, error, deps.now())
-    if job is None:  # a duplicate delivery, or the job already ended
-        return None
+    if job is None:  # counted before (a duplicate delivery), or the job already ended
+        job = deps.jobs.get(work.company_id, work.job_id)
+        if job is None or job.status.finished or work.client_id not in job.done_clients:
+            return None
     if job.clients_done >= job.clients_total:
         status = job.final_status()
         if deps.jobs.finish(work.company_id, work.job_id, status, deps.now()):
