@@ -98,11 +98,9 @@ def test_each_client_counts_once_and_the_last_one_completes_the_job_once(company
     assert [e["jobId"] for e in company.events.of_type("ReloadCompleted")] == [job.job_id]
 
 
-def test_the_last_client_counted_before_the_job_ended_completes_it_when_its_work_comes_again(
-    company: Dependencies,
-) -> None:
-    # Given a job whose last client was counted but not ended: the worker stopped between the two writes (a timeout,
-    # a crash), or the count's write was applied and its answer lost (botocore's retry then finds it counted)
+def _last_client_counted_job_open(company: Dependencies):
+    """A reload of three clients whose last client was counted and the job not ended (the write that counted it
+    was the last one made)."""
     job = reload.request_reload(company, COMPANY, "user-1").job
     works = company.work_queue.sent
     for work in works[:2]:
@@ -110,15 +108,38 @@ def test_the_last_client_counted_before_the_job_ended_completes_it_when_its_work
     last = works[2]
     company.jobs.client_done(COMPANY, job.job_id, last.client_id, 5, None, company.now())
     assert company.jobs.get(COMPANY, job.job_id).status is ReloadStatus.RUNNING
-    # When that client's work is delivered again (twice)
-    reload.record_progress(company, last, _entry(company, last, ImportOutcome.SUCCEEDED, calls=5))
-    reload.record_progress(company, last, _entry(company, last, ImportOutcome.SUCCEEDED, calls=5))
-    # Then the job is completed, counted once, and the user notified once
+    return job, last
+
+
+def _completed_once(company: Dependencies, job) -> None:
     done = company.jobs.get(COMPANY, job.job_id)
     assert done.status is ReloadStatus.COMPLETED and done.clients_done == 3 and done.calls_used == 13
     assert company.jobs.running(COMPANY) is None
     assert len(company.notifications.list(COMPANY)) == 1
     assert [e["jobId"] for e in company.events.of_type("ReloadCompleted")] == [job.job_id]
+
+
+def test_a_job_left_open_with_every_client_counted_completes_when_the_last_client_s_work_comes_again(
+    company: Dependencies,
+) -> None:
+    # Given a job whose last client was counted by a worker that stopped before it ended the job (a timeout, a crash)
+    job, last = _last_client_counted_job_open(company)
+    # When that client's work comes back (SQS delivers it again), twice
+    company.smartaccounts = _no_smartaccounts  # type: ignore[assignment]
+    assert import_client(company, last) is None
+    assert import_client(company, last) is None
+    # Then the job is completed, counted once, the user notified once, and the client not imported again (it stayed
+    # RUNNING for good, without a notification)
+    _completed_once(company, job)
+
+
+def test_a_count_whose_answer_was_lost_still_completes_the_job(company: Dependencies) -> None:
+    # Given the last client's count applied and its answer lost: botocore's retry finds the client counted
+    job, last = _last_client_counted_job_open(company)
+    # When the worker records the client's outcome (its retried count finds it done)
+    reload.record_progress(company, last, _entry(company, last, ImportOutcome.SUCCEEDED, calls=5))
+    # Then it completes the job as the worker that counted the last client does
+    _completed_once(company, job)
 
 
 def test_waiting_for_quota_and_retried_attempts_count_calls_but_not_clients(company: Dependencies) -> None:

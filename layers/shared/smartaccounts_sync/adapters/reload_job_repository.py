@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError as BotoClientError
@@ -115,26 +116,46 @@ class DynamoDbReloadJobRepository:
             "jobId": {"S": job.job_id},
             "expiresAt": {"N": str(int((job.created_at + LOCK_TTL).timestamp()))},
         }
-        try:
-            self._ddb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": lock,
-                            # a lock left by a crashed job expires; DynamoDB's TTL deletion may lag, so check too
-                            "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
-                            "ExpressionAttributeValues": {":now": {"N": str(int(job.created_at.timestamp()))}},
-                        }
-                    },
-                    {"Put": {"TableName": self._table, "Item": item}},
-                ]
-            )
-        except BotoClientError as error:
-            if error.response["Error"]["Code"] == "TransactionCanceledException":
-                return None
-            raise
-        return job
+        for attempt in range(2):
+            try:
+                self._ddb.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": lock,
+                                # a lock left by a crashed job expires; DynamoDB's TTL deletion may lag, so check too
+                                "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
+                                "ExpressionAttributeValues": {":now": {"N": str(int(job.created_at.timestamp()))}},
+                            }
+                        },
+                        {"Put": {"TableName": self._table, "Item": item}},
+                    ]
+                )
+            except BotoClientError as error:
+                if error.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                # the lock is taken; when the job holding it has ended (its worker stopped before it freed the
+                # lock), it is freed and the job started once more
+                if attempt or not self._free_lock_of_ended_job(job.company_id):
+                    return None
+                continue
+            return job
+        return None
+
+    def _free_lock_of_ended_job(self, company_id: str) -> bool:
+        """Deletes the company's lock when the job holding it has ended (the worker that ended it stopped before it
+        could free the lock); True when the lock is free now."""
+        lock = self._ddb.get_item(
+            TableName=self._table, Key=self._key(company_id, "RELOAD_RUNNING"), ConsistentRead=True
+        ).get("Item")
+        if not lock:
+            return True  # freed meanwhile
+        holder = self.get(company_id, lock["jobId"]["S"])
+        if holder is not None and not holder.status.finished:
+            return False
+        self._free_lock(company_id, lock["jobId"]["S"])
+        return True
 
     def client_done(
         self, company_id: str, job_id: str, client_id: str, calls: int, error: ClientError | None, now: dt.datetime
@@ -224,25 +245,36 @@ class DynamoDbReloadJobRepository:
                 raise
 
     def finish(self, company_id: str, job_id: str, status: ReloadStatus, now: dt.datetime) -> bool:
-        """Moves the job to its final status once (True for the one caller that did it) and frees the lock."""
+        """Moves the job to its final status once (True for the one caller that did it) and frees the lock.
+
+        The write carries a token of this call: when its answer is lost and botocore's retry finds the job ended,
+        the token on the item says whether this call ended it (then it is still this caller's: it notifies)."""
+        token = uuid.uuid4().hex
         try:
             self._ddb.update_item(
                 TableName=self._table,
                 Key=self._key(company_id, f"RELOAD#{job_id}"),
-                UpdateExpression="SET #status = :final, finishedAt = :now, resumesAt = :null",
+                UpdateExpression="SET #status = :final, finishedAt = :now, resumesAt = :null, finishedBy = :token",
                 ConditionExpression=OPEN,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":final": {"S": status.value},
                     ":now": {"S": now.isoformat()},
                     ":null": {"NULL": True},
+                    ":token": {"S": token},
                     **_OPEN_VALUES,
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except BotoClientError as failure:
-            if failure.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if failure.response.get("Item", {}).get("finishedBy", {}).get("S") != token:
+                return False  # another caller ended it (or there is no such job)
+        self._free_lock(company_id, job_id)
+        return True
+
+    def _free_lock(self, company_id: str, job_id: str) -> None:
         try:
             self._ddb.delete_item(
                 TableName=self._table,
@@ -253,7 +285,6 @@ class DynamoDbReloadJobRepository:
         except BotoClientError as failure:
             if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-        return True
 
 
 class InMemoryReloadJobRepository:

@@ -143,6 +143,7 @@ def settled(deps: Dependencies, work: ImportWork) -> str | None:
     if job.status.finished:
         return "job_finished"
     if work.client_id in job.done_clients:
+        _complete_if_all_counted(deps, job)
         return "client_already_done"
     if work.client_id not in job.client_ids:
         return "client_not_in_job"
@@ -165,9 +166,9 @@ def get_job(deps: Dependencies, company_id: str, job_id: str) -> ReloadJob:
 def client_finished(
     deps: Dependencies, work: ImportWork, calls: int, error: ClientError | None = None
 ) -> ReloadJob | None:
-    """Counts one client's outcome once; the worker that counts the last client completes the job (and a worker
-    that finds its client counted already completes it too when it is still open: the one that counted it may have
-    stopped before it could, or its write was applied with the answer lost and botocore's retry found it counted)."""
+    """Counts one client's outcome once; the worker that counts the last client completes the job (a worker that
+    finds its client counted already completes it too when it is still open: its own write may have been applied
+    with the answer lost, botocore's retry then finding the client counted)."""
     if work.job_id is None:
         return None
     job = deps.jobs.client_done(work.company_id, work.job_id, work.client_id, calls, error, deps.now())
@@ -175,11 +176,19 @@ def client_finished(
         job = deps.jobs.get(work.company_id, work.job_id)
         if job is None or job.status.finished or work.client_id not in job.done_clients:
             return None
-    if job.clients_done >= job.clients_total:
-        status = job.final_status()
-        if deps.jobs.finish(work.company_id, work.job_id, status, deps.now()):
-            _completed(deps, job.model_copy(update={"status": status}))
+    _complete_if_all_counted(deps, job)
     return job
+
+
+def _complete_if_all_counted(deps: Dependencies, job: ReloadJob) -> None:
+    """Moves a job whose clients are all counted to its final status; the one caller that does it notifies. Also
+    called for a job found open with all clients counted (`settled`, `client_finished`): the worker that counted the
+    last client stopped before the final write (a timeout, a crash), and its work comes back."""
+    if job.status.finished or job.clients_done < job.clients_total:
+        return
+    status = job.final_status()
+    if deps.jobs.finish(job.company_id, job.job_id, status, deps.now()):
+        _completed(deps, job.model_copy(update={"status": status}))
 
 
 def record_progress(
