@@ -34,7 +34,13 @@ class DynamoDbNotificationRepository:
             "data": {"S": notification.model_dump_json()},
             "expiresAt": {"N": str(int((notification.created_at + NOTIFICATION_RETENTION).timestamp()))},
         }
-        self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        try:
+            self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            # ids are the creation time and a random tail: an item with this id is this notification, stored by
+            # this write's first attempt (applied, its answer lost, and botocore's retry found it)
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     @staticmethod
     def _parse(item: dict[str, Any]) -> Notification:
