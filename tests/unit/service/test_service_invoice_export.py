@@ -513,3 +513,21 @@ def test_a_copy_is_known_to_be_held_elsewhere_only_when_another_message_claimed_
     assert invoice_export.held_by_another_message(deps, body, "m2")  # another message holds it: acknowledged
     assert not invoice_export.held_by_another_message(deps, body, "m1")  # the same message twice: it comes back
     assert not invoice_export.held_by_another_message(deps, "not json", "m2")
+
+
+def test_a_copy_is_not_acknowledged_for_a_claim_that_ended(deps) -> None:
+    # Given an export of message m1 that ended (failed: its lease given back), the record still naming m1
+    body = message(detail())
+    claimed, _ = invoice_export._claim(deps, parse_invoice_issued(detail()), "m1")
+    deps.exports.save(claimed.model_copy(update={"status": ExportStatus.FAILED, "lease_until": None}))
+    # When the event's copy m2 finds its idempotency record in progress (a copy of it in another worker that has not
+    # claimed the invoice yet, or its own first write applied with the answer lost), nobody holds the invoice: m2 must
+    # come back rather than be acknowledged (it may be the only message left to export the invoice)
+    assert not invoice_export.held_by_another_message(deps, body, "m2")
+    # And with the lease run out as well
+    deps.exports.save(
+        deps.exports.get(COMPANY, "inv-1").model_copy(
+            update={"status": ExportStatus.PENDING, "lease_until": deps.now() - dt.timedelta(seconds=1)}
+        )
+    )
+    assert not invoice_export.held_by_another_message(deps, body, "m2")

@@ -138,15 +138,18 @@ def export_message(
 
 
 def held_by_another_message(deps: Dependencies, body: str, message_id: str) -> bool:
-    """True when the invoice of an `InvoiceIssued` message is claimed in the name of another SQS message: that
-    message stays on the queue until its worker finishes (and comes back if it fails), so this copy may be
-    acknowledged. False when unknown or claimed by this same message (SQS may hand one message to two workers)."""
+    """True when the invoice of an `InvoiceIssued` message is claimed, with a lease still running, in the name of
+    another SQS message: that message stays on the queue until its worker finishes (and comes back if it fails), so
+    this copy may be acknowledged. False when unknown, claimed by this same message (SQS may hand one message to two
+    workers), or when the claim ended (exported, failed, or its lease run out): the record then names a message
+    nobody is working on, and this copy may be the only one left (its idempotency record found in progress by a copy
+    that has not claimed the invoice yet, or by its own first write, applied with the answer lost)."""
     try:
         detail = json.loads(body).get("detail") or {}
         record = deps.exports.get(str(detail["companyId"]), str(detail["invoiceId"]))
     except (ValueError, AttributeError, KeyError, TypeError):
         return False
-    return record is not None and record.lease_owner is not None and record.lease_owner != message_id
+    return record is not None and record.lease_owner is not None and record.leased_to_another(deps.now(), message_id)
 
 
 def export_stored(
