@@ -8,6 +8,7 @@ import pytest
 
 from smartaccounts_sync.adapters.secrets import SecretsManagerCredentialStore, SecretUnavailable
 from smartaccounts_sync.smartaccounts.models import ApiCredentials
+from tests.support.lost_answers import AnswerLost
 
 pytestmark = pytest.mark.integration
 
@@ -66,3 +67,18 @@ def test_a_pair_saved_by_another_container_is_used_at_once_not_the_cached_old_on
     assert worker.load(name).api_key == "revoked-key"  # no save time given: the cache answers (and costs nothing)
     assert worker.load(name, saved_at).api_key == "new-key"
     assert worker.load(name, saved_at).api_key == "new-key"
+
+
+def test_a_secret_deleted_already_is_deleted_again_without_an_error(aws) -> None:
+    # Given a pair whose deletion is scheduled (an unlink that stopped after it, or a delete whose answer was lost and
+    # that botocore sends again)
+    client = aws("secretsmanager")
+    name = f"uku-smartaccounts/test/company/{uuid.uuid4().hex[:8]}"
+    SecretsManagerCredentialStore(client).save(name, ApiCredentials(api_key="key-one", api_secret="secret-one"))
+    lossy = AnswerLost(client, "delete_secret")
+    # When it is deleted (the retried unlink, the resent request)
+    SecretsManagerCredentialStore(lossy).delete(name)
+    SecretsManagerCredentialStore(client).delete(name)
+    # Then nothing fails (AWS refuses a second deletion: "marked deleted"), and the deletion stays scheduled
+    assert lossy.lost == 1
+    assert client.describe_secret(SecretId=name).get("DeletedDate") is not None

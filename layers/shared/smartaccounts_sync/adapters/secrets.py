@@ -99,14 +99,26 @@ class SecretsManagerCredentialStore:
             raise SecretUnavailable("The saved SmartAccounts credentials could not be read; save them again.") from None
 
     def delete(self, name: str) -> None:
-        """Schedules the secret's deletion (recoverable for a week); an absent secret is fine."""
+        """Schedules the secret's deletion (recoverable for a week); an absent secret, or one whose deletion is
+        scheduled already, is fine."""
         try:
             self._client.delete_secret(SecretId=name, RecoveryWindowInDays=RECOVERY_DAYS)
         except ClientError as error:
+            code = error.response["Error"]["Code"]
             # absent, or (through a tenant-scoped role) not this company's: nothing of this company to delete
-            if error.response["Error"]["Code"] not in ("ResourceNotFoundException", "AccessDeniedException"):
+            if code not in ("ResourceNotFoundException", "AccessDeniedException") and not (
+                code == "InvalidRequestException" and self._deletion_scheduled(name)
+            ):
                 raise
         self._provider.clear_cache()
+
+    def _deletion_scheduled(self, name: str) -> bool:
+        """AWS refuses to delete a secret whose deletion is scheduled already (an unlink tried again after it
+        stopped past the delete, or a delete whose answer was lost and that botocore sent again)."""
+        try:
+            return self._client.describe_secret(SecretId=name).get("DeletedDate") is not None
+        except ClientError:
+            return False
 
 
 class InMemoryCredentialStore:
