@@ -108,6 +108,8 @@ class FakeSmartAccounts:
         self.invoices.append(booked)
         if answer == "booked-500":
             raise SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).", status=500)
+        if answer == "booked-unreadable":
+            raise SmartAccountsError(ErrorKind.SCHEMA_MISMATCH, "SmartAccounts answered in an unexpected format.")
         return CreatedClientInvoice(
             invoice_id=booked.id,
             invoice_number=booked.invoice_number,
@@ -249,6 +251,23 @@ def test_a_post_booked_but_answered_500_is_reconciled_in_the_same_delivery_not_p
     record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
     assert record.status is ExportStatus.EXPORTED and record.reconciled and record.smartaccounts.invoice_id == "sa-1"
     assert len(sa.invoices) == 1 and sa.calls.count("add") == 1 and sa.calls[-1] == "by_number"
+
+
+def test_a_post_booked_but_answered_unreadably_is_read_by_its_number_and_recorded_exported(deps, sa) -> None:
+    # Given SmartAccounts books the invoice and answers 200 with a body the client cannot read
+    sa.add_answers = ["booked-unreadable"]
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    # Then the invoice is read by its number at once: EXPORTED (reconciled), not FAILED with a format error while it is
+    # booked, and no failure is announced
+    assert record.status is ExportStatus.EXPORTED and record.reconciled and record.smartaccounts.invoice_id == "sa-1"
+    assert len(sa.invoices) == 1 and sa.calls.count("add") == 1 and sa.calls[-1] == "by_number"
+    assert deps.events.of_type("InvoiceExportFailed") == []
+
+
+def test_a_post_answered_unreadably_and_not_booked_fails_with_the_format_error(deps, sa) -> None:
+    sa.fail_add = SmartAccountsError(ErrorKind.SCHEMA_MISMATCH, "SmartAccounts answered in an unexpected format.")
+    record = invoice_export.export_message(deps, message(detail()), final_attempt=False, delivery_id="m1")
+    assert record.status is ExportStatus.FAILED and not sa.invoices and sa.calls[-1] == "by_number"
 
 
 def test_posts_answered_500_stop_after_the_delivery_s_share_and_the_next_delivery_reads_first(deps, sa) -> None:

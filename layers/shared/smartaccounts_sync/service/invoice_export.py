@@ -9,8 +9,8 @@ How an invoice is never created twice, whatever happens:
    creating anything, so a crash after SmartAccounts accepted an earlier attempt (and before the record was
    written) is reconciled by reading: the record becomes EXPORTED with `reconciled: true`, nothing is posted.
 3. **Never re-post blindly.** `posting_started_at` is written before the post. A post answered 500 (SmartAccounts
-   has finished with it) is followed at once by the read of 2, and posted again only when the invoice is not there.
-   A post whose outcome is otherwise unknown (time-out, lost connection, a gateway's 502/504: it may still be
+   has finished with it) is followed at once by the read of 2, and posted again only when the invoice is not there;
+   a post answered 2xx with a body that cannot be read is read at once too (booked: EXPORTED, reconciled). A post whose outcome is otherwise unknown (time-out, lost connection, a gateway's 502/504: it may still be
    running) leaves the record PENDING and the message is delivered again, which starts at 2.
 4. Powertools idempotency (in the handler) makes a redelivery of the same message a no-op on top.
 
@@ -378,6 +378,16 @@ def _export_claimed(
         try:
             created = client.add_client_invoice(new_invoice)
         except SmartAccountsError as error:
+            if error.kind is ErrorKind.SCHEMA_MISMATCH:
+                # answered 2xx with a body that cannot be read: it was booked or refused, so it is read now
+                existing = client.client_invoice_by_number(invoice.number, invoice.issue_date)
+                if existing is not None:
+                    logger.warning(
+                        "SmartAccounts' answer to the post could not be read; the invoice was found booked",
+                        extra={"invoice_id": record.invoice_id},
+                    )
+                    return _finish_exported(deps, posting, invoice, _booked(existing), reconciled=True)
+                raise
             if error.status != 500 or post == POSTS_PER_DELIVERY:
                 raise
             logger.warning(
