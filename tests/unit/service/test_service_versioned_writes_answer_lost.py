@@ -6,17 +6,27 @@ Real DynamoDB adapters on in-process moto; another writer's item must still be a
 from __future__ import annotations
 
 import datetime as dt
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from smartaccounts_sync.adapters import aws_clients
+from smartaccounts_sync.adapters.conditional_put import put_conditionally
 from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository
+from smartaccounts_sync.adapters.summary_task_repository import DynamoDbSummaryTaskRepository, StaleWrite
 from smartaccounts_sync.domain.import_day import ImportDay
 from smartaccounts_sync.domain.integration import ConnectionStatus, SummaryTaskSettings
+from smartaccounts_sync.domain.months import YearMonth
+from smartaccounts_sync.domain.task_record import SummaryTask
 from smartaccounts_sync.errors import Conflict
 from smartaccounts_sync.service import connection, summary_task_settings
+from smartaccounts_sync.service.summary_tasks import upsert, upsert_all
 from smartaccounts_sync.smartaccounts.errors import ErrorKind
 from tests.support.lost_answers import AnswerLost
 
@@ -142,3 +152,114 @@ def test_settings_saved_with_the_answer_lost_are_saved_not_a_conflict(deps, ddb)
     assert lost.lost == 1
     assert saved.record.version == version + 1 and saved.mapping_changed
     assert deps.integrations.get(CO) == saved.record
+
+
+# --- summary tasks: one month and many ------------------------------------------------------------------------------
+def _proposal(month: YearMonth, value: str, at: dt.datetime = T0) -> SummaryTask:
+    return SummaryTask(
+        company_id=CO,
+        client_id="k",
+        month=month,
+        title=f"Summary {month}",
+        topic_id="topic",
+        period_start=month.first_day,
+        period_end=month.last_day,
+        field_values={"f1": Decimal(value)},
+        values={"invoices": Decimal(value)},
+        computed_at=at,
+    )
+
+
+def test_one_months_task_written_with_the_answer_lost_is_counted_and_announced(deps, ddb) -> None:
+    lost = AnswerLost(ddb, "put_item")
+    deps.summary_tasks = DynamoDbSummaryTaskRepository(lost, "tasks")
+
+    # When one month's task is written (the one-item put, not a transaction) and the answer is lost
+    written = upsert_all(deps, [_proposal(YearMonth(2026, 11), "1.50")])
+
+    # Then it counts as written and `SummaryTaskUpdated` is published, as for several months at once
+    assert lost.lost == 1 and written == 1
+    (event,) = deps.events.of_type("SummaryTaskUpdated")
+    assert event["created"] is True and event["version"] == 1
+
+
+def test_upsert_of_a_changed_task_with_the_answer_lost_is_announced(deps, ddb) -> None:
+    deps.summary_tasks = DynamoDbSummaryTaskRepository(ddb, "tasks")
+    upsert(deps, _proposal(YearMonth(2026, 11), "1"))
+    lost = AnswerLost(ddb, "put_item")
+    deps.summary_tasks = DynamoDbSummaryTaskRepository(lost, "tasks")
+
+    assert upsert(deps, _proposal(YearMonth(2026, 11), "2.10", T0 + dt.timedelta(hours=1))) is True
+
+    assert lost.lost == 1
+    updated = deps.events.of_type("SummaryTaskUpdated")
+    assert [(e["version"], e["values"]["invoices"]) for e in updated] == [(1, 1), (2, 2.1)]
+
+
+def test_another_writers_task_is_still_stale(ddb) -> None:
+    repository = DynamoDbSummaryTaskRepository(ddb, "tasks")
+    month = YearMonth(2026, 11)
+    repository.put(_proposal(month, "1").model_copy(update={"version": 1}), expected_version=0)
+    # another writer's version 2 with other values: this writer's version 2 is refused
+    repository.put(_proposal(month, "2").model_copy(update={"version": 2}), expected_version=1)
+    with pytest.raises(StaleWrite):
+        repository.put(_proposal(month, "3").model_copy(update={"version": 2}), expected_version=1)
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_kwargs):
+        yield self._body
+
+
+def test_several_months_sent_again_by_botocore_with_their_token_are_counted_and_announced(deps) -> None:
+    # Several months are one TransactWriteItems. botocore fills in its ClientRequestToken once per call, so its retry
+    # of a transaction whose answer was lost carries the same token, and DynamoDB answers that as done (idempotent
+    # for 10 minutes). moto does not model the token, so this stands in for DynamoDB: the first attempt is applied
+    # by moto and its answer replaced by a 500; a retry with a token seen before is answered as done.
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION, config=aws_clients._config())  # the ports' retries
+        _table(client, "tasks")
+        tokens: list[str] = []
+
+        def dynamodb_with_the_first_answer_lost(request, **_kwargs):
+            token = json.loads(request.body)["ClientRequestToken"]
+            seen = token in tokens
+            tokens.append(token)
+            if not seen:
+                return AWSResponse(request.url, 500, {}, _Raw(b'{"__type":"InternalServerError","message":"lost"}'))
+            return AWSResponse(request.url, 200, {}, _Raw(b"{}"))
+
+        client.meta.events.register_first(
+            "before-send.dynamodb.TransactWriteItems", dynamodb_with_the_first_answer_lost
+        )
+        deps.summary_tasks = DynamoDbSummaryTaskRepository(client, "tasks")
+
+        written = upsert_all(deps, [_proposal(YearMonth(2026, m), "1") for m in (10, 11)])
+
+        assert len(tokens) == 2 and tokens[0] == tokens[1]  # sent again, with the same token
+        assert written == 2 and len(deps.events.of_type("SummaryTaskUpdated")) == 2
+        assert [t.version for t in deps.summary_tasks.list(CO, "k", YearMonth(2026, 10), YearMonth(2026, 11))] == [1, 1]
+
+
+class _RefusedOn:
+    """A client whose put_item fails its condition on `found`, as DynamoDB answers with ALL_OLD."""
+
+    def __init__(self, found: dict) -> None:
+        self.found = found
+
+    def put_item(self, **put):
+        assert put["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
+        error = {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"}
+        raise ClientError({"Error": error, "Item": self.found}, "PutItem")
+
+
+def test_the_own_item_is_recognised_with_numbers_as_dynamodb_stores_them() -> None:
+    # DynamoDB keeps numbers normalised ("1.50" comes back as "1.5"): still the item this call put
+    mine = {"pk": {"S": "p"}, "version": {"N": "2"}, "values": {"M": {"invoices": {"N": "1.50"}}}}
+    stored = {"pk": {"S": "p"}, "version": {"N": "2"}, "values": {"M": {"invoices": {"N": "1.5"}}}}
+    assert put_conditionally(_RefusedOn(stored), TableName="t", Item=mine, ConditionExpression="version = :r")
+    other = stored | {"values": {"M": {"invoices": {"N": "1.51"}}}}
+    assert not put_conditionally(_RefusedOn(other), TableName="t", Item=mine, ConditionExpression="version = :r")
