@@ -18,14 +18,17 @@ from moto import mock_aws
 
 from smartaccounts_sync.adapters import aws_clients
 from smartaccounts_sync.adapters.conditional_put import put_conditionally
+from smartaccounts_sync.adapters.export_record_repository import DynamoDbExportRecordRepository
 from smartaccounts_sync.adapters.integration_repository import DynamoDbIntegrationRepository
 from smartaccounts_sync.adapters.summary_task_repository import DynamoDbSummaryTaskRepository, StaleWrite
 from smartaccounts_sync.domain.import_day import ImportDay
 from smartaccounts_sync.domain.integration import ConnectionStatus, SummaryTaskSettings
+from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus, PaymentStatus, SmartAccountsInvoice
+from smartaccounts_sync.domain.invoice_issued import parse_invoice_issued
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.task_record import SummaryTask
 from smartaccounts_sync.errors import Conflict
-from smartaccounts_sync.service import connection, summary_task_settings
+from smartaccounts_sync.service import connection, payment_status, summary_task_settings
 from smartaccounts_sync.service.summary_tasks import upsert, upsert_all
 from smartaccounts_sync.smartaccounts.errors import ErrorKind
 from tests.support.lost_answers import AnswerLost
@@ -242,6 +245,56 @@ def test_several_months_sent_again_by_botocore_with_their_token_are_counted_and_
         assert len(tokens) == 2 and tokens[0] == tokens[1]  # sent again, with the same token
         assert written == 2 and len(deps.events.of_type("SummaryTaskUpdated")) == 2
         assert [t.version for t in deps.summary_tasks.list(CO, "k", YearMonth(2026, 10), YearMonth(2026, 11))] == [1, 1]
+
+
+# --- payment status -------------------------------------------------------------------------------------------------
+class _PaidInFull:
+    """The company's SmartAccounts: no invoice is unpaid any more."""
+
+    calls_made = 0
+
+    def unpaid_client_invoices(self, date_from: dt.date) -> list:
+        self.calls_made += 1
+        return []
+
+
+def test_payment_status_change_with_the_answer_lost_is_announced(deps, ddb, fake_sa) -> None:
+    connection.enable(deps, CO)
+    connection.save_credentials(deps, CO, "firm-key-0001", "firm-secret")
+    deps.smartaccounts = lambda credentials, company=None: _PaidInFull()
+    invoice = parse_invoice_issued(json.loads(SAMPLE.read_text(encoding="utf-8"))["detail"] | {"companyId": CO})
+    lost = AnswerLost(ddb, "put_item", when=lambda kwargs: '"status":"PAID"' in kwargs["Item"]["data"]["S"])
+    deps.exports = DynamoDbExportRecordRepository(lost, "config")
+    deps.exports.save(
+        ExportRecord(
+            company_id=CO,
+            invoice_id=invoice.invoice_id,
+            number=invoice.number,
+            kind=invoice.kind,
+            status=ExportStatus.EXPORTED,
+            smartaccounts=SmartAccountsInvoice(invoice_id="sa-1"),
+            invoice=invoice,
+            created_at=T0,
+            updated_at=T0,
+        )
+    )
+
+    # When the paid state is saved with its answer lost
+    run = payment_status.refresh_company(deps, CO)
+
+    # Then the change is counted and `InvoicePaymentStatusChanged` published
+    assert lost.lost == 1 and run.changed == [invoice.invoice_id]
+    assert deps.exports.get(CO, invoice.invoice_id).payment.status is PaymentStatus.PAID
+    (changed,) = deps.events.of_type("InvoicePaymentStatusChanged")
+    assert changed["status"] == "PAID"
+
+
+def test_another_writers_export_record_is_still_a_conflict(ddb) -> None:
+    repository = DynamoDbExportRecordRepository(ddb, "config")
+    record = repository.save(ExportRecord(company_id=CO, invoice_id="inv-9", created_at=T0, updated_at=T0))
+    repository.save(record.model_copy(update={"attempts": 1}))
+    with pytest.raises(Conflict):
+        repository.save(record.model_copy(update={"attempts": 2}))
 
 
 class _RefusedOn:
