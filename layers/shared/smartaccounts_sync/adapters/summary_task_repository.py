@@ -3,7 +3,8 @@
 Plain attributes (numbers as DynamoDB Numbers): clientId, month, title, topicId, recurrence, periodStart, periodEnd,
 assigneeId, fieldValues {customFieldId: N}, values {smartAccountsKey: N}, computedAt, version, createdAt, updatedAt.
 Writes are conditional: a new task must not exist yet, an update must find the version it read and no later
-`computedAt`; otherwise `StaleWrite` and the caller reads again.
+`computedAt`; otherwise `StaleWrite` and the caller reads again (a put that botocore sent again after its answer was
+lost finds its own task and is no `StaleWrite`: `adapters/conditional_put.py`).
 """
 
 from __future__ import annotations
