@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
-
-_DES = TypeDeserializer()
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _DES.deserialize(value) for name, value in item.items()}
+    # imported here, on a refused write only: boto3 is not loaded at a cold start (`tests/unit/test_cold_import.py`)
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
 def put_conditionally(client: Any, **put: Any) -> bool:
