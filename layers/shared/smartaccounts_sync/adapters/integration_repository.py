@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
-
 from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.adapters.batch_read import Read
+from smartaccounts_sync.adapters.conditional_put import put_conditionally
 from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.errors import Conflict
 
@@ -72,22 +71,18 @@ class DynamoDbIntegrationRepository:
         if saved.enabled and saved.settings is not None and saved.next_import_date is not None:
             item["importDue"] = {"S": IMPORT_DUE}
             item["nextImportDate"] = {"S": saved.next_import_date.isoformat()}
-        try:
-            if integration.version == 0:
-                self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-            else:
-                self._ddb.put_item(
-                    TableName=self._table,
-                    Item=item,
-                    ConditionExpression="version = :read",
-                    ExpressionAttributeValues={":read": {"N": str(integration.version)}},
-                )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict(
-                    "The SmartAccounts integration was changed by someone else meanwhile; reload it and try again."
-                ) from None
-            raise
+        if integration.version == 0:
+            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :read",
+                "ExpressionAttributeValues": {":read": {"N": str(integration.version)}},
+            }
+        # its own write applied with the answer lost and sent again by botocore is not "someone else"
+        if not put_conditionally(self._ddb, TableName=self._table, Item=item, **condition):
+            raise Conflict(
+                "The SmartAccounts integration was changed by someone else meanwhile; reload it and try again."
+            )
         return saved
 
     def companies_due(self, on: dt.date) -> list[str]:

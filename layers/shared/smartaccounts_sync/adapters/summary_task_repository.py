@@ -3,7 +3,8 @@
 Plain attributes (numbers as DynamoDB Numbers): clientId, month, title, topicId, recurrence, periodStart, periodEnd,
 assigneeId, fieldValues {customFieldId: N}, values {smartAccountsKey: N}, computedAt, version, createdAt, updatedAt.
 Writes are conditional: a new task must not exist yet, an update must find the version it read and no later
-`computedAt`; otherwise `StaleWrite` and the caller reads again.
+`computedAt`; otherwise `StaleWrite` and the caller reads again (a put that botocore sent again after its answer was
+lost finds its own task and is no `StaleWrite`: `adapters/conditional_put.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from smartaccounts_sync.adapters.conditional_put import put_conditionally
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.keys import company_of_pk, item_key
 from smartaccounts_sync.domain.months import YearMonth
@@ -113,12 +115,10 @@ class DynamoDbSummaryTaskRepository:
         return kwargs
 
     def put(self, task: SummaryTask, expected_version: int) -> None:
-        try:
-            self._ddb.put_item(**self._conditional_put(task, expected_version))
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise StaleWrite(str(task.month)) from None
-            raise
+        # its own write applied with the answer lost and sent again by botocore is not stale (as a transaction sent
+        # again with its ClientRequestToken is not)
+        if not put_conditionally(self._ddb, **self._conditional_put(task, expected_version)):
+            raise StaleWrite(str(task.month))
 
     def put_all(self, writes: list[tuple[SummaryTask, int]]) -> None:
         """Every write or none, each under its own condition, in one call (a transaction of up to 100)."""
