@@ -8,7 +8,7 @@ Items:
 - `sk = COUNTS#<clientId>`: documents per month per kind counted by the client's last completed import (planning
   figures for reservations and the reload's ETA).
 - `pk = PARKED#<YYYY-MM-DD>` (the Tallinn day the quota renews), `sk = <companyId>#<clientId>#<workKey>`: work
-  waiting for the daily quota, with its message; woken once that day (`docs/reload.md`).
+  waiting for the daily quota, with its message; sent again that day, then deleted (`docs/reload.md`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ class ImportProgressRepository(Protocol):
         group is refused when the lease is no longer the owner's."""
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
     def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
-    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
+        """Deletes the parked work once it was sent again; nothing when it is gone already (a delete sent again)."""
 
 
 def _conditional_failed(error: BotoClientError) -> bool:
@@ -223,16 +224,8 @@ class DynamoDbImportProgressRepository:
                 return found
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool:
-        try:
-            self._ddb.delete_item(
-                TableName=self._table, Key=self._parked_key(work, wake_on), ConditionExpression="attribute_exists(pk)"
-            )
-            return True
-        except BotoClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
+        self._ddb.delete_item(TableName=self._table, Key=self._parked_key(work, wake_on))
 
 
 class InMemoryImportProgressRepository:
@@ -301,5 +294,5 @@ class InMemoryImportProgressRepository:
     def parked(self, wake_on: dt.date) -> list[ParkedWork]:
         return list(self.parked_work.get(wake_on, {}).values())
 
-    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool:
-        return self.parked_work.get(wake_on, {}).pop((work.company_id, work.client_id, work.work_key), None) is not None
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
+        self.parked_work.get(wake_on, {}).pop((work.company_id, work.client_id, work.work_key), None)
