@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from smartaccounts_sync.adapters.import_progress_repository import DynamoDbImportProgressRepository, ParkedWork
+from smartaccounts_sync.adapters.transact import transact
 from smartaccounts_sync.domain.field_catalogue import DocumentSource
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint, plan_queries
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
@@ -77,6 +78,27 @@ def test_parked_work_is_parked_once_and_unparked_by_a_delete_that_may_be_sent_ag
     progress.unpark(work, day)
     progress.unpark(work, day)  # a second wake-up's delete (or botocore's retry) finds it gone: nothing happens
     assert work not in progress.parked(day)
+
+
+def test_a_reload_s_finishing_writes_keep_its_checkpoint_marked_recorded(progress) -> None:
+    # Given a reload client's import holding its lease, every page read
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    checkpoint = ImportCheckpoint(
+        company_id=company, client_id="client-1", work_key="job-1#2026-01#2026-03", months=MONTHS,
+        queries=plan_queries(MONTHS, {DocumentSource.CLIENT_INVOICES}), calls=7, started_at=T0, updated_at=T0,
+    )
+    progress.put_checkpoint(checkpoint)
+    assert progress.acquire_lease(company, "client-1", "worker-1", T0 + dt.timedelta(hours=1), T0)
+    counts = DocumentCounts(per_month={DocumentSource.CLIENT_INVOICES: 4.0}, counted_at=T0)
+    # When its finishing writes keep the checkpoint marked recorded (until the job counted the client)
+    recorded = checkpoint.model_copy(update={"recorded_calls": 3})
+    parts = progress.finished_writes(
+        company, "client-1", checkpoint.work_key, counts, lease_owner="worker-1", keep=recorded
+    )
+    assert transact(progress._ddb, [write.part for write in parts])
+    # Then the counts are stored, the lease ended and the checkpoint reads back recorded, with the calls to count
+    assert progress.counts_and_checkpoint(company, "client-1", checkpoint.work_key) == (counts, recorded)
+    assert progress.acquire_lease(company, "client-1", "worker-2", T0 + dt.timedelta(hours=1), T0)
 
 
 def parked_reload(company: str, client_id: str) -> ParkedWork:
