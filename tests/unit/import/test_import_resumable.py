@@ -291,12 +291,23 @@ def test_a_history_write_that_fails_after_the_import_costs_no_smartaccounts_call
     assert large.sa.calls_made == clean_calls and task_values(large) == expected
 
 
+@pytest.mark.parametrize("link_changed", [False, True], ids=["in-one-write", "link-changed-meanwhile"])
 def test_a_reload_client_whose_count_on_the_job_fails_after_its_entry_is_counted_again_without_importing(
-    large,
+    large, link_changed: bool
 ) -> None:
-    # Given a reload client whose import ended with its history entry, and whose count on the job then failed once
-    # (a throttled write, or the Lambda stopped between the two)
+    # Given a reload client whose import ended with its history entry (in one write with the link's bookkeeping, or,
+    # the link changed meanwhile, written one by one), and whose count on the job then failed once (a throttled
+    # write, or the Lambda stopped between the two)
     expected, clean_calls = clean_run(large)
+    if link_changed:
+        put_all = large.deps.summary_tasks.put_all
+
+        def change_the_link(writes):
+            link = large.deps.links.get(COMPANY, "client-1")
+            large.deps.links.update(COMPANY, link.model_copy(update={"message": "checked meanwhile"}))
+            return put_all(writes)
+
+        large.deps.summary_tasks.put_all = change_the_link
     client_done = large.deps.jobs.client_done
 
     def fails_once(*args, **kwargs):

@@ -61,8 +61,10 @@ class ImportProgressRepository(Protocol):
         lease_owner: str,
         keep: ImportCheckpoint | None = None,
     ) -> list[Write]:
-        """`put_counts`, `delete_checkpoint` (with `keep`: `put_checkpoint(keep)` instead) and `release_lease` as
+        """`put_counts`, `delete_checkpoint` (with `keep`: `checkpoint_write(keep)` instead) and `release_lease` as
         parts of a group (`adapters/transact.py`); the group is refused when the lease is no longer the owner's."""
+    def checkpoint_write(self, checkpoint: ImportCheckpoint) -> Write:
+        """`put_checkpoint` as a part of a group."""
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
     def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
     def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
@@ -191,8 +193,11 @@ class DynamoDbImportProgressRepository:
                 }
             )
             if keep is None
-            else Write(part={"Put": {"TableName": self._table, "Item": self._checkpoint_item(keep)}}),
+            else self.checkpoint_write(keep),
         ]
+
+    def checkpoint_write(self, checkpoint: ImportCheckpoint) -> Write:
+        return Write(part={"Put": {"TableName": self._table, "Item": self._checkpoint_item(checkpoint)}})
 
     # --- parked work ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -306,13 +311,13 @@ class InMemoryImportProgressRepository:
             ),
             Write(apply=lambda: self.delete_checkpoint(company_id, client_id, work_key))
             if keep is None
-            else Write(apply=lambda: self._keep(keep)),
+            else self.checkpoint_write(keep),
         ]
 
-    def _keep(self, checkpoint: ImportCheckpoint) -> None:
-        """A part of the finishing group (one write with it), not a checkpoint stored on its own."""
+    def checkpoint_write(self, checkpoint: ImportCheckpoint) -> Write:
         key = (checkpoint.company_id, checkpoint.client_id, checkpoint.work_key)
-        self.checkpoints[key] = checkpoint.model_dump_json()
+        # a part of a group (one write with it), not a checkpoint stored on its own (`checkpoint_writes`)
+        return Write(apply=lambda: self.checkpoints.__setitem__(key, checkpoint.model_dump_json()))
 
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
         day = self.parked_work.setdefault(wake_on, {})

@@ -112,10 +112,11 @@ class _Recorder:
         queries: list[dict] | None = None,
         job_calls: int | None = None,
         also: Sequence[Write] = (),
-        refused: Callable[[], None] | None = None,
+        refused: Callable[[], Sequence[Write]] | None = None,
     ) -> SyncHistoryEntry:
         """Writes the run's history entry (with `also` in the same transaction; when a condition of theirs refuses
-        it, `refused` makes them one by one and the entry is written alone), its metrics and its job's progress."""
+        it, `refused` makes them one by one and the entry is written with the writes it returns), its metrics and its
+        job's progress."""
         entry = SyncHistoryEntry(
             id=uuid.uuid4().hex[:12],
             company_id=self.work.company_id,
@@ -133,9 +134,7 @@ class _Recorder:
             queries=queries or [],
         )
         if not self.deps.history.add(entry, also):
-            if refused is not None:
-                refused()
-            self.deps.history.add(entry)
+            self.deps.history.add(entry, refused() if refused is not None else ())
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
         count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
@@ -373,11 +372,12 @@ def _import_months(
 
     checkpoint_left: list[str] = []
 
-    def one_by_one() -> None:
+    def one_by_one() -> list[Write]:
         _mark_imported(deps, work, months[-1])
         deps.progress.put_counts(work.company_id, work.client_id, finished)
         deps.progress.release_lease(work.company_id, work.client_id, lease.owner)
         checkpoint_left.append(checkpoint.work_key)  # ended once the entry is written (below)
+        return [] if recorded is None else [deps.progress.checkpoint_write(recorded)]  # marked with the entry
 
     entry = record(
         ImportOutcome.SUCCEEDED,
