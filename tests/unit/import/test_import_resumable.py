@@ -13,7 +13,7 @@ from smartaccounts_sync.domain.field_catalogue import DocumentSource
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.months import YearMonth
-from smartaccounts_sync.domain.reload_job import ReloadJob
+from smartaccounts_sync.domain.reload_job import ReloadJob, ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome
 from smartaccounts_sync.service import quota_plan
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
@@ -289,6 +289,49 @@ def test_a_history_write_that_fails_after_the_import_costs_no_smartaccounts_call
     # Then it continues from the checkpoint: no page is read twice, the figures equal a clean run's
     assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
     assert large.sa.calls_made == clean_calls and task_values(large) == expected
+
+
+@pytest.mark.parametrize("link_changed", [False, True], ids=["in-one-write", "link-changed-meanwhile"])
+def test_a_reload_client_whose_count_on_the_job_fails_after_its_entry_is_counted_again_without_importing(
+    large, link_changed: bool
+) -> None:
+    # Given a reload client whose import ended with its history entry (in one write with the link's bookkeeping, or,
+    # the link changed meanwhile, written one by one), and whose count on the job then failed once (a throttled
+    # write, or the Lambda stopped between the two)
+    expected, clean_calls = clean_run(large)
+    if link_changed:
+        put_all = large.deps.summary_tasks.put_all
+
+        def change_the_link(writes):
+            link = large.deps.links.get(COMPANY, "client-1")
+            large.deps.links.update(COMPANY, link.model_copy(update={"message": "checked meanwhile"}))
+            return put_all(writes)
+
+        large.deps.summary_tasks.put_all = change_the_link
+    client_done = large.deps.jobs.client_done
+
+    def fails_once(*args, **kwargs):
+        large.deps.jobs.client_done = client_done
+        raise RuntimeError("ProvisionedThroughputExceededException")
+
+    large.deps.jobs.client_done = fails_once
+    with pytest.raises(RuntimeError):
+        import_client(large.deps, reload_work())
+    assert large.deps.jobs.get(COMPANY, JOB).done_clients == []
+
+    # When SQS delivers the work again
+    again = import_client(large.deps, reload_work())
+
+    # Then the client is counted with the calls it used and the job completes, without a page read again or a second
+    # history entry, and its checkpoint is gone
+    assert again is None
+    assert large.sa.calls_made == clean_calls
+    job = large.deps.jobs.get(COMPANY, JOB)
+    assert job.done_clients == ["client-1"] and job.status is ReloadStatus.COMPLETED
+    assert job.calls_used == clean_calls
+    assert [e.outcome for e in large.deps.history.entries] == [ImportOutcome.SUCCEEDED]
+    assert task_values(large) == expected
+    assert large.deps.progress.checkpoints == {}
 
 
 def test_a_client_whose_import_runs_elsewhere_is_handed_back_not_run_twice(large) -> None:

@@ -2,13 +2,14 @@
 
 Items:
 - `pk = COMPANY#<companyId>`, `sk = CHECKPOINT#<clientId>#<workKey>`: the import's checkpoint (JSON in `data`),
-  rewritten after every page; TTL 30 days (an abandoned import does not linger).
+  rewritten after every page (a reload's also when it ends, until its job counted the client); TTL 30 days (an
+  abandoned import does not linger).
 - `sk = LEASE#<clientId>`: who imports the client now, until when (conditional writes: a client's import never
   overlaps itself; an expired lease may be taken over).
 - `sk = COUNTS#<clientId>`: documents per month per kind counted by the client's last completed import (planning
   figures for reservations and the reload's ETA).
 - `pk = PARKED#<YYYY-MM-DD>` (the Tallinn day the quota renews), `sk = <companyId>#<clientId>#<workKey>`: work
-  waiting for the daily quota, with its message; woken once that day (`docs/reload.md`).
+  waiting for the daily quota, with its message; sent again that day, then deleted (`docs/reload.md`).
 """
 
 from __future__ import annotations
@@ -51,13 +52,23 @@ class ImportProgressRepository(Protocol):
     ) -> tuple[DocumentCounts | None, ImportCheckpoint | None]:
         """`get_counts` and `get_checkpoint` in one read."""
     def finished_writes(
-        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+        self,
+        company_id: str,
+        client_id: str,
+        work_key: str,
+        counts: DocumentCounts,
+        *,
+        lease_owner: str,
+        keep: ImportCheckpoint | None = None,
     ) -> list[Write]:
-        """`put_counts`, `delete_checkpoint` and `release_lease` as parts of a group (`adapters/transact.py`); the
-        group is refused when the lease is no longer the owner's."""
+        """`put_counts`, `delete_checkpoint` (with `keep`: `checkpoint_write(keep)` instead) and `release_lease` as
+        parts of a group (`adapters/transact.py`); the group is refused when the lease is no longer the owner's."""
+    def checkpoint_write(self, checkpoint: ImportCheckpoint) -> Write:
+        """`put_checkpoint` as a part of a group."""
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
     def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
-    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
+        """Deletes the parked work once it was sent again; nothing when it is gone already (a delete sent again)."""
 
 
 def _conditional_failed(error: BotoClientError) -> bool:
@@ -79,13 +90,13 @@ class DynamoDbImportProgressRepository:
         ).get("Item")
         return ImportCheckpoint.model_validate_json(item["data"]["S"]) if item else None
 
-    def put_checkpoint(self, checkpoint: ImportCheckpoint) -> None:
+    def _checkpoint_item(self, checkpoint: ImportCheckpoint) -> dict[str, Any]:
         key = self._key(checkpoint.company_id, f"CHECKPOINT#{checkpoint.client_id}#{checkpoint.work_key}")
         expires = int((checkpoint.updated_at + CHECKPOINT_TTL).timestamp())
-        self._ddb.put_item(
-            TableName=self._table,
-            Item={**key, "data": {"S": checkpoint.model_dump_json()}, "expiresAt": {"N": str(expires)}},
-        )
+        return {**key, "data": {"S": checkpoint.model_dump_json()}, "expiresAt": {"N": str(expires)}}
+
+    def put_checkpoint(self, checkpoint: ImportCheckpoint) -> None:
+        self._ddb.put_item(TableName=self._table, Item=self._checkpoint_item(checkpoint))
 
     def delete_checkpoint(self, company_id: str, client_id: str, work_key: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key=self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"))
@@ -153,7 +164,14 @@ class DynamoDbImportProgressRepository:
         return counts, checkpoint
 
     def finished_writes(
-        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+        self,
+        company_id: str,
+        client_id: str,
+        work_key: str,
+        counts: DocumentCounts,
+        *,
+        lease_owner: str,
+        keep: ImportCheckpoint | None = None,
     ) -> list[Write]:
         counts_item = self._key(company_id, f"COUNTS#{client_id}") | {"data": {"S": counts.model_dump_json()}}
         release = {
@@ -173,8 +191,13 @@ class DynamoDbImportProgressRepository:
                         "Key": self._key(company_id, f"CHECKPOINT#{client_id}#{work_key}"),
                     }
                 }
-            ),
+            )
+            if keep is None
+            else self.checkpoint_write(keep),
         ]
+
+    def checkpoint_write(self, checkpoint: ImportCheckpoint) -> Write:
+        return Write(part={"Put": {"TableName": self._table, "Item": self._checkpoint_item(checkpoint)}})
 
     # --- parked work ---------------------------------------------------------------------------------------------
     @staticmethod
@@ -223,16 +246,8 @@ class DynamoDbImportProgressRepository:
                 return found
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
-    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool:
-        try:
-            self._ddb.delete_item(
-                TableName=self._table, Key=self._parked_key(work, wake_on), ConditionExpression="attribute_exists(pk)"
-            )
-            return True
-        except BotoClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
+        self._ddb.delete_item(TableName=self._table, Key=self._parked_key(work, wake_on))
 
 
 class InMemoryImportProgressRepository:
@@ -279,7 +294,14 @@ class InMemoryImportProgressRepository:
         return self.get_counts(company_id, client_id), self.get_checkpoint(company_id, client_id, work_key)
 
     def finished_writes(
-        self, company_id: str, client_id: str, work_key: str, counts: DocumentCounts, *, lease_owner: str
+        self,
+        company_id: str,
+        client_id: str,
+        work_key: str,
+        counts: DocumentCounts,
+        *,
+        lease_owner: str,
+        keep: ImportCheckpoint | None = None,
     ) -> list[Write]:
         return [
             Write(apply=lambda: self.put_counts(company_id, client_id, counts)),
@@ -287,8 +309,15 @@ class InMemoryImportProgressRepository:
                 holds=lambda: self.leases.get((company_id, client_id), ("",))[0] == lease_owner,
                 apply=lambda: self.release_lease(company_id, client_id, lease_owner),
             ),
-            Write(apply=lambda: self.delete_checkpoint(company_id, client_id, work_key)),
+            Write(apply=lambda: self.delete_checkpoint(company_id, client_id, work_key))
+            if keep is None
+            else self.checkpoint_write(keep),
         ]
+
+    def checkpoint_write(self, checkpoint: ImportCheckpoint) -> Write:
+        key = (checkpoint.company_id, checkpoint.client_id, checkpoint.work_key)
+        # a part of a group (one write with it), not a checkpoint stored on its own (`checkpoint_writes`)
+        return Write(apply=lambda: self.checkpoints.__setitem__(key, checkpoint.model_dump_json()))
 
     def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
         day = self.parked_work.setdefault(wake_on, {})
@@ -301,5 +330,5 @@ class InMemoryImportProgressRepository:
     def parked(self, wake_on: dt.date) -> list[ParkedWork]:
         return list(self.parked_work.get(wake_on, {}).values())
 
-    def unpark(self, work: ParkedWork, wake_on: dt.date) -> bool:
-        return self.parked_work.get(wake_on, {}).pop((work.company_id, work.client_id, work.work_key), None) is not None
+    def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
+        self.parked_work.get(wake_on, {}).pop((work.company_id, work.client_id, work.work_key), None)

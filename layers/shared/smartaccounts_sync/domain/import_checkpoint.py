@@ -84,6 +84,8 @@ class ImportCheckpoint(DeferredModel):
     started_at: dt.datetime
     updated_at: dt.datetime
     parked_until: dt.datetime | None = None  # waiting for the daily quota (one DEFERRED entry per wait)
+    #: a reload's import ended with its history entry; its job is yet to count the client, with these calls
+    recorded_calls: int | None = None
 
     @property
     def finished(self) -> bool:

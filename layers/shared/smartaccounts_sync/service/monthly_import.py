@@ -33,7 +33,7 @@ from smartaccounts_sync.adapters.batch_read import read_all
 from smartaccounts_sync.adapters.transact import Write
 from smartaccounts_sync.domain.client_link import ClientLink, LinkStatus
 from smartaccounts_sync.domain.field_catalogue import is_known_field, mapped_keys, sources_needed
-from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
+from smartaccounts_sync.domain.import_checkpoint import DocumentCounts, ImportCheckpoint
 from smartaccounts_sync.domain.import_day import ImportDay
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork, keep_due, months_to_import
 from smartaccounts_sync.domain.integration import CompanyIntegration
@@ -112,10 +112,11 @@ class _Recorder:
         queries: list[dict] | None = None,
         job_calls: int | None = None,
         also: Sequence[Write] = (),
-        refused: Callable[[], None] | None = None,
+        refused: Callable[[], Sequence[Write]] | None = None,
     ) -> SyncHistoryEntry:
         """Writes the run's history entry (with `also` in the same transaction; when a condition of theirs refuses
-        it, `refused` makes them one by one and the entry is written alone), its metrics and its job's progress."""
+        it, `refused` makes them one by one and the entry is written with the writes it returns), its metrics and its
+        job's progress."""
         entry = SyncHistoryEntry(
             id=uuid.uuid4().hex[:12],
             company_id=self.work.company_id,
@@ -133,9 +134,7 @@ class _Recorder:
             queries=queries or [],
         )
         if not self.deps.history.add(entry, also):
-            if refused is not None:
-                refused()
-            self.deps.history.add(entry)
+            self.deps.history.add(entry, refused() if refused is not None else ())
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
         count("ClientImportOutcomes", outcome=outcome.value, reason=self.work.reason.value)
@@ -306,6 +305,8 @@ def _import_months(
     counts, found = deps.progress.counts_and_checkpoint(
         work.company_id, work.client_id, resumable_import.work_key(work, months)
     )
+    if found is not None and found.recorded_calls is not None:
+        return _count_recorded(deps, work, found)
     checkpoint = resumable_import.open_checkpoint(deps, work, months, sources, counts, found)
     tally = MonthlyTally.from_dict(months, checkpoint.tally)
     calls_before = checkpoint.calls
@@ -351,21 +352,32 @@ def _import_months(
     changed = upsert_all(deps, proposals)
     resumable_import.refine_expected(deps, work, checkpoint, counts)
     finished = DocumentCounts.of(checkpoint, deps.now())
+    job_calls = checkpoint.calls - calls_before
+    # a reload's checkpoint is kept, marked recorded, until its job counted the client (`record`, then below): a
+    # delivery again after a failure or a stop between the two counts the client (`_count_recorded`), not imports it
+    recorded = (
+        checkpoint.model_copy(
+            update={"recorded_calls": max(0, job_calls - record.reported_to_job), "updated_at": deps.now()}
+        )
+        if work.job_id is not None
+        else None
+    )
     # the link's bookkeeping (from the link as read at the start), the client's counts, the checkpoint's end, the
     # lease's end and the history entry: one all-or-nothing write. When the link changed meanwhile (or the lease was
     # taken over), the same writes one by one on what is there now.
     also = [deps.links.update_write(work.company_id, _imported(deps, link, months[-1]), link)]
     also += deps.progress.finished_writes(
-        work.company_id, work.client_id, checkpoint.work_key, finished, lease_owner=lease.owner
+        work.company_id, work.client_id, checkpoint.work_key, finished, lease_owner=lease.owner, keep=recorded
     )
 
     checkpoint_left: list[str] = []
 
-    def one_by_one() -> None:
+    def one_by_one() -> list[Write]:
         _mark_imported(deps, work, months[-1])
         deps.progress.put_counts(work.company_id, work.client_id, finished)
         deps.progress.release_lease(work.company_id, work.client_id, lease.owner)
         checkpoint_left.append(checkpoint.work_key)  # ended once the entry is written (below)
+        return [] if recorded is None else [deps.progress.checkpoint_write(recorded)]  # marked with the entry
 
     entry = record(
         ImportOutcome.SUCCEEDED,
@@ -374,15 +386,25 @@ def _import_months(
         values=_json_values(stats),
         tasks_changed=changed,
         queries=_queries(checkpoint),
-        job_calls=checkpoint.calls - calls_before,
+        job_calls=job_calls,
         also=also,
         refused=one_by_one,
     )
-    for work_key in checkpoint_left:
-        # only once the entry is written: a delivery again after a failed history write finds every page read
-        deps.progress.delete_checkpoint(work.company_id, work.client_id, work_key)
+    if checkpoint_left or recorded is not None:
+        # only once the entry is written (a delivery again after a failed history write finds every page read), and
+        # a reload's once its job counted the client
+        deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
     lease.released = True  # with the group, or by `one_by_one` when the group was refused (not when it failed)
     return entry
+
+
+def _count_recorded(deps: Dependencies, work: ImportWork, checkpoint: ImportCheckpoint) -> None:
+    """The client's import ended with its history entry, and its reload job did not count it (the count failed, or
+    the Lambda stopped before it): counted now, with the calls that import did not report, without a page read again
+    or a second entry."""
+    reload.client_finished(deps, work, checkpoint.recorded_calls or 0)
+    deps.progress.delete_checkpoint(work.company_id, work.client_id, checkpoint.work_key)
+    logger.info("client import recorded before: counted on its job", extra={"client_id": work.client_id})
 
 
 def _queries(checkpoint) -> list[dict]:

@@ -3,7 +3,7 @@
 The rules (`docs/monthly-import.md`, *Checkpoints*): one query per needed document kind over the whole range; after
 every page the checkpoint (next page, page digest, the months' tallies, calls per query) is stored, so the import
 continues exactly there after the time budget, the minute limit, the daily quota or a passing failure. Work that
-waits for the daily quota is parked until the quota renews and woken once (`wake_parked`).
+waits for the daily quota is parked until the quota renews and woken then (`wake_parked`).
 """
 
 from __future__ import annotations
@@ -206,18 +206,18 @@ def park(deps: Dependencies, work: ImportWork, checkpoint: ImportCheckpoint) -> 
 
 
 def wake_parked(deps: Dependencies, today: dt.date) -> int:
-    """The quota renewed: sends every work parked until today (or a few days before) once. Returns how many."""
+    """The quota renewed: sends every work parked until today (or a few days before). Returns how many it sent.
+
+    Sent first, then unparked: a wake-up that fails or stops in between leaves the work parked and the next one
+    sends it again, and two wake-ups at once may both send it; a work sent twice is absorbed by the import (the
+    client's lease, `reload.settled`, `months_to_import`). Never the other way round: a delete applied whose answer
+    was lost, or a stop after it, would leave the work neither parked nor sent."""
     woken = 0
     for back in range(WAKE_LOOKBACK_DAYS, -1, -1):
         day = today - dt.timedelta(days=back)
         for parked in deps.progress.parked(day):
-            if not deps.progress.unpark(parked, day):
-                continue  # another wake-up took it
-            try:
-                deps.work_queue.send([ImportWork.model_validate_json(parked.message)])
-            except Exception:
-                deps.progress.park(parked, day)  # not lost: the next wake-up sends it
-                raise
+            deps.work_queue.send([ImportWork.model_validate_json(parked.message)])
+            deps.progress.unpark(parked, day)
             woken += 1
     logger.info("parked work woken", extra={"date": today.isoformat(), "woken": woken})
     return woken
