@@ -38,7 +38,7 @@ def main() -> int:
         clean_exports = fault_run.run_exports(stack, admin, make_firm(), new_buyers=NEW_BUYERS, timeout=600)
         with (
             pytest.MonkeyPatch.context() as patch,
-            fault_run.faults(stack, admin, patch) as (injected, arm, arm_firm),
+            fault_run.faults(stack, admin, patch, lose_answers=True) as (injected, arm, arm_firm),
         ):
             marker = f"invalid-{tag}"
             fault_run.send_invalid_messages(stack, marker)

@@ -11,6 +11,9 @@ to the same SmartAccounts companies while:
 - a worker fails after writing part of its work (once per client: the first summary task written, then a crash),
 - DynamoDB throttles some writes (`ProvisionedThroughputExceededException` at the repository boundary: summary
   tasks, history, export records, buyer links),
+- DynamoDB loses the answers of some writes after applying them (`LostAnswers`, at botocore's transport: the write
+  is sent and applied, then the connection times out; botocore sends it again, the rate guard's client leaves that
+  to the guard),
 - and two messages invalid by construction are put on the import queue.
 
 `lost` then says what differs from the clean run: every summary task value must equal it, every job complete,
@@ -38,11 +41,13 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
+from local_stack.net import REGION
 from local_stack.pump import PumpFaults
 from scripts import redrive
 from smartaccounts_sync.adapters import export_record_repository, summary_task_repository, sync_history_repository
+from smartaccounts_sync.adapters.aws_clients import shared_client
 from smartaccounts_sync.domain.import_day import ImportDay, next_import
 from smartaccounts_sync.domain.months import tallinn_today
 from smartaccounts_sync.service import intake, invoice_export
@@ -91,6 +96,8 @@ class Injected:
     #: how often the sandbox faults were set on a key (each arming brings its bursts), by flow
     arms: Counter = field(default_factory=Counter)
     pump: PumpFaults = field(default_factory=PumpFaults)
+    #: DynamoDB writes applied whose answers were lost (`faults(..., lose_answers=True)`)
+    lost_answers: LostAnswers | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -316,6 +323,64 @@ def export_report(clean: ExportRun, faulty: ExportRun, injected: Injected, probl
 
 
 # ---------------------------------------------------------------- the faults
+class LostAnswers:
+    """Every `every`-th single-item or batch write of the stack's DynamoDB clients (at most `cap`) is sent by this
+    hook itself, applied, and then its answer is lost: botocore sees a read time-out, and sends the same request again
+    (its standard retries), or the caller sees the time-out (the rate guard's client, botocore's retries off).
+    Transactions are left alone: DynamoDB makes a retried `TransactWriteItems` idempotent by the client request token
+    botocore fills in, which moto does not model. So is Powertools idempotency's table (`spare`): its in-progress
+    record applied with the answer lost is taken by Powertools for another invocation's, and the message comes back
+    after its visibility timeout, by when that record has expired (the local stack's pump sends it again within
+    seconds, before it expires, and it would end on the dead-letter queue here only)."""
+
+    WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
+
+    def __init__(self, every: int = 9, cap: int = 60, spare: tuple[str, ...] = ()) -> None:
+        self.every = every
+        self.cap = cap
+        self.spare = tuple(f'"TableName": "{table}"'.encode() for table in spare)
+        self.writes = 0
+        self.lost: Counter = Counter()  # by operation
+        self._lock = threading.Lock()
+        self._clients: list[Any] = []
+
+    def attach(self, *clients: Any) -> None:
+        for client in clients:
+            for operation in self.WRITES:
+                client.meta.events.register(
+                    f"before-send.dynamodb.{operation}", self._sent, unique_id=f"lost-answers-{operation}"
+                )
+            self._clients.append(client)
+
+    def detach(self) -> None:
+        for client in self._clients:
+            for operation in self.WRITES:
+                client.meta.events.unregister(
+                    f"before-send.dynamodb.{operation}", unique_id=f"lost-answers-{operation}"
+                )
+        self._clients.clear()
+
+    def _sent(self, request: Any, **_kwargs: Any) -> None:
+        body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+        if any(table in body for table in self.spare):
+            return None
+        with self._lock:
+            self.writes += 1
+            lose = self.writes % self.every == 0 and sum(self.lost.values()) < self.cap
+        if not lose:
+            return None
+        operation = request.headers.get("X-Amz-Target", b"")
+        operation = (operation.decode() if isinstance(operation, bytes) else operation).rsplit(".", 1)[-1]
+        answer = requests.request(  # the write reaches DynamoDB and is applied
+            request.method, request.url, data=request.body, headers=dict(request.headers), timeout=30
+        )
+        if answer.status_code != 200:
+            return None  # refused outright (a condition): no answer to lose, botocore sends it as it was
+        with self._lock:
+            self.lost[operation] += 1
+        raise ReadTimeoutError(endpoint_url=request.url)
+
+
 def _throttled(operation: str) -> ClientError:
     return ClientError(
         {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected throttle"}}, operation
@@ -324,7 +389,7 @@ def _throttled(operation: str) -> ClientError:
 
 @contextmanager
 def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float = 0.3,
-           throttle_every: int = 3, max_throttles: int = 4
+           throttle_every: int = 3, max_throttles: int = 4, lose_answers: bool = False
            ) -> Iterator[tuple[Injected, Callable[[list], None], Callable[[Firm], None]]]:
     """Every fault of the suite, on for the duration; yields the counters and the hooks that set the sandbox faults
     on the run's keys, the import companies' and the exporting firm's (faults are per key, so other companies on the
@@ -435,10 +500,18 @@ def faults(stack: Any, admin: Admin, monkeypatch: Any, *, duplicate_rate: float 
     # a request the client gave up on is carried out by the sandbox at most its time-out after it came in
     monkeypatch.setenv("SMARTACCOUNTS_WRITE_SETTLE_SECONDS", str(SANDBOX_FAULTS["timeoutSeconds"]))
     stack.pump.faults = injected.pump
+    if lose_answers:
+        injected.lost_answers = LostAnswers(spare=(stack.provisioned.names["IdempotencyTable"],))
+        injected.lost_answers.attach(  # the clients every function of the stack uses (one process: shared)
+            shared_client("dynamodb", REGION, stack.moto_url),
+            shared_client("dynamodb", REGION, stack.moto_url, single_attempt=True),
+        )
     try:
         yield injected, on_companies, on_firm
     finally:
         stack.pump.faults = None
+        if injected.lost_answers is not None:
+            injected.lost_answers.detach()
         requests.delete(f"{admin.url}/faults", timeout=10)
 
 
@@ -479,6 +552,13 @@ def report(clean: RunResult, faulty: RunResult, injected: Injected, items_lost: 
         f"time-outs at {SANDBOX_FAULTS['timeoutRate']:.0%} of requests, 100 ms latency on every request",
         f"  pump: {injected.pump.duplicates_sent} duplicate deliveries (copies, delayed), every batch shuffled",
         f"  workers crashed after a partial write: {injected.crashes}; DynamoDB writes throttled: {injected.throttles}",
+        "  DynamoDB writes applied whose answer was lost: "
+        + (
+            ", ".join(f"{op} {n}" for op, n in sorted(injected.lost_answers.lost.items()))
+            + f" (of {injected.lost_answers.writes} writes; botocore sent them again, the rate guard retried itself)"
+            if injected.lost_answers is not None
+            else "none (off)"
+        ),
         f"  retries: {injected.redeliveries} SQS redeliveries, "
         f"{sum(v for k, v in faulty.statuses.items() if k != '200')} SmartAccounts answers other than 200",
         f"  duplicates suppressed (no call, no history): {injected.duplicates_suppressed}",

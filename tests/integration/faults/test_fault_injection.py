@@ -1,7 +1,8 @@
 """Fault injection on the local stack (modest size; `bench/bench_faults.py` runs a larger one).
 
 A monthly import and a Reload data of two Uku companies (two clients each), and a batch of invoice exports of a
-firm, run clean, then again under every fault of `tests/support/fault_run.py`. Afterwards every summary task equals
+firm, run clean, then again under every fault of `tests/support/fault_run.py` (DynamoDB answers lost after the
+write included). Afterwards every summary task equals
 the clean run's, every job is complete, nothing is lost, and the import DLQ holds only the two messages invalid by
 construction, each with its reason; every invoice exists exactly once in SmartAccounts (read back over HTTP), every
 export record is EXPORTED with SmartAccounts' number, and nothing is on the export DLQ. The figures (faults by kind,
@@ -36,7 +37,7 @@ def test_under_faults_every_summary_task_equals_the_clean_run_and_nothing_is_los
     assert fault_run.export_problems(clean_exports) == []
 
     # When the same work runs on fresh Uku companies under every fault, with two invalid messages thrown in
-    with fault_run.faults(stack, admin, monkeypatch) as (injected, arm, arm_firm):
+    with fault_run.faults(stack, admin, monkeypatch, lose_answers=True) as (injected, arm, arm_firm):
         marker = f"invalid-{tag}"
         invalid = fault_run.send_invalid_messages(stack, marker)
         faulty = fault_run.run(stack, admin, make_company, groups, on_companies=arm, before_reload=arm)
@@ -65,6 +66,7 @@ def test_under_faults_every_summary_task_equals_the_clean_run_and_nothing_is_los
     assert faulty.statuses.get("500", 0) > 0 and faulty.statuses.get("503", 0) > 0
     assert faulty.statuses.get("429", 0) > 0
     assert injected.crashes > 0 and injected.throttles > 0 and injected.pump.duplicates_sent > 0
+    assert injected.lost_answers is not None and {"PutItem", "UpdateItem"} <= set(injected.lost_answers.lost)
     assert exports.statuses.get("503", 0) > 0 and exports.statuses.get("429", 0) > 0
     assert exports.statuses.get("500", 0) >= 2  # the two answers lost after SmartAccounts accepted, at least
     assert injected.throttled.get("export_record", 0) > 0 and injected.export_deliveries > len(exports.invoices)

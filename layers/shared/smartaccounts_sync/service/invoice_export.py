@@ -10,8 +10,9 @@ How an invoice is never created twice, whatever happens:
    written) is reconciled by reading: the record becomes EXPORTED with `reconciled: true`, nothing is posted.
 3. **Never re-post blindly.** `posting_started_at` is written before the post. A post answered 500 (SmartAccounts
    has finished with it) is followed at once by the read of 2, and posted again only when the invoice is not there;
-   a post answered 2xx with a body that cannot be read is read at once too (booked: EXPORTED, reconciled). A post whose outcome is otherwise unknown (time-out, lost connection, a gateway's 502/504: it may still be
-   running) leaves the record PENDING and the message is delivered again, which starts at 2.
+   a post answered 2xx with a body that cannot be read is read at once too (booked: EXPORTED, reconciled). A post
+   whose outcome is otherwise unknown (time-out, lost connection, a gateway's 502/504: it may still be running)
+   leaves the record PENDING and the message is delivered again, which starts at 2.
 4. Powertools idempotency (in the handler) makes a redelivery of the same message a no-op on top.
 
 What waits for the customer (integration disabled, no working credentials, unknown VAT type, no article,
