@@ -33,7 +33,8 @@ def test_tables_queues_bus_rules_and_schedule_are_exactly_the_templates(provisio
     template, out, prefix = provisioned
 
     # Then every declared table exists with the template's keys and indexes, and no other table of this stack
-    tables = {t for t in aws("dynamodb").list_tables()["TableNames"] if t.startswith(prefix)}
+    pages = aws("dynamodb").get_paginator("list_tables").paginate()  # the shared moto server holds other tests' too
+    tables = {t for page in pages for t in page["TableNames"] if t.startswith(prefix)}
     declared_tables = template.of_type("AWS::DynamoDB::Table")
     assert tables == {out.names[t] for t in declared_tables}
     for logical_id, resource in declared_tables.items():
@@ -65,14 +66,15 @@ def test_tables_queues_bus_rules_and_schedule_are_exactly_the_templates(provisio
             assert int(redrive["maxReceiveCount"]) == props["RedrivePolicy"]["maxReceiveCount"]
 
     # And the service's bus, the rules on their buses, and the daily schedule in Tallinn time
-    buses = {b["Name"] for b in aws("events").list_event_buses()["EventBuses"]}
-    assert {out.names[b] for b in template.of_type("AWS::Events::EventBus")} <= buses
+    for bus in template.of_type("AWS::Events::EventBus"):
+        assert aws("events").describe_event_bus(Name=out.names[bus])["Name"] == out.names[bus]
     for logical_id, resource in template.of_type("AWS::Events::Rule").items():
         bus = resource["Properties"]["EventBusName"]
         bus_name = "default" if isinstance(bus, dict) else bus
         rule = aws("events").describe_rule(Name=out.names[logical_id], EventBusName=bus_name)
         assert json.loads(rule["EventPattern"]) == resource["Properties"]["EventPattern"]
-    schedules = {s["Name"]: s for s in aws("scheduler").list_schedules()["Schedules"] if s["Name"].startswith(prefix)}
+    pages = aws("scheduler").get_paginator("list_schedules").paginate(NamePrefix=prefix)
+    schedules = {s["Name"]: s for page in pages for s in page["Schedules"]}
     assert set(schedules) == {out.names[s] for s in template.of_type("AWS::Scheduler::Schedule")}
     for logical_id in template.of_type("AWS::Scheduler::Schedule"):
         schedule = aws("scheduler").get_schedule(Name=out.names[logical_id])
