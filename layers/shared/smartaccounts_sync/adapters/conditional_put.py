@@ -36,3 +36,10 @@ def put_conditionally(client: Any, **put: Any) -> bool:
         found = error.response.get("Item")
         return found is not None and _plain(found) == _plain(put["Item"])
     return True
+
+
+def version_condition(read: int) -> dict[str, Any]:
+    """The condition of a put over a record read at version ``read`` (0: a record that must not exist yet)."""
+    if read == 0:
+        return {"ConditionExpression": "attribute_not_exists(pk)"}
+    return {"ConditionExpression": "version = :read", "ExpressionAttributeValues": {":read": {"N": str(read)}}}

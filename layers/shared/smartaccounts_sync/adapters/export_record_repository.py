@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from smartaccounts_sync.adapters.conditional_put import put_conditionally
+from smartaccounts_sync.adapters.conditional_put import put_conditionally, version_condition
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.errors import Conflict
 from smartaccounts_sync.service.export_ports import BuyerClaim
@@ -64,15 +64,8 @@ class DynamoDbExportRecordRepository:
             "status": {"S": saved.status.value},
             "version": {"N": str(saved.version)},
         }
-        if record.version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
-            condition = {
-                "ConditionExpression": "version = :read",
-                "ExpressionAttributeValues": {":read": {"N": str(record.version)}},
-            }
         # its own write applied with the answer lost and sent again by botocore is not "changed meanwhile"
-        if not put_conditionally(self._ddb, TableName=self._table, Item=item, **condition):
+        if not put_conditionally(self._ddb, TableName=self._table, Item=item, **version_condition(record.version)):
             raise Conflict(f"The export record of invoice {record.invoice_id} was changed meanwhile.")
         return saved
 

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from smartaccounts_sync.adapters import keys
 from smartaccounts_sync.adapters.batch_read import Read
-from smartaccounts_sync.adapters.conditional_put import put_conditionally
+from smartaccounts_sync.adapters.conditional_put import put_conditionally, version_condition
 from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.errors import Conflict
 
@@ -71,15 +71,8 @@ class DynamoDbIntegrationRepository:
         if saved.enabled and saved.settings is not None and saved.next_import_date is not None:
             item["importDue"] = {"S": IMPORT_DUE}
             item["nextImportDate"] = {"S": saved.next_import_date.isoformat()}
-        if integration.version == 0:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
-            condition = {
-                "ConditionExpression": "version = :read",
-                "ExpressionAttributeValues": {":read": {"N": str(integration.version)}},
-            }
         # its own write applied with the answer lost and sent again by botocore is not "someone else"
-        if not put_conditionally(self._ddb, TableName=self._table, Item=item, **condition):
+        if not put_conditionally(self._ddb, TableName=self._table, Item=item, **version_condition(integration.version)):
             raise Conflict(
                 "The SmartAccounts integration was changed by someone else meanwhile; reload it and try again."
             )
