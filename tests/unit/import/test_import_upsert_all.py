@@ -11,27 +11,11 @@ from moto import mock_aws
 
 from smartaccounts_sync.adapters.summary_task_repository import DynamoDbSummaryTaskRepository
 from smartaccounts_sync.domain.months import YearMonth
-from smartaccounts_sync.domain.task_record import SummaryTask
 from smartaccounts_sync.service.summary_tasks import upsert_all
 from tests.support.fakes import in_memory_dependencies
+from tests.support.summary_tasks import T0, proposal
 
-T0 = dt.datetime(2026, 11, 30, 18, tzinfo=dt.UTC)
 MONTHS = [YearMonth(2026, 9), YearMonth(2026, 10), YearMonth(2026, 11)]
-
-
-def proposal(month: YearMonth, value: int, at: dt.datetime = T0) -> SummaryTask:
-    return SummaryTask(
-        company_id="c",
-        client_id="k",
-        month=month,
-        title=f"Summary {month}",
-        topic_id="topic",
-        period_start=month.first_day,
-        period_end=month.last_day,
-        field_values={"f1": Decimal(value)},
-        values={"invoices": Decimal(value)},
-        computed_at=at,
-    )
 
 
 class CountingClient:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import boto3
@@ -26,12 +25,12 @@ from smartaccounts_sync.domain.integration import ConnectionStatus, SummaryTaskS
 from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus, PaymentStatus, SmartAccountsInvoice
 from smartaccounts_sync.domain.invoice_issued import parse_invoice_issued
 from smartaccounts_sync.domain.months import YearMonth
-from smartaccounts_sync.domain.task_record import SummaryTask
 from smartaccounts_sync.errors import Conflict
 from smartaccounts_sync.service import connection, payment_status, summary_task_settings
 from smartaccounts_sync.service.summary_tasks import upsert, upsert_all
 from smartaccounts_sync.smartaccounts.errors import ErrorKind
 from tests.support.lost_answers import AnswerLost
+from tests.support.summary_tasks import proposal
 
 CO = "uku-co-1"
 REGION = "eu-north-1"
@@ -158,27 +157,12 @@ def test_settings_saved_with_the_answer_lost_are_saved_not_a_conflict(deps, ddb)
 
 
 # --- summary tasks: one month and many ------------------------------------------------------------------------------
-def _proposal(month: YearMonth, value: str, at: dt.datetime = T0) -> SummaryTask:
-    return SummaryTask(
-        company_id=CO,
-        client_id="k",
-        month=month,
-        title=f"Summary {month}",
-        topic_id="topic",
-        period_start=month.first_day,
-        period_end=month.last_day,
-        field_values={"f1": Decimal(value)},
-        values={"invoices": Decimal(value)},
-        computed_at=at,
-    )
-
-
 def test_one_months_task_written_with_the_answer_lost_is_counted_and_announced(deps, ddb) -> None:
     lost = AnswerLost(ddb, "put_item")
     deps.summary_tasks = DynamoDbSummaryTaskRepository(lost, "tasks")
 
     # When one month's task is written (the one-item put, not a transaction) and the answer is lost
-    written = upsert_all(deps, [_proposal(YearMonth(2026, 11), "1.50")])
+    written = upsert_all(deps, [proposal(YearMonth(2026, 11), "1.50", company_id=CO)])
 
     # Then it counts as written and `SummaryTaskUpdated` is published, as for several months at once
     assert lost.lost == 1 and written == 1
@@ -188,11 +172,11 @@ def test_one_months_task_written_with_the_answer_lost_is_counted_and_announced(d
 
 def test_upsert_of_a_changed_task_with_the_answer_lost_is_announced(deps, ddb) -> None:
     deps.summary_tasks = DynamoDbSummaryTaskRepository(ddb, "tasks")
-    upsert(deps, _proposal(YearMonth(2026, 11), "1"))
+    upsert(deps, proposal(YearMonth(2026, 11), "1", company_id=CO))
     lost = AnswerLost(ddb, "put_item")
     deps.summary_tasks = DynamoDbSummaryTaskRepository(lost, "tasks")
 
-    assert upsert(deps, _proposal(YearMonth(2026, 11), "2.10", T0 + dt.timedelta(hours=1))) is True
+    assert upsert(deps, proposal(YearMonth(2026, 11), "2.10", T0 + dt.timedelta(hours=1), company_id=CO)) is True
 
     assert lost.lost == 1
     updated = deps.events.of_type("SummaryTaskUpdated")
@@ -202,11 +186,11 @@ def test_upsert_of_a_changed_task_with_the_answer_lost_is_announced(deps, ddb) -
 def test_another_writers_task_is_still_stale(ddb) -> None:
     repository = DynamoDbSummaryTaskRepository(ddb, "tasks")
     month = YearMonth(2026, 11)
-    repository.put(_proposal(month, "1").model_copy(update={"version": 1}), expected_version=0)
+    repository.put(proposal(month, "1", company_id=CO).model_copy(update={"version": 1}), expected_version=0)
     # another writer's version 2 with other values: this writer's version 2 is refused
-    repository.put(_proposal(month, "2").model_copy(update={"version": 2}), expected_version=1)
+    repository.put(proposal(month, "2", company_id=CO).model_copy(update={"version": 2}), expected_version=1)
     with pytest.raises(StaleWrite):
-        repository.put(_proposal(month, "3").model_copy(update={"version": 2}), expected_version=1)
+        repository.put(proposal(month, "3", company_id=CO).model_copy(update={"version": 2}), expected_version=1)
 
 
 class _Raw:
@@ -240,7 +224,7 @@ def test_several_months_sent_again_by_botocore_with_their_token_are_counted_and_
         )
         deps.summary_tasks = DynamoDbSummaryTaskRepository(client, "tasks")
 
-        written = upsert_all(deps, [_proposal(YearMonth(2026, m), "1") for m in (10, 11)])
+        written = upsert_all(deps, [proposal(YearMonth(2026, m), "1", company_id=CO) for m in (10, 11)])
 
         assert len(tokens) == 2 and tokens[0] == tokens[1]  # sent again, with the same token
         assert written == 2 and len(deps.events.of_type("SummaryTaskUpdated")) == 2
