@@ -116,32 +116,36 @@ class DynamoDbReloadJobRepository:
             "jobId": {"S": job.job_id},
             "expiresAt": {"N": str(int((job.created_at + LOCK_TTL).timestamp()))},
         }
-        for attempt in range(2):
-            try:
-                self._ddb.transact_write_items(
-                    TransactItems=[
-                        {
-                            "Put": {
-                                "TableName": self._table,
-                                "Item": lock,
-                                # a lock left by a crashed job expires; DynamoDB's TTL deletion may lag, so check too
-                                "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
-                                "ExpressionAttributeValues": {":now": {"N": str(int(job.created_at.timestamp()))}},
-                            }
-                        },
-                        {"Put": {"TableName": self._table, "Item": item}},
-                    ]
-                )
-            except BotoClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                # the lock is taken; when the job holding it has ended (its worker stopped before it freed the
-                # lock), it is freed and the job started once more
-                if attempt or not self._free_lock_of_ended_job(job.company_id):
-                    return None
-                continue
+        if self._put_with_lock(item, lock, job.created_at):
+            return job
+        # the lock is taken; when the job holding it has ended (its worker stopped before it freed the lock), it is
+        # freed and the job started once more
+        if self._free_lock_of_ended_job(job.company_id) and self._put_with_lock(item, lock, job.created_at):
             return job
         return None
+
+    def _put_with_lock(self, item: dict[str, Any], lock: dict[str, Any], now: dt.datetime) -> bool:
+        """The job and the company's lock in one transaction; False when the lock is taken."""
+        try:
+            self._ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": lock,
+                            # a lock left by a crashed job expires; DynamoDB's TTL deletion may lag, so check too
+                            "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
+                            "ExpressionAttributeValues": {":now": {"N": str(int(now.timestamp()))}},
+                        }
+                    },
+                    {"Put": {"TableName": self._table, "Item": item}},
+                ]
+            )
+        except BotoClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
 
     def _free_lock_of_ended_job(self, company_id: str) -> bool:
         """Deletes the company's lock when the job holding it has ended (the worker that ended it stopped before it

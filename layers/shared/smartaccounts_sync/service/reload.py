@@ -173,9 +173,10 @@ def client_finished(
         return None
     job = deps.jobs.client_done(work.company_id, work.job_id, work.client_id, calls, error, deps.now())
     if job is None:  # counted before (a duplicate delivery), or the job already ended
-        job = deps.jobs.get(work.company_id, work.job_id)
-        if job is None or job.status.finished or work.client_id not in job.done_clients:
-            return None
+        found = deps.jobs.get(work.company_id, work.job_id)
+        if found is not None and work.client_id in found.done_clients:
+            _complete_if_all_counted(deps, found)
+        return None
     _complete_if_all_counted(deps, job)
     return job
 
