@@ -17,7 +17,9 @@ VERSION = "1.0.0"
 DESCRIPTION = (
     "Connects Uku to SmartAccounts: integration settings, client links, monthly import of work statistics into "
     "summary tasks, reload of the last 12 months, VAT types and invoice export. Errors are application/problem+json "
-    "with a stable `code`."
+    "with a stable `code`. Parts of the SmartAccounts API it calls are assumed, not confirmed by public sources (the "
+    "company and company-list calls, some response envelopes: docs/smartaccounts.md); locally and in the tests it "
+    "runs against the project's SmartAccounts sandbox, which implements the same assumptions."
 )
 #: The routers by their module under `api/routes/`, imported only by the functions that have them (a function does not
 #: load the services, models and adapters of another concern's routes).
