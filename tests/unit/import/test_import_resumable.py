@@ -238,6 +238,33 @@ def test_a_worker_stopped_by_the_daily_quota_is_parked_woken_once_and_equals_a_c
     assert len(deferred) == 1
 
 
+def test_a_worker_stopped_right_after_parking_shows_the_wait_once_when_delivered_again(large, monkeypatch) -> None:
+    # Given the daily quota is spent, and the worker that parks the work stops before it stores its checkpoint (a
+    # Lambda timeout; on AWS also a park whose answer was lost, sent again by botocore)
+    large.sa.fail_after_pages = 20
+    large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "Daily limit exceeded", retry_after=14400)
+    original = large.deps.progress.put_checkpoint
+
+    def stop_once_parked(checkpoint) -> None:
+        if checkpoint.parked_until is not None:
+            monkeypatch.setattr(large.deps.progress, "put_checkpoint", original)
+            raise TimeoutError("the Lambda stopped")
+        original(checkpoint)
+
+    monkeypatch.setattr(large.deps.progress, "put_checkpoint", stop_once_parked)
+    with pytest.raises(TimeoutError):
+        import_client(large.deps, reload_work())
+    # When SQS delivers the work again (the quota still spent)
+    entry = import_client(large.deps, reload_work())
+    # Then the wait is in the sync history once, and the work is parked once until the quota renews
+    assert entry is not None and entry.outcome is ImportOutcome.DEFERRED
+    deferred = [e for e in large.deps.history.entries if e.outcome is ImportOutcome.DEFERRED]
+    assert len(deferred) == 1
+    assert len(large.deps.progress.parked(dt.date(2026, 12, 1))) == 1
+    assert import_client(large.deps, reload_work()) is None  # a third delivery within the same wait: no new entry
+    assert sum(e.outcome is ImportOutcome.DEFERRED for e in large.deps.history.entries) == 1
+
+
 def test_a_quota_renewing_within_minutes_is_waited_for_with_one_delayed_message_and_one_entry(large) -> None:
     large.sa.fail_after_pages = 10
     large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "Daily limit exceeded", retry_after=120)

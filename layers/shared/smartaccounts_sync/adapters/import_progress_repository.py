@@ -65,7 +65,8 @@ class ImportProgressRepository(Protocol):
         parts of a group (`adapters/transact.py`); the group is refused when the lease is no longer the owner's."""
     def checkpoint_write(self, checkpoint: ImportCheckpoint) -> Write:
         """`put_checkpoint` as a part of a group."""
-    def park(self, work: ParkedWork, wake_on: dt.date) -> bool: ...
+    def park(self, work: ParkedWork, wake_on: dt.date) -> None:
+        """Parks the work until `wake_on`; parking it again (the same wait, or a write sent again) changes nothing."""
     def parked(self, wake_on: dt.date) -> list[ParkedWork]: ...
     def unpark(self, work: ParkedWork, wake_on: dt.date) -> None:
         """Deletes the parked work once it was sent again; nothing when it is gone already (a delete sent again)."""
@@ -207,26 +208,21 @@ class DynamoDbImportProgressRepository:
             "sk": {"S": f"{work.company_id}#{work.client_id}#{work.work_key}"},
         }
 
-    def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
+    def park(self, work: ParkedWork, wake_on: dt.date) -> None:
+        # one item per work and day, the same however often it is written: no condition, so a put whose answer was
+        # lost and that botocore sent again is no different from the first
         expires = dt.datetime.combine(wake_on, dt.time(0), tzinfo=dt.UTC) + PARKED_TTL
-        try:
-            self._ddb.put_item(
-                TableName=self._table,
-                Item={
-                    **self._parked_key(work, wake_on),
-                    "companyId": {"S": work.company_id},
-                    "clientId": {"S": work.client_id},
-                    "workKey": {"S": work.work_key},
-                    "message": {"S": work.message},
-                    "expiresAt": {"N": str(int(expires.timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-            return True
-        except BotoClientError as error:
-            if _conditional_failed(error):
-                return False
-            raise
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={
+                **self._parked_key(work, wake_on),
+                "companyId": {"S": work.company_id},
+                "clientId": {"S": work.client_id},
+                "workKey": {"S": work.work_key},
+                "message": {"S": work.message},
+                "expiresAt": {"N": str(int(expires.timestamp()))},
+            },
+        )
 
     def parked(self, wake_on: dt.date) -> list[ParkedWork]:
         found: list[ParkedWork] = []
@@ -319,13 +315,8 @@ class InMemoryImportProgressRepository:
         # a part of a group (one write with it), not a checkpoint stored on its own (`checkpoint_writes`)
         return Write(apply=lambda: self.checkpoints.__setitem__(key, checkpoint.model_dump_json()))
 
-    def park(self, work: ParkedWork, wake_on: dt.date) -> bool:
-        day = self.parked_work.setdefault(wake_on, {})
-        key = (work.company_id, work.client_id, work.work_key)
-        if key in day:
-            return False
-        day[key] = work
-        return True
+    def park(self, work: ParkedWork, wake_on: dt.date) -> None:
+        self.parked_work.setdefault(wake_on, {})[(work.company_id, work.client_id, work.work_key)] = work
 
     def parked(self, wake_on: dt.date) -> list[ParkedWork]:
         return list(self.parked_work.get(wake_on, {}).values())

@@ -439,15 +439,15 @@ def _hand_back(deps, work, checkpoint, tally, counts, calls_before: int, delay: 
 def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spent: int) -> SyncHistoryEntry | None:
     """The key's day is spent (or its rest reserved): the work waits until the quota renews - parked until Tallinn
     midnight and woken once, or, when SmartAccounts says it renews within 15 minutes, sent again once with that
-    delay. One DEFERRED entry per wait: a wait lasts until a page is read again (`parked_until`)."""
+    delay. One DEFERRED entry per wait: a wait lasts until a page is read again (`parked_until`, stored before the
+    entry is written; a worker that stops before it stored it leaves the entry to the next delivery)."""
     first = checkpoint.parked_until is None
     if error.retry_after is not None and error.retry_after <= QUOTA_RETRY_CAP_SECONDS:
         delay = int(error.retry_after + 0.999)
         deps.work_queue.send_later(work, delay)
         resumes_at = deps.now() + dt.timedelta(seconds=delay)
     else:
-        parked, resumes_at = resumable_import.park(deps, work, checkpoint)
-        first = first and parked
+        resumes_at = resumable_import.park(deps, work, checkpoint)
     checkpoint.parked_until = resumes_at
     deps.progress.put_checkpoint(checkpoint)
     if not first:

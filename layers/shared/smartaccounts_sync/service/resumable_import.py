@@ -198,11 +198,12 @@ def quota_renews_at(now: dt.datetime) -> tuple[dt.date, dt.datetime]:
     return renew_day, dt.datetime.combine(renew_day, dt.time(0), tzinfo=TALLINN).astimezone(dt.UTC)
 
 
-def park(deps: Dependencies, work: ImportWork, checkpoint: ImportCheckpoint) -> tuple[bool, dt.datetime]:
-    """Parks the work until the quota renews. True the first time for this wait (one DEFERRED entry per wait)."""
+def park(deps: Dependencies, work: ImportWork, checkpoint: ImportCheckpoint) -> dt.datetime:
+    """Parks the work until the quota renews (parking it again within the same wait changes nothing); returns when
+    the quota renews."""
     day, midnight = quota_renews_at(deps.now())
-    first = deps.progress.park(ParkedWork(work.company_id, work.client_id, checkpoint.work_key, work.to_message()), day)
-    return first, midnight
+    deps.progress.park(ParkedWork(work.company_id, work.client_id, checkpoint.work_key, work.to_message()), day)
+    return midnight
 
 
 def wake_parked(deps: Dependencies, today: dt.date) -> int:
