@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
@@ -20,6 +22,7 @@ from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.monthly_import import import_client
 
 COMPANY = "uku-1"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -96,6 +99,55 @@ def test_each_client_counts_once_and_the_last_one_completes_the_job_once(company
     [notification] = company.notifications.list(COMPANY)
     assert notification.data["jobId"] == job.job_id and notification.data["clientsFailed"] == 1
     assert [e["jobId"] for e in company.events.of_type("ReloadCompleted")] == [job.job_id]
+
+
+def _sample_detail(name: str) -> dict:
+    return json.loads((ROOT / "events" / "published" / name).read_text())["detail"]
+
+
+def test_reload_completed_carries_the_fields_docs_events_md_and_its_sample_give(company: Dependencies) -> None:
+    # Given a reload of all clients in which one client failed, and a one-client reload after it
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    works = company.work_queue.sent
+    reload.record_progress(company, works[0], _entry(company, works[0], ImportOutcome.SUCCEEDED, calls=4))
+    reload.record_progress(company, works[1], _entry(company, works[1], ImportOutcome.FAILED, 2, "NOT_FOUND"))
+    reload.record_progress(company, works[2], _entry(company, works[2], ImportOutcome.SUCCEEDED, calls=5))
+    one = reload.request_reload(company, COMPANY, "user-1", client_id="c2").job
+    [work] = company.work_queue.sent[3:]
+    reload.record_progress(company, work, _entry(company, work, ImportOutcome.SUCCEEDED, calls=6))
+    # Then each ReloadCompleted has exactly the sample's fields, and the notification the same detail
+    sample = _sample_detail("reload-completed.json")
+    every, single = company.events.of_type("ReloadCompleted")
+    assert set(every) == set(single) == set(sample)
+    window = {"from": str(job.window[0]), "to": str(job.window[-1])}
+    assert every == every | {
+        "companyId": COMPANY,
+        "jobId": job.job_id,
+        "scope": "COMPANY",
+        "clientId": None,
+        "status": "COMPLETED_WITH_ERRORS",
+        "window": window,
+        "clientsTotal": 3,
+        "clientsDone": 3,
+        "clientsFailed": 1,
+        "callsUsed": 11,
+        "errors": [{"clientId": "c1", "errorKind": "NOT_FOUND", "message": "m"}],
+    }
+    assert single == single | {
+        "jobId": one.job_id,
+        "scope": "CLIENT",
+        "clientId": "c2",
+        "status": "COMPLETED",
+        "clientsTotal": 1,
+        "clientsDone": 1,
+        "clientsFailed": 0,
+        "callsUsed": 6,
+        "errors": [],
+    }
+    for detail in (every, single):
+        started, finished = (dt.datetime.fromisoformat(detail[time]) for time in ("startedAt", "finishedAt"))
+        assert started.tzinfo is not None and started <= finished == company.now()
+    assert [n.data for n in company.notifications.list(COMPANY)] == [single, every]
 
 
 def _last_client_counted_job_open(company: Dependencies):

@@ -187,9 +187,9 @@ def _complete_if_all_counted(deps: Dependencies, job: ReloadJob) -> None:
     last client stopped before the final write (a timeout, a crash), and its work comes back."""
     if job.status.finished or job.clients_done < job.clients_total:
         return
-    status = job.final_status()
-    if deps.jobs.finish(job.company_id, job.job_id, status, deps.now()):
-        _completed(deps, job.model_copy(update={"status": status}))
+    status, finished_at = job.final_status(), deps.now()
+    if deps.jobs.finish(job.company_id, job.job_id, status, finished_at):
+        _completed(deps, job.model_copy(update={"status": status, "finished_at": finished_at}))
 
 
 def record_progress(
@@ -249,14 +249,24 @@ def _completed(deps: Dependencies, job: ReloadJob) -> None:
         )
     else:
         message = f"Reload data finished: {job.clients_total} client(s), {months}. Summary tasks are up to date."
-    detail = {
+    one_client = job.scope == "ONE_CLIENT"
+    detail = {  # docs/events.md, events/published/reload-completed.json
         "companyId": job.company_id,
         "jobId": job.job_id,
+        "scope": "CLIENT" if one_client else "COMPANY",
+        "clientId": job.client_ids[0] if one_client else None,
         "status": job.status.value,
-        "window": [str(m) for m in job.window],
+        "window": {"from": str(job.window[0]), "to": str(job.window[-1])},
         "clientsTotal": job.clients_total,
+        "clientsDone": job.clients_done,
         "clientsFailed": failed,
-        "errors": {client: {"kind": e.kind, "message": e.message} for client, e in job.errors.items()},
+        "callsUsed": job.calls_used,
+        "errors": [
+            {"clientId": client, "errorKind": error.kind, "message": error.message}
+            for client, error in sorted(job.errors.items())
+        ],
+        "startedAt": (job.started_at or job.created_at).isoformat(),
+        "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
     }
     notifications.notify(
         deps, job.company_id, NotificationKind.RELOAD_COMPLETED, "SmartAccounts reload is ready", message, detail
