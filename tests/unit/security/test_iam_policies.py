@@ -93,6 +93,32 @@ def test_only_the_functions_that_use_secrets_may_assume_a_tenant_role() -> None:
     }
 
 
+#: The functions whose invocations publish events (docs/events.md), with what they publish: each may put events on the
+#: service bus, and no other may. moto does not enforce IAM, so the local stack and the integration tests would not
+#: notice a publisher without the permission: on AWS its `PutEvents` is denied, the event lost and
+#: `EventsNotPublished` raised.
+PUBLISHERS = {
+    # saving credentials and the connection test: ConnectionRestored, ConnectionFailing (service/connection.py)
+    "ConnectionApiFunction",
+    # SummaryTaskUpdated, ReloadCompleted, ConnectionFailing/Restored (monthly_import, summary_tasks, reload)
+    "ImportWorkerFunction",
+    # InvoiceExported, InvoiceExportFailed, ConnectionFailing (service/invoice_export.py)
+    "InvoiceExportFunction",
+    # an export retried (InvoiceExported/Failed) and a paid status fetched (InvoicePaymentStatusChanged)
+    "InvoiceExportApiFunction",
+    # paid statuses refreshed every morning: InvoicePaymentStatusChanged (service/payment_status.py)
+    "DailyRefreshFunction",
+}
+
+
+def test_exactly_the_functions_that_publish_events_may_put_them_on_the_service_bus() -> None:
+    may_publish = {f for f in FUNCTIONS if "EventBridgePutEventsPolicy:ServiceBus" in _templates(f)}
+    assert may_publish == PUBLISHERS
+    for function in FUNCTIONS:
+        for statement in _statements(function):
+            assert not any(a.startswith("events:") for a in _actions(statement)), (function, statement)
+
+
 @pytest.mark.parametrize("role", ["TenantSecretsReaderRole", "TenantSecretsWriterRole"])
 def test_a_tenant_role_reaches_only_secrets_tagged_with_the_session_company(role: str) -> None:
     props = TEMPLATE.resources[role]["Properties"]
