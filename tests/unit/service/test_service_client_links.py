@@ -92,6 +92,7 @@ def test_own_credentials_are_trimmed_tested_and_stored_per_client(connected, fak
     assert result.trimmed == ("apiKey", "apiSecret") and result.link.company_name == "Gamma OÜ"
     name = connected.secret_name(CO, "cl-1")
     assert result.link.credentials.secret_name == name and result.link.credentials.masked_key == "own-…0001"
+    assert result.link.credentials.key_fingerprint == connected.credentials.secrets[name].fingerprint
     assert connected.credentials.secrets[name].api_key == "own-key-00001"
     assert connected.credentials.secrets[connected.secret_name(CO)] == company_secret
     assert client_links.credentials_for(connected, connected.integrations.get(CO), result.link).api_key == (

@@ -9,6 +9,7 @@ from smartaccounts_sync.domain.integration import ConnectionStatus, SummaryTaskS
 from smartaccounts_sync.errors import Conflict, IntegrationDisabled, NotConnected, ValidationFailed
 from smartaccounts_sync.service import connection
 from smartaccounts_sync.service.connection import trim_credentials
+from smartaccounts_sync.smartaccounts.credentials import key_hash
 from smartaccounts_sync.smartaccounts.errors import ErrorKind
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem
 
@@ -72,6 +73,8 @@ def test_save_credentials_tests_first_then_stores_trimmed_pair_as_new_versions(e
     stored = enabled.credentials.secrets[name]
     assert stored.api_key == "firm-key-0001" and stored.api_secret.get_secret_value() == "firm-secret"
     assert record.credentials.secret_name == name and record.credentials.masked_key == "firm…0001"
+    # the key's fingerprint, as the rate guard names the key: its usage is read without the secret
+    assert record.credentials.key_fingerprint == key_hash("firm-key-0001") == stored.fingerprint
     assert "firm-secret" not in record.model_dump_json()
     assert record.connection.status is ConnectionStatus.CONNECTED and record.connection.company_name == "Alpha OÜ"
     assert fake_sa.calls == [("firm-key-0001", "company_info")]

@@ -147,7 +147,10 @@ def test_reload_completed_carries_the_fields_docs_events_md_and_its_sample_give(
     for detail in (every, single):
         started, finished = (dt.datetime.fromisoformat(detail[time]) for time in ("startedAt", "finishedAt"))
         assert started.tzinfo is not None and started <= finished == company.now()
-    assert [n.data for n in company.notifications.list(COMPANY)] == [single, every]
+    by_job = lambda detail: detail["jobId"]  # noqa: E731 - both at the same instant: listed in no set order
+    assert sorted((n.data for n in company.notifications.list(COMPANY)), key=by_job) == sorted(
+        [single, every], key=by_job
+    )
 
 
 def _last_client_counted_job_open(company: Dependencies):
@@ -314,6 +317,39 @@ def test_work_for_a_client_that_no_longer_exists_names_that_reason(company: Depe
     unlinked = ImportWork(company_id=COMPANY, client_id="c0", months=[YearMonth(2026, 10)])
     company.links.delete(COMPANY, "c0")
     assert import_client(company, unlinked).error_kind == "NOT_LINKED"
+
+
+def test_the_estimate_reads_the_key_s_usage_by_its_fingerprint_without_reading_the_secret(
+    company: Dependencies,
+) -> None:
+    from smartaccounts_sync.domain.integration import StoredCredentials
+    from smartaccounts_sync.smartaccounts.models import ApiCredentials
+    from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
+
+    # Given the company key saved with its fingerprint, 400 of its day's requests used, and a function that may not
+    # read secrets (the reload function: its role may not assume the tenant secrets roles)
+    key = ApiCredentials(api_key="firm-key", api_secret="firm-secret")
+    record = company.integrations.get(COMPANY)
+    stored = StoredCredentials(
+        secret_name=company.secret_name(COMPANY), masked_key=key.masked_key, saved_at=company.now(),
+        key_fingerprint=key.fingerprint,
+    )
+    company.integrations.save(record.model_copy(update={"credentials": stored}))
+    company.quota = InMemoryRateGuard(per_minute=1000, clock=lambda: company.now().timestamp())
+    for _ in range(400):
+        company.quota.acquire("firm-key")
+
+    def denied(*_args, **_kwargs):
+        raise PermissionError("AccessDenied: the reload function may not read secrets")
+
+    company.credentials.load = denied  # type: ignore[method-assign]
+    # When the reload job is read
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    read = reload.get_job(company, COMPANY, job.job_id)
+    # Then it has its estimate, from the key's usage today
+    assert read.estimated_finish_at is not None
+    assert company.quota.usage_of(key.fingerprint) == company.quota.usage("firm-key")
+    assert company.quota.usage("firm-key").used_today == 400
 
 
 def test_the_job_expects_calls_from_previous_counts_and_estimates_its_finish_at_the_keys_limits(

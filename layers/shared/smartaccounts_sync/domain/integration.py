@@ -28,6 +28,10 @@ class StoredCredentials(DeferredModel):
     secret_name: str
     masked_key: str
     saved_at: dt.datetime
+    #: The API key's fingerprint (`ApiCredentials.fingerprint`: a hash of the key, never of the secret, which names
+    #: the rate guard's items): the key's usage today is read with it, without reading the secret, by functions that
+    #: may not read secrets (the reload job's estimate). None for a pair saved before it was kept.
+    key_fingerprint: str | None = None
 
 
 class Connection(DeferredModel):

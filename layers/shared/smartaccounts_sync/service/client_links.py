@@ -144,7 +144,12 @@ def link_client(
     if own:
         name = deps.secret_name(company_id, client_id)
         deps.credentials.save(name, credentials)
-        stored = StoredCredentials(secret_name=name, masked_key=credentials.masked_key, saved_at=deps.now())
+        stored = StoredCredentials(
+            secret_name=name,
+            masked_key=credentials.masked_key,
+            saved_at=deps.now(),
+            key_fingerprint=credentials.fingerprint,
+        )
     previous = deps.links.get(company_id, client_id)
     link = ClientLink(
         client_id=client_id,

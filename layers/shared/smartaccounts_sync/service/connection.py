@@ -122,7 +122,12 @@ def save_credentials(
     name = deps.secret_name(company_id)
     deps.credentials.save(name, pasted.credentials)
     now = deps.now()
-    stored = StoredCredentials(secret_name=name, masked_key=pasted.credentials.masked_key, saved_at=now)
+    stored = StoredCredentials(
+        secret_name=name,
+        masked_key=pasted.credentials.masked_key,
+        saved_at=now,
+        key_fingerprint=pasted.credentials.fingerprint,
+    )
 
     previous: list[Connection] = []
 

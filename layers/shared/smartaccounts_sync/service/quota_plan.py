@@ -105,10 +105,14 @@ def quota_state(deps: Dependencies, record: CompanyIntegration) -> QuotaState | 
 
 
 def _usage(deps: Dependencies, record: CompanyIntegration) -> QuotaUsage | None:
+    """The company key's usage today, read by the key's stored fingerprint: the reload function may not read secrets
+    (a pair saved before fingerprints were kept is read from its secret, where the function may)."""
     try:
         if record.credentials is None:
             return None
         stored = record.credentials
+        if stored.key_fingerprint:
+            return deps.quota.usage_of(stored.key_fingerprint)
         return deps.quota.usage(deps.credentials.load(stored.secret_name, stored.saved_at).api_key)
     except Exception:  # noqa: BLE001 - an estimate: a secret or guard read failure leaves it out
         return None

@@ -1,6 +1,13 @@
 """A SmartAccounts key pair as the service holds it (read from Secrets Manager, given to the client)."""
 
+import hashlib
+
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+def key_hash(api_key: str) -> str:
+    """A key's fingerprint: a hash of the API key (never of the secret); the rate guard names its items with it."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
 
 
 class ApiCredentials(BaseModel):
@@ -10,6 +17,10 @@ class ApiCredentials(BaseModel):
 
     api_key: str = Field(min_length=1, repr=False)
     api_secret: SecretStr
+
+    @property
+    def fingerprint(self) -> str:
+        return key_hash(self.api_key)
 
     @property
     def masked_key(self) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import random as _random
 import threading
 import time
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from smartaccounts_sync.smartaccounts.credentials import key_hash
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.protocol import seconds_until_quota_reset, tallinn_day
 
@@ -78,16 +78,20 @@ class RateGuard(Protocol):
     def usage(self, api_key: str) -> QuotaUsage:
         """Today's count for this key (a plain read, not for the hot path)."""
 
+    def usage_of(self, fingerprint: str) -> QuotaUsage:
+        """`usage` of the key whose `key_hash` this is: read without the key itself (from a stored fingerprint, by a
+        function that may not read secrets)."""
+
     def release_unused(self) -> None:
         """At the end of an invocation: give back what this container reserved and did not use (best effort)."""
 
 
-def key_hash(api_key: str) -> str:
-    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()[:32]
-
-
 def window_pk(api_key: str) -> str:
-    return f"RATE#{key_hash(api_key)}"
+    return _pk(key_hash(api_key))
+
+
+def _pk(fingerprint: str) -> str:
+    return f"RATE#{fingerprint}"
 
 
 def resets_at(now: float) -> dt.datetime:
@@ -139,6 +143,9 @@ class NoRateGuard:
         return None
 
     def usage(self, api_key: str) -> QuotaUsage:
+        return self.usage_of(key_hash(api_key))
+
+    def usage_of(self, fingerprint: str) -> QuotaUsage:
         return QuotaUsage(used_today=0, daily_budget=self.daily_budget, resets_at=resets_at(time.time()))
 
 
@@ -181,9 +188,12 @@ class InMemoryRateGuard:
             self._sleep(wait)
 
     def usage(self, api_key: str) -> QuotaUsage:
+        return self.usage_of(key_hash(api_key))
+
+    def usage_of(self, fingerprint: str) -> QuotaUsage:
         now = self._clock()
         with self._lock:
-            used = self._days.get((key_hash(api_key), tallinn_day(now)), 0)
+            used = self._days.get((fingerprint, tallinn_day(now)), 0)
         return QuotaUsage(
             used_today=used,
             daily_budget=self.daily_budget,
@@ -470,12 +480,15 @@ class DynamoDbRateGuard:
         self.released += 1
 
     def usage(self, api_key: str) -> QuotaUsage:
+        return self.usage_of(key_hash(api_key))
+
+    def usage_of(self, fingerprint: str) -> QuotaUsage:
         now = self._clock()
         attempts = 0
         while True:
             try:
                 self.calls += 1
-                item = self._dynamodb().get_item(TableName=self.table_name, Key={"pk": {"S": window_pk(api_key)}})
+                item = self._dynamodb().get_item(TableName=self.table_name, Key={"pk": {"S": _pk(fingerprint)}})
                 break
             except (ClientError, BotoCoreError) as error:  # a read: tried again after a transient failure
                 attempts = self._transient_pause(error, attempts, now + USAGE_READ_SECONDS)
