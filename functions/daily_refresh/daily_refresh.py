@@ -14,7 +14,7 @@ from smartaccounts_sync.service.dependencies import Dependencies, container_depe
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    deps = deps or container_dependencies(company_key_only=True)
+    deps = deps or container_dependencies(function=context.function_name, company_key_only=True)
     try:
         return run_daily_refresh(deps).as_dict()
     finally:

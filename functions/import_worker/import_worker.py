@@ -66,7 +66,7 @@ def _dead_letters(settings: Settings) -> DeadLetters | None:
 def lambda_handler(
     event: dict, context: LambdaContext, deps: Dependencies | None = None, dead_letters: DeadLetters | None = None
 ) -> dict:
-    deps = deps or container_dependencies()
+    deps = deps or container_dependencies(function=context.function_name)
     settings = deps.settings
     dead_letters = dead_letters or _dead_letters(settings)
     # pages are taken until well before the Lambda timeout; the rest is checkpointed and handed back

@@ -62,7 +62,7 @@ def delivery_key(record: SQSRecord) -> str:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
-    deps = deps or container_dependencies(company_key_only=True)
+    deps = deps or container_dependencies(function=context.function_name, company_key_only=True)
     settings = deps.settings
     final = {"attempt": False}
 

@@ -68,7 +68,7 @@ def lambda_handler(
             message_id=getattr(context, "aws_request_id", None),
         )
         return {"rejected": reason}
-    deps = deps or container_dependencies()
+    deps = deps or container_dependencies(function=context.function_name)
     if trigger.trigger == "quota-renewed":
         # only this daily run wakes parked imports: the import machinery (SmartAccounts client, requests, wire
         # models) is loaded for it, not at every cold start of the schedule

@@ -41,6 +41,7 @@ def http_handler(concern: str | None) -> Handler:
         with tenant_scope(None):
             resolver = app or _documentation(health=event.get("rawPath") == "/health")
             deps = deps or container_dependencies(
+                function=context.function_name,
                 secrets_writer=concern is None or concern in SECRET_WRITERS,
                 company_key_only=concern in COMPANY_KEY_ONLY,
             )

@@ -325,16 +325,19 @@ class Dependencies:
         return keys.secret_name(self.settings.secret_name_prefix, company_id, client_id)
 
 
-_built: dict[tuple[bool, bool], tuple[Settings, Dependencies]] = {}
+_built: dict[tuple[str, bool, bool], tuple[Settings, Dependencies]] = {}
 _built_lock = threading.Lock()
 
 
-def container_dependencies(*, secrets_writer: bool = False, company_key_only: bool = False) -> Dependencies:
+def container_dependencies(
+    *, function: str = "", secrets_writer: bool = False, company_key_only: bool = False
+) -> Dependencies:
     """This container's dependencies: the settings are read from the environment (and checked) at every invocation;
-    the dependencies are built at the first and reused while the settings stay the same. (Kept per kind of secrets
-    access as well: the local stack runs every function in one process.)"""
+    the dependencies are built at the first and reused while the settings stay the same. Kept per function (and kind
+    of secrets access) as well: the local stack runs every function in one process, and each keeps its own as its own
+    container would (its own rate-guard leases, which only its invocations give back)."""
     settings = load_settings()
-    key = (secrets_writer, company_key_only)
+    key = (function, secrets_writer, company_key_only)
     with _built_lock:
         built = _built.get(key)
         if built is None or built[0] != settings:
