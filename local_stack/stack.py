@@ -25,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 from local_stack.front import LambdaContext, LocalFront
 from local_stack.moto_process import MotoServerProcess
 from local_stack.net import REGION, free_port
+from local_stack.permissions import Permissions
 from local_stack.provision import Provisioned, Provisioner
 from local_stack.pump import QueueBinding, QueuePump
 from local_stack.template import Template
@@ -80,6 +81,7 @@ class LocalStack:
             for name, n in self.environments.items()
         }
         self.provisioned: Provisioned | None = None
+        self.permissions: Permissions | None = None
         self.moto: MotoServerProcess | None = None
         self.sandbox: SandboxServer | None = None
         self.pump: QueuePump | None = None
@@ -128,7 +130,7 @@ class LocalStack:
         )
         self.sandbox.start()
         self._add_sandbox_key()
-        self.provisioned = Provisioner(
+        provisioner = Provisioner(
             self.template,
             endpoint_url=self.moto_url,
             region=REGION,
@@ -139,7 +141,13 @@ class LocalStack:
                 "JwtAudience": LOCAL_AUDIENCE,
                 "SmartAccountsApiUrl": self.smartaccounts_api_url or self.sandbox.api_url,
             },
-        ).provision()
+        )
+        self.provisioned = provisioner.provision()
+        # before any handler makes a client: each AWS call a handler makes is checked against its function's policies
+        if boto3.DEFAULT_SESSION is None:
+            boto3.setup_default_session()
+        self.permissions = Permissions(self.template, provisioner.resolver)
+        self.permissions.attach(boto3.DEFAULT_SESSION.events)
         os.environ.update(self.provisioned.environment)
         os.environ.update(
             {
@@ -230,7 +238,8 @@ class LocalStack:
     # ------------------------------------------------------------------ invoking
     def invoke(self, function: str, event: dict) -> Any:
         spec = self.functions[function]
-        with self._environments[function]:
+        assert self.permissions is not None, "the stack is not started"
+        with self._environments[function], self.permissions.acting_as(function):
             return self.handlers[function](event, LambdaContext(function, spec.timeout))
 
     def scheduled_import_function(self) -> str:

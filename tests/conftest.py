@@ -50,3 +50,17 @@ def stack() -> Iterator:
     local = LocalStack(port=0, sandbox_port=0, retry_delay_seconds=1).start()
     yield local
     local.stop()
+
+
+@pytest.fixture(autouse=True)
+def _nothing_the_template_does_not_allow(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test on the local stack fails when a function made an AWS call its policies in template.yaml do not allow
+    (local_stack/permissions.py: AWS would deny it; moto does not evaluate IAM)."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    local = request.getfixturevalue("stack")
+    before = len(local.permissions.denied)
+    yield
+    denied = sorted({(d.principal, d.action, d.resource.rsplit(":", 1)[-1]) for d in local.permissions.denied[before:]})
+    assert denied == [], "a function made an AWS call template.yaml does not allow: " + "; ".join(map(str, denied))
