@@ -5,11 +5,14 @@ left behind, and calls used and expected count once."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
+from smartaccounts_sync.adapters import aws_clients
 from smartaccounts_sync.adapters.integration_repository import company_pk
 from smartaccounts_sync.adapters.reload_job_repository import DynamoDbReloadJobRepository, InMemoryReloadJobRepository
 from smartaccounts_sync.domain.months import YearMonth
@@ -126,6 +129,29 @@ def test_calls_whose_answer_is_lost_count_once(tables: dict[str, str], aws, jobs
     # Then the job counts them once each (it counted the first two twice: 84 and 4, so 79 where 37 were reported)
     assert lossy.lost == 2
     assert read(jobs.get(company, job.job_id)) == 37
+
+
+def test_botocore_s_own_retry_of_a_report_whose_answer_timed_out_counts_once(
+    tables: dict[str, str], aws, moto_url: str, jobs
+) -> None:
+    # Given a worker's DynamoDB client as production configures it (botocore's standard retries), and a report of
+    # calls that reaches DynamoDB and is applied, then times out before its answer is read
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    job = jobs.start(_job(company))
+    client = boto3.client("dynamodb", endpoint_url=moto_url, region_name="eu-north-1", config=aws_clients._config())
+    applied = []
+
+    def applied_then_timed_out(request, **_kwargs) -> None:
+        if not applied and b"callsUsed" in request.body:
+            applied.append(aws("dynamodb").update_item(**json.loads(request.body)))
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    client.meta.events.register("before-send.dynamodb.UpdateItem", applied_then_timed_out)
+    # When it reports 12 calls (botocore sends the identical request again by itself)
+    DynamoDbReloadJobRepository(client, tables["JobsTable"]).add_calls(company, job.job_id, 12)
+    # Then the job counts them once (24 before)
+    assert len(applied) == 1
+    assert jobs.get(company, job.job_id).calls_used == 12
 
 
 def test_reports_of_several_workers_each_count(tables: dict[str, str], aws, jobs) -> None:
