@@ -326,7 +326,8 @@ class DynamoDbReloadJobRepository:
 
 
 class InMemoryReloadJobRepository:
-    """The same semantics in memory, for unit tests."""
+    """The same semantics in memory, for unit tests (no answer is lost here: each report of calls counts once, as
+    the DynamoDB repository's does; `test_the_in_memory_fake_counts_as_dynamodb_does`)."""
 
     def __init__(self) -> None:
         self.jobs: dict[tuple[str, str], ReloadJob] = {}
