@@ -1,15 +1,20 @@
 """Reload jobs in DynamoDB (the moto server, tables from the template) when a write is applied and its answer lost,
-or a worker stops between the two writes of a job's end: the job still ends once, and the company's reload lock is
-not left behind."""
+or a worker stops between the two writes of a job's end: the job still ends once, the company's reload lock is not
+left behind, and calls used and expected count once."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
 
-from smartaccounts_sync.adapters.reload_job_repository import DynamoDbReloadJobRepository
+from smartaccounts_sync.adapters import aws_clients
+from smartaccounts_sync.adapters.integration_repository import company_pk
+from smartaccounts_sync.adapters.reload_job_repository import DynamoDbReloadJobRepository, InMemoryReloadJobRepository
 from smartaccounts_sync.domain.months import YearMonth
 from smartaccounts_sync.domain.reload_job import ReloadJob, ReloadStatus
 from tests.support.lost_answers import AnswerLost
@@ -97,3 +102,121 @@ def test_a_lock_of_a_job_still_running_is_kept(jobs: DynamoDbReloadJobRepository
     job = jobs.start(_job(company))
     assert jobs.start(_job(company, minutes=6)) is None
     assert jobs.running(company).job_id == job.job_id
+
+
+# --- calls used and expected: counted once when an answer is lost ---------------------------------------------------
+def _adds(to: str):
+    """The job's `ADD`s of calls (`add_calls`: callsUsed, `expect_calls`: callsExpected), not a client's count."""
+    return lambda kwargs: kwargs["UpdateExpression"].startswith(f"ADD {to} ")
+
+
+@pytest.mark.parametrize(
+    ("to", "report", "read"),
+    [
+        ("callsUsed", DynamoDbReloadJobRepository.add_calls, lambda job: job.calls_used),
+        ("callsExpected", DynamoDbReloadJobRepository.expect_calls, lambda job: job.calls_expected),
+    ],
+)
+def test_calls_whose_answer_is_lost_count_once(tables: dict[str, str], aws, jobs, to, report, read) -> None:
+    # Given a running job, and a worker whose report of calls is applied and its answer lost (botocore sends it again)
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    job = jobs.start(_job(company))
+    lossy = AnswerLost(aws("dynamodb"), "update_item", when=_adds(to), times=2)
+    worker = DynamoDbReloadJobRepository(lossy, tables["JobsTable"])
+    # When it reports 40 calls, then 2, then -5 (an estimate refined downwards: only callsExpected is told less)
+    for n in (40, 2, -5):
+        report(worker, company, job.job_id, n)
+    # Then the job counts them once each (it counted the first two twice: 84 and 4, so 79 where 37 were reported)
+    assert lossy.lost == 2
+    assert read(jobs.get(company, job.job_id)) == 37
+
+
+def test_botocore_s_own_retry_of_a_report_whose_answer_timed_out_counts_once(
+    tables: dict[str, str], aws, moto_url: str, jobs
+) -> None:
+    # Given a worker's DynamoDB client as production configures it (botocore's standard retries), and a report of
+    # calls that reaches DynamoDB and is applied, then times out before its answer is read
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    job = jobs.start(_job(company))
+    client = boto3.client("dynamodb", endpoint_url=moto_url, region_name="eu-north-1", config=aws_clients._config())
+    applied = []
+
+    def applied_then_timed_out(request, **_kwargs) -> None:
+        if not applied and b"callsUsed" in request.body:
+            applied.append(aws("dynamodb").update_item(**json.loads(request.body)))
+            raise ReadTimeoutError(endpoint_url=request.url)
+
+    client.meta.events.register("before-send.dynamodb.UpdateItem", applied_then_timed_out)
+    # When it reports 12 calls (botocore sends the identical request again by itself)
+    DynamoDbReloadJobRepository(client, tables["JobsTable"]).add_calls(company, job.job_id, 12)
+    # Then the job counts them once (24 before)
+    assert len(applied) == 1
+    assert jobs.get(company, job.job_id).calls_used == 12
+
+
+def test_reports_of_several_workers_each_count(tables: dict[str, str], aws, jobs) -> None:
+    # Given two workers (two containers: repositories of their own) reporting on one job in turn, one of them losing
+    # the answer of each report
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    job = jobs.start(_job(company))
+    lossy = AnswerLost(aws("dynamodb"), "update_item", when=_adds("callsUsed"), times=10)
+    first, second = DynamoDbReloadJobRepository(lossy, tables["JobsTable"]), jobs
+    # When they report alternately
+    for n in range(1, 6):
+        first.add_calls(company, job.job_id, n)
+        second.add_calls(company, job.job_id, 10 * n)
+    # Then every report counts once: the other worker's write in between neither hides one nor lets one in twice
+    assert lossy.lost == 5
+    assert jobs.get(company, job.job_id).calls_used == 15 + 150
+
+
+def test_calls_of_a_job_that_does_not_exist_are_refused(jobs) -> None:
+    with pytest.raises(ClientError) as refused:
+        jobs.add_calls("uku-none", "reload-none", 3)
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    with pytest.raises(ClientError):
+        jobs.expect_calls("uku-none", "reload-none", 3)
+
+
+def test_a_writer_s_token_slot_goes_when_it_counts_a_client(tables: dict[str, str], aws, jobs) -> None:
+    # Given a worker that reported calls of a client (its token is on the job item)
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    job = jobs.start(_job(company))
+    jobs.add_calls(company, job.job_id, 4)
+    jobs.expect_calls(company, job.job_id, 2)
+    slots = lambda: [a for a in _item(aws, tables, company, job.job_id) if a.startswith("countWrite#")]  # noqa: E731
+    assert len(slots()) == 1  # one slot a writer, both counts
+    # When it counts the client
+    jobs.client_done(company, job.job_id, "c1", 1, None, T0)
+    # Then the slot is gone with it (the item keeps no slot per finished client), and the calls are right
+    assert slots() == []
+    done = jobs.get(company, job.job_id)
+    assert (done.calls_used, done.calls_expected, done.clients_done) == (5, 2, 1)
+
+
+def _item(aws, tables: dict[str, str], company: str, job_id: str) -> dict:
+    return aws("dynamodb").get_item(
+        TableName=tables["JobsTable"],
+        Key={"pk": {"S": company_pk(company)}, "sk": {"S": f"RELOAD#{job_id}"}},
+        ConsistentRead=True,
+    )["Item"]
+
+
+def test_the_in_memory_fake_counts_as_dynamodb_does(jobs) -> None:
+    # The same reports on both repositories give the same job (unit tests rely on the fake)
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    fake = InMemoryReloadJobRepository()
+    started = _job(company).model_copy(update={"calls_expected": 7, "client_ids": ["c1", "c2"], "clients_total": 2})
+    for repository in (jobs, fake):
+        job = repository.start(started)
+        repository.add_calls(company, job.job_id, 5)
+        repository.add_calls(company, job.job_id, 0)
+        repository.expect_calls(company, job.job_id, 12)
+        repository.expect_calls(company, job.job_id, -3)
+        repository.client_done(company, job.job_id, "c1", 2, None, T0)
+        repository.client_done(company, job.job_id, "c1", 2, None, T0)  # counted once
+        repository.add_calls(company, job.job_id, 1)
+    fields = ("calls_used", "calls_expected", "clients_done", "done_clients", "status")
+    ours, theirs = jobs.get(company, started.job_id), fake.get(company, started.job_id)
+    assert {f: getattr(ours, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
+    assert (ours.calls_used, ours.calls_expected) == (8, 16)

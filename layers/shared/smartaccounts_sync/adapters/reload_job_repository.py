@@ -2,8 +2,15 @@
 
 Items under `pk = COMPANY#<companyId>`:
 - `RELOAD#<jobId>`: the job. Progress is native attributes so workers update it with single atomic writes:
-  `clientsDone` and `callsUsed` (ADD), `doneClients` (a string set; a client already in it is not counted again,
-  so a duplicate delivery changes nothing), `errors` (a map per client), `status` and times.
+  `clientsDone`, `callsUsed` and `callsExpected` (ADD), `doneClients` (a string set; a client already in it is not
+  counted again, so a duplicate delivery changes nothing), `errors` (a map per client), `status` and times.
+  `countWrite#<writer>`: the token of the last `ADD` to `callsUsed` / `callsExpected` (`add_calls`, `expect_calls`)
+  by one writer (this repository in one thread: a worker container's). Each such write carries a new token and a
+  condition refusing the token its writer last wrote: when a write is applied and its answer lost, botocore's retry
+  (the identical request) is refused and taken as applied, so the calls count once instead of twice. A writer's
+  writes follow one another, so nothing of its own comes between the two attempts; another writer's write has a slot
+  of its own. The slot is removed when that writer counts a client (`client_done`), so an item holds the slots of
+  the writers that reported calls since they last counted a client.
 - `RELOAD_RUNNING`: the company's one running reload (a lock written in the same transaction as the job).
 """
 
@@ -11,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import uuid
 from typing import Any, Protocol
 
@@ -37,8 +45,12 @@ class ReloadJobRepository(Protocol):
     def client_done(
         self, company_id: str, job_id: str, client_id: str, calls: int, error: ClientError | None, now: dt.datetime
     ) -> ReloadJob | None: ...
-    def add_calls(self, company_id: str, job_id: str, calls: int) -> None: ...
-    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None: ...
+    def add_calls(self, company_id: str, job_id: str, calls: int) -> None:
+        """callsUsed += calls, once however often the write is sent."""
+
+    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None:
+        """callsExpected += delta, once however often the write is sent."""
+
     def started(self, company_id: str, job_id: str, now: dt.datetime) -> None: ...
     def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None: ...
     def finish(self, company_id: str, job_id: str, status: ReloadStatus, now: dt.datetime) -> bool: ...
@@ -48,6 +60,14 @@ class DynamoDbReloadJobRepository:
     def __init__(self, client: Any, table_name: str) -> None:
         self._ddb = client
         self._table = table_name
+        self._writers = threading.local()  # this repository's writer id in each thread (`_count_slot`)
+
+    def _count_slot(self) -> str:
+        """The job item's attribute holding the token of this writer's last count write (the module's docstring)."""
+        writer = getattr(self._writers, "id", None)
+        if writer is None:
+            writer = self._writers.id = uuid.uuid4().hex[:16]
+        return f"countWrite#{writer}"
 
     def _key(self, company_id: str, sk: str) -> dict[str, Any]:
         return {"pk": {"S": company_pk(company_id)}, "sk": {"S": sk}}
@@ -182,6 +202,8 @@ class DynamoDbReloadJobRepository:
             names["#client"] = client_id
             values[":error"] = {"M": {"kind": {"S": error.kind}, "message": {"S": error.message}}}
             update += ", errors.#client = :error"
+        names["#slot"] = self._count_slot()
+        update += " REMOVE #slot"  # this writer's count writes so far are done with (the module's docstring)
         try:
             item = self._ddb.update_item(
                 TableName=self._table,
@@ -199,25 +221,37 @@ class DynamoDbReloadJobRepository:
         return self._job(item)
 
     def add_calls(self, company_id: str, job_id: str, calls: int) -> None:
+        """callsUsed += calls: SmartAccounts calls of a client not counted yet (progress, a stop, a retry)."""
         if calls:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=self._key(company_id, f"RELOAD#{job_id}"),
-                UpdateExpression="ADD callsUsed :calls",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":calls": {"N": str(calls)}},
-            )
+            self._count(company_id, job_id, "ADD callsUsed :n", calls)
 
     def expect_calls(self, company_id: str, job_id: str, delta: int) -> None:
         """The calls still expected were refined (pages counted, a client finished): callsExpected += delta."""
         if delta:
+            self._count(company_id, job_id, "ADD callsExpected :n", delta)
+
+    def _count(self, company_id: str, job_id: str, update: str, n: int) -> None:
+        """An `ADD` to the job applied once: the write carries a new token, remembered in this writer's slot, and is
+        refused when the slot holds it already. A refusal finding this token there is botocore's retry of this very
+        write, whose first attempt was applied with its answer lost: taken as applied. Any other refusal (no such
+        job) raises as it did."""
+        slot = self._count_slot()
+        token = uuid.uuid4().hex
+        try:
             self._ddb.update_item(
                 TableName=self._table,
                 Key=self._key(company_id, f"RELOAD#{job_id}"),
-                UpdateExpression="ADD callsExpected :delta",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":delta": {"N": str(delta)}},
+                UpdateExpression=f"{update} SET #slot = :token",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(#slot) OR #slot <> :token)",
+                ExpressionAttributeNames={"#slot": slot},
+                ExpressionAttributeValues={":n": {"N": str(n)}, ":token": {"S": token}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
+        except BotoClientError as failure:
+            if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if failure.response.get("Item", {}).get(slot, {}).get("S") != token:
+                raise
 
     def started(self, company_id: str, job_id: str, now: dt.datetime) -> None:
         try:
@@ -292,7 +326,8 @@ class DynamoDbReloadJobRepository:
 
 
 class InMemoryReloadJobRepository:
-    """The same semantics in memory, for unit tests."""
+    """The same semantics in memory, for unit tests (no answer is lost here: each report of calls counts once, as
+    the DynamoDB repository's does; `test_the_in_memory_fake_counts_as_dynamodb_does`)."""
 
     def __init__(self) -> None:
         self.jobs: dict[tuple[str, str], ReloadJob] = {}
