@@ -4,8 +4,9 @@ through the API, in SQS batches with partial failures reported.
 A message is handled once per EventBridge event (Powertools idempotency keyed on the event id; a retry message on
 its message id). Exactly-once towards SmartAccounts is the export record's job (`service/invoice_export.py`). A
 message comes back only while the outcome is open (another worker holds the invoice, SmartAccounts unreachable);
-on its last delivery it is recorded as FAILED instead. Only a message that names no company or invoice reaches the
-dead-letter queue.
+on its last delivery it is recorded as FAILED instead. Two kinds of message reach the dead-letter queue: one that
+names no company or invoice, and one whose every delivery, the last included, failed with an unexpected error (the
+export record stays PENDING; a redrive after the fix reads SmartAccounts before it posts).
 """
 
 from __future__ import annotations

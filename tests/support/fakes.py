@@ -38,9 +38,20 @@ class InMemoryDiagnosticsRepository:
         return self.reports.get(company_id)
 
 
+#: Resource names the in-memory ports never use, given explicitly so that the fakes build without the environment the
+#: test tier's conftest sets (bench/ runs them under `make bench`, which sets none).
+IN_MEMORY_RESOURCES = {
+    **{f"{name}_table_name": f"in-memory-{name.replace('_', '-')}" for name in (
+        "config", "summary_tasks", "jobs", "sync_history", "idempotency", "rate_limit"
+    )},
+    "import_queue_url": "http://in-memory.invalid/queue/import",
+    "export_queue_url": "http://in-memory.invalid/queue/export",
+}
+
+
 def in_memory_dependencies(**overrides: Any) -> Dependencies:
     ports: dict[str, Any] = {
-        "settings": Settings(),
+        "settings": Settings(**IN_MEMORY_RESOURCES),
         "integrations": InMemoryIntegrationRepository(),
         "uku": InMemoryUkuStore(),
         "credentials": InMemoryCredentialStore(),

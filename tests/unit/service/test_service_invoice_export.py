@@ -489,6 +489,17 @@ def test_an_internal_error_after_the_claim_releases_the_lease_and_the_next_deliv
     assert record.status is ExportStatus.EXPORTED and record.reconciled and sa.adds == 1
 
 
+def test_an_internal_error_on_the_last_delivery_is_raised_so_the_message_is_dead_lettered(deps, sa) -> None:
+    """docs/operations.md (ExportDeadLetterAlarm): not only a message naming no invoice reaches the export DLQ; an
+    unexpected error on the last delivery is raised too (not recorded FAILED), the record left PENDING to redrive."""
+    fail_one_save(deps, lambda record: record.status is ExportStatus.EXPORTED)
+    with pytest.raises(RuntimeError):
+        invoice_export.export_message(deps, message(detail()), final_attempt=True)
+
+    pending = deps.exports.get(COMPANY, "inv-1")
+    assert pending.status is ExportStatus.PENDING and "internal error" in pending.message
+
+
 def test_a_write_refused_while_recording_a_passing_failure_still_releases_the_lease(deps, sa) -> None:
     # Given SmartAccounts answers 5xx to the post and DynamoDB refuses the "waiting to try again" write once
     sa.fail_add = SmartAccountsError(ErrorKind.UNAVAILABLE, "SmartAccounts is unavailable (HTTP 500).")

@@ -4,17 +4,22 @@ does not stop the others."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 import pytest
 
 from smartaccounts_sync.domain.integration import CompanyIntegration, Connection, ConnectionStatus, StoredCredentials
+from smartaccounts_sync.domain.invoice_export import ExportRecord, ExportStatus, SmartAccountsInvoice
+from smartaccounts_sync.domain.invoice_issued import InvoiceIssued
+from smartaccounts_sync.domain.vat_types import VatRegister
 from smartaccounts_sync.errors import IntegrationDisabled
 from smartaccounts_sync.service import daily_refresh, vat_types
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ApiCredentials, ClientInvoice, VatPercentage
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem
 from tests.support.fakes import in_memory_dependencies
+from tests.support.invoices import invoice_detail
 
 NOW = dt.datetime(2026, 11, 24, 6, tzinfo=dt.UTC)
 
@@ -99,3 +104,33 @@ def test_the_daily_refresh_goes_on_after_a_failing_company(world) -> None:
     assert result.failures == {"co-a": "UNAVAILABLE"}
     assert [t.code for t in vat_types.get_register(deps, "co-b").types] == ["VAT24", "VAT9"]
     assert result.calls_used == {"co-b": 0}  # no exported invoice awaits payment: no invoice query at all
+
+
+def test_the_daily_refresh_logs_one_line_per_company_naming_it_and_its_outcome(world, caplog) -> None:
+    """docs/operations.md (DailyRefreshFunctionErrorsAlarm): the log has one line per company with its outcome."""
+    deps, company = world
+    company("co-a", ["VAT24"]).error = SmartAccountsError(ErrorKind.UNAVAILABLE, "down")
+    company("co-b", ["VAT24"])
+    company("co-off", ["VAT24"], enabled=False)
+    for company_id in ("co-a", "co-b", "co-off"):
+        deps.vat_types.save(VatRegister(company_id=company_id))
+    invoice = InvoiceIssued.model_validate(invoice_detail("co-b", invoiceId="inv-1"))
+    deps.exports.save(
+        ExportRecord(
+            company_id="co-b", invoice_id="inv-1", number=invoice.number, kind=invoice.kind,
+            status=ExportStatus.EXPORTED, smartaccounts=SmartAccountsInvoice(invoice_id="sa-1"), invoice=invoice,
+            created_at=NOW, updated_at=NOW,
+        )
+    )
+    caplog.set_level(logging.INFO)
+
+    daily_refresh.run_daily_refresh(deps)
+
+    lines = {
+        r.company_id: (r.outcome, getattr(r, "reason", None) or getattr(r, "error", None))
+        for r in caplog.records
+        if r.getMessage() == "daily refresh of a company"
+    }
+    assert lines == {"co-a": ("failed", "UNAVAILABLE"), "co-b": ("refreshed", None), "co-off": ("skipped", "disabled")}
+    payment = [r for r in caplog.records if r.getMessage() == "payment status refreshed"]
+    assert [getattr(r, "company_id", None) for r in payment] == ["co-b"]

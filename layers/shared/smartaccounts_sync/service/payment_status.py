@@ -57,7 +57,10 @@ def refresh_company(deps: Dependencies, company_id: str) -> PaymentRun:
                 INVOICE_PAYMENT_STATUS_CHANGED,
                 payment_detail(record.model_copy(update={"payment": state}), previous),
             )
-    logger.info("payment status refreshed", extra={"checked": run.checked, "changed": len(run.changed)})
+    logger.info(
+        "payment status refreshed",
+        extra={"company_id": company_id, "checked": run.checked, "changed": len(run.changed)},
+    )
     return run
 
 

@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import PlainSerializer
 
 from smartaccounts_sync.api.context import caller, dependencies
-from smartaccounts_sync.api.models import Out
+from smartaccounts_sync.api.contract import problems
+from smartaccounts_sync.api.models import IdPath, Out
 from smartaccounts_sync.domain.invoice_export import Amounts, ExportRecord
 from smartaccounts_sync.service import invoice_export, payment_status
 
@@ -121,8 +122,13 @@ RefreshPayment = Annotated[
 ]
 
 
-@router.get("/invoices/<invoiceId>/export", summary="Export record of an Uku invoice", tags=TAGS)
-def get_invoice_export(invoiceId: str, refresh_payment: RefreshPayment = False) -> InvoiceExportOut:
+@router.get(
+    "/invoices/<invoiceId>/export",
+    summary="Export record of an Uku invoice",
+    tags=TAGS,
+    openapi_extensions=problems(409, 422, 429, 502),  # refreshPayment calls SmartAccounts with the company's key
+)
+def get_invoice_export(invoiceId: IdPath, refresh_payment: RefreshPayment = False) -> InvoiceExportOut:
     who = caller(router)
     deps = dependencies(router)
     record = invoice_export.get_record(deps, who.company_id, invoiceId)
@@ -132,8 +138,13 @@ def get_invoice_export(invoiceId: str, refresh_payment: RefreshPayment = False) 
     return export_out(record)
 
 
-@router.post("/invoices/<invoiceId>/export/retry", summary="Export a skipped or failed invoice again", tags=TAGS)
-def retry_invoice_export(invoiceId: str) -> Response[InvoiceExportOut]:
+@router.post(
+    "/invoices/<invoiceId>/export/retry",
+    summary="Export a skipped or failed invoice again",
+    tags=TAGS,
+    status_code=202,
+)
+def retry_invoice_export(invoiceId: IdPath) -> Response[InvoiceExportOut]:
     who = caller(router, manage=True)
     record = invoice_export.retry(dependencies(router), who.company_id, invoiceId)
     return Response(

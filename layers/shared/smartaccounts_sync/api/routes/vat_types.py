@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import PlainSerializer
 
 from smartaccounts_sync.api.context import caller, dependencies
+from smartaccounts_sync.api.contract import problems
 from smartaccounts_sync.api.models import Out
 from smartaccounts_sync.domain.vat_types import VatRegister
 from smartaccounts_sync.service import vat_types
@@ -57,7 +58,10 @@ def get_vat_types() -> VatTypesOut:
 
 
 @router.post(
-    "/integrations/smartaccounts/vat-types/refresh", summary="Import VAT types from SmartAccounts now", tags=TAGS
+    "/integrations/smartaccounts/vat-types/refresh",
+    summary="Import VAT types from SmartAccounts now",
+    tags=TAGS,
+    openapi_extensions=problems(404, 422, 429, 502),
 )
 def refresh_vat_types() -> VatTypesOut:
     who = caller(router, manage=True)
