@@ -46,14 +46,21 @@ def test_every_work_queue_has_a_dead_letter_queue_with_an_alarm() -> None:
 def test_the_scheduler_target_and_the_rule_target_dead_letter_to_alarmed_queues_they_may_write() -> None:
     template = Template()
     alarmed = _alarmed_queues(template)
-    schedule = template.resources["DailyImportSchedule"]["Properties"]["Target"]
-    assert schedule["RetryPolicy"]["MaximumRetryAttempts"] >= 1
-    schedule_dlq = schedule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
-    role = template.resources["DailyImportScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-    assert any(
-        st["Action"] == "sqs:SendMessage" and st["Resource"] == {"Fn::GetAtt": [schedule_dlq, "Arn"]}
-        for st in role["Statement"]
-    )
+    # every schedule (the import check, the quota-renewed wake-up, the daily refresh) retries, then dead-letters
+    for name, resource in template.of_type("AWS::Scheduler::Schedule").items():
+        schedule = resource["Properties"]["Target"]
+        assert schedule["RetryPolicy"]["MaximumRetryAttempts"] >= 1, name
+        schedule_dlq = schedule["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+        role_name = schedule["RoleArn"]["Fn::GetAtt"][0]
+        statements = [
+            st for policy in template.resources[role_name]["Properties"]["Policies"]
+            for st in policy["PolicyDocument"]["Statement"]
+        ]
+        assert any(
+            st["Action"] == "sqs:SendMessage" and st["Resource"] == {"Fn::GetAtt": [schedule_dlq, "Arn"]}
+            for st in statements
+        ), name
+        assert schedule_dlq in alarmed, name
     for rule in template.of_type("AWS::Events::Rule").values():
         for target in rule["Properties"]["Targets"]:
             dlq = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
@@ -65,7 +72,6 @@ def test_the_scheduler_target_and_the_rule_target_dead_letter_to_alarmed_queues_
             assert policies and policies[0]["PolicyDocument"]["Statement"][0]["Principal"] == {
                 "Service": "events.amazonaws.com"
             }
-    assert schedule_dlq in alarmed
 
 
 def test_every_function_has_error_and_throttle_alarms_and_every_alarm_notifies_the_topic_and_has_a_runbook() -> None:
