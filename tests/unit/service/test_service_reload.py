@@ -392,3 +392,10 @@ def test_the_job_expects_calls_from_previous_counts_and_estimates_its_finish_at_
     state = quota_plan.quota_state(company, company.integrations.get(COMPANY))
     assert state is not None and (state.used_today, state.daily_limit) == (400, 1000)
     assert state.resets_at == usage.resets_at
+
+    # And while the job waits for the daily quota (SmartAccounts refused: another app may have spent the key's day,
+    # whatever the guard counted), its estimate starts when it resumes, with that day's whole budget
+    company.jobs.waiting_for_quota(COMPANY, job.job_id, usage.resets_at)
+    waiting = reload.get_job(company, COMPANY, job.job_id)
+    assert waiting.estimated_finish_at == usage.resets_at + dt.timedelta(minutes=784 / usage.per_minute)
+    assert waiting.estimated_finish_at >= waiting.resumes_at

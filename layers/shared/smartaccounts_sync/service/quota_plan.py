@@ -9,6 +9,7 @@ scheduled import itself uses the whole budget.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from smartaccounts_sync.domain.integration import CompanyIntegration
 from smartaccounts_sync.domain.months import YearMonth, tallinn_today
 from smartaccounts_sync.domain.reload_job import ReloadJob
 from smartaccounts_sync.service.dependencies import Dependencies
-from smartaccounts_sync.smartaccounts.rate_guard import QuotaUsage
+from smartaccounts_sync.smartaccounts.rate_guard import QuotaUsage, resets_at
 
 
 @dataclass(frozen=True)
@@ -151,5 +152,13 @@ def with_estimate(deps: Dependencies, job: ReloadJob) -> ReloadJob:
         return job
     remaining = max(0, job.calls_expected - job.calls_used)
     reserved = reserve_for_schedule(deps, record)
-    finish = estimate_finish(deps.now(), remaining, usage, reserved, usage.per_minute)
+    start = deps.now()
+    if job.resumes_at is not None and job.resumes_at > start:
+        # waiting for the quota: SmartAccounts refused (another app may have spent the key's day, whatever the guard
+        # counted), so nothing more goes today; from the renewal on, that day's whole budget
+        start = job.resumes_at
+        if start >= usage.resets_at:
+            usage = dataclasses.replace(usage, used_today=0, resets_at=resets_at(start.timestamp() + 1))
+            reserved = 0
+    finish = estimate_finish(start, remaining, usage, reserved, usage.per_minute)
     return job.model_copy(update={"estimated_finish_at": finish})
