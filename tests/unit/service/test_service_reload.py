@@ -98,6 +98,9 @@ def test_each_client_counts_once_and_the_last_one_completes_the_job_once(company
     assert company.jobs.running(COMPANY) is None
     [notification] = company.notifications.list(COMPANY)
     assert notification.data["jobId"] == job.job_id and notification.data["clientsFailed"] == 1
+    # people read the client's name, and that it did not all go well
+    assert notification.title == "SmartAccounts reload finished with errors"
+    assert "Client 1: m" in notification.message and "c1:" not in notification.message
     assert [e["jobId"] for e in company.events.of_type("ReloadCompleted")] == [job.job_id]
 
 

@@ -242,12 +242,17 @@ def _completed(deps: Dependencies, job: ReloadJob) -> None:
     failed = len(job.errors)
     months = f"{job.window[0]} to {job.window[-1]}"
     if failed:
+        title = "SmartAccounts reload finished with errors"
         message = (
             f"Reload data finished for {job.clients_total - failed} of {job.clients_total} client(s) ({months}); "
             f"{failed} client(s) failed: "
-            + "; ".join(f"{client}: {error.message}" for client, error in sorted(job.errors.items()))
+            + "; ".join(
+                f"{_client_name(deps, job.company_id, client)}: {error.message}"
+                for client, error in sorted(job.errors.items())
+            )
         )
     else:
+        title = "SmartAccounts reload is ready"
         message = f"Reload data finished: {job.clients_total} client(s), {months}. Summary tasks are up to date."
     one_client = job.scope == "ONE_CLIENT"
     detail = {  # docs/events.md, events/published/reload-completed.json
@@ -268,7 +273,15 @@ def _completed(deps: Dependencies, job: ReloadJob) -> None:
         "startedAt": (job.started_at or job.created_at).isoformat(),
         "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
     }
-    notifications.notify(
-        deps, job.company_id, NotificationKind.RELOAD_COMPLETED, "SmartAccounts reload is ready", message, detail
-    )
+    notifications.notify(deps, job.company_id, NotificationKind.RELOAD_COMPLETED, title, message, detail)
     notifications.publish(deps, notifications.RELOAD_COMPLETED, detail)
+
+
+def _client_name(deps: Dependencies, company_id: str, client_id: str) -> str:
+    """The Uku client's name for people to read (its id when the client is gone or cannot be read now)."""
+    try:
+        client = deps.uku.get_client(company_id, client_id)
+    except Exception:  # noqa: BLE001 - a name for a message: the notification must still be written
+        logger.warning("client name not read for the reload notification", extra={"client_id": client_id})
+        return client_id
+    return client.name if client is not None else client_id
