@@ -93,15 +93,29 @@ def cause_of(error: SmartAccountsError) -> Cause:
     return _CAUSES[error.kind]
 
 
-def explain(error: SmartAccountsError, *, trimmed: bool = False) -> str:
-    """One paragraph for the user: the cause, SmartAccounts' own messages when it sent some, and the fix."""
+#: Where a client's own key pair is pasted again (the company key's place is the integration's Connect tab).
+OWN_KEY_FIX = (
+    "Generate a fresh pair in this client's SmartAccounts company and paste both values into the client's "
+    "SmartAccounts link (client list, Integration column), then save."
+)
+
+
+def explain(error: SmartAccountsError, *, trimmed: bool = False, own_key: bool = False) -> str:
+    """One paragraph for the user: the cause, SmartAccounts' own messages when it sent some, and the fix (`own_key`:
+    a client's own key pair, fixed in the client's link, not on the integration's Connect tab)."""
     cause = cause_of(error)
     parts = [cause.cause]
     if error.messages:
         parts.append("SmartAccounts said: " + "; ".join(error.messages) + ".")
     if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
-        parts.append(f"Try again in {int(error.retry_after + 0.999)} seconds.")
-    parts.append(cause.fix)
+        seconds = int(error.retry_after + 0.999)
+        parts.append(f"Try again in {seconds} second{'s' if seconds != 1 else ''}.")
+    elif own_key and error.kind in (
+        ErrorKind.INVALID_CREDENTIALS, ErrorKind.CREDENTIALS_REVOKED, ErrorKind.SIGNATURE_REJECTED
+    ):
+        parts.append(OWN_KEY_FIX)
+    else:
+        parts.append(cause.fix)
     if trimmed and error.kind in (ErrorKind.INVALID_CREDENTIALS, ErrorKind.SIGNATURE_REJECTED):
         parts.append(WHITESPACE_NOTE + " The values still do not work, so the cause is not the spaces.")
     return " ".join(parts)

@@ -11,7 +11,7 @@ from smartaccounts_sync.domain.integration import ConnectionStatus
 from smartaccounts_sync.domain.uku import UkuClient
 from smartaccounts_sync.errors import IntegrationDisabled, NotConnected, NotFound
 from smartaccounts_sync.service import client_links, connection
-from smartaccounts_sync.smartaccounts.errors import ErrorKind
+from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem
 
 CO = "uku-co-1"
@@ -176,3 +176,17 @@ def test_a_clients_own_key_refused_now_is_listed_with_its_reason_and_the_others_
     missing = client_links.unseen_links(connected, CO)
     assert [(client.id, link.reason) for client, link in missing] == [("cl-2", "CREDENTIALS_REVOKED")]
     assert connected.links.get(CO, "cl-1").status is LinkStatus.OK
+    # and the fix it says is where a client's own pair is pasted: its link, not the integration's connection test
+    message = connected.links.get(CO, "cl-2").message
+    assert "client's SmartAccounts link" in message and "test the connection" not in message
+
+
+def test_a_rate_limit_says_when_to_try_again_once_and_in_good_english() -> None:
+    from smartaccounts_sync.troubleshooting import explain
+
+    one = explain(SmartAccountsError(ErrorKind.RATE_LIMITED, "slow down", retry_after=0.4))
+    assert one.endswith("Try again in 1 second.") and "Wait a moment" not in one
+    assert explain(SmartAccountsError(ErrorKind.RATE_LIMITED, "slow down", retry_after=55)).endswith(
+        "Try again in 55 seconds."
+    )
+    assert explain(SmartAccountsError(ErrorKind.RATE_LIMITED, "slow down")).endswith("Wait a moment and try again.")

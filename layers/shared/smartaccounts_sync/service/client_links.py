@@ -207,7 +207,7 @@ def mark_link(deps: Dependencies, company_id: str, link: ClientLink, error: Smar
             update={
                 "status": LinkStatus.FAILING,
                 "reason": kind,
-                "message": explain(error),
+                "message": explain(error, own_key=link.own_credentials),
                 "since": link.since if same else deps.now(),
             }
         )

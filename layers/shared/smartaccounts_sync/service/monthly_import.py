@@ -492,7 +492,7 @@ def _failed(
     checkpoint=None,
 ) -> SyncHistoryEntry:
     kind = cause_of(error).kind
-    message = explain(error)
+    message = explain(error, own_key=link.own_credentials)
     rule = integration.settings.import_day if integration.settings else None
     if error.kind in CREDENTIAL_FAILURES:
         run.failing_keys[fingerprint] = kind
