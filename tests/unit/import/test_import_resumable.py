@@ -178,6 +178,35 @@ def test_a_worker_stopped_by_its_time_budget_resumes_from_the_checkpoint(large) 
     assert task_values(large) == expected
 
 
+def test_a_worker_that_stops_as_it_hands_back_leaves_no_call_uncounted_on_the_job(large, monkeypatch) -> None:
+    # Given a worker whose time budget ends after 25 pages, and that stops (a Lambda timeout) as it stores the
+    # checkpoint it hands back
+    work = reload_work()
+    original = large.deps.progress.put_checkpoint
+    stops = {"left": 1}
+
+    def stop_once(checkpoint) -> None:
+        if stops["left"] and checkpoint.calls == 25:
+            stops["left"] -= 1
+            raise TimeoutError("the Lambda stopped")
+        original(checkpoint)
+
+    monkeypatch.setattr(large.deps.progress, "put_checkpoint", stop_once)
+    clock = lambda: float(large.sa.calls_made)  # noqa: E731 - one simulated second per call
+    with pytest.raises(TimeoutError):
+        import_client(large.deps, work, ImportRun(budget=TimeBudget(deadline=25.0, clock=clock)))
+    # When SQS delivers the work again and the client's import runs to its end
+    while True:
+        run = ImportRun(budget=TimeBudget(deadline=large.sa.calls_made + 1000.0, clock=clock))
+        if import_client(large.deps, work, run) is not None:
+            break
+        large.deps.work_queue.delayed.pop()
+    # Then the job counted every call made, the pages read twice too (they were asked for twice)
+    job = large.deps.jobs.get(COMPANY, JOB)
+    assert large.sa.calls_made > 4 * 36  # some pages were asked for again
+    assert job.calls_used == large.sa.calls_made
+
+
 def test_a_large_client_shows_its_progress_on_the_reload_job_while_it_runs(large, monkeypatch) -> None:
     # Given progress is shown after every page (in production: every 15 s), and a worker's time budget of 50 pages
     from smartaccounts_sync.service import resumable_import

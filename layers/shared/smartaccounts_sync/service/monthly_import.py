@@ -423,10 +423,12 @@ def _queries(checkpoint) -> list[dict]:
 
 
 def _hand_back(deps, work, checkpoint, tally, counts, calls_before: int, delay: float | None, why: str) -> None:
-    """Stopped between pages: the checkpoint is stored and the rest of the work comes back in a new message."""
+    """Stopped between pages: the checkpoint is stored and the rest of the work comes back in a new message. The calls
+    are counted on the job first: a worker that stops before the checkpoint is stored has its pages asked for again
+    (and counted again, as they are spent again), never left uncounted."""
     resumable_import.refine_expected(deps, work, checkpoint, counts)
-    resumable_import.save(deps, checkpoint, tally)
     reload.calls_spent(deps, work, checkpoint.calls - calls_before)
+    resumable_import.save(deps, checkpoint, tally)
     seconds = int(min(QUOTA_RETRY_CAP_SECONDS, max(0.0, delay or 0.0) + 0.999))
     deps.work_queue.send_later(work, seconds)
     logger.info(
