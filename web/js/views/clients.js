@@ -1,14 +1,18 @@
 // Client list with the Integration column: link a client to its SmartAccounts company (searchable list the saved
-// key sees, optionally the client's own key pair), relink with the reload notice, unlink; status, summary tasks by
+// key sees, or the company the client's own key pair belongs to), relink with the reload notice, unlink; status, summary tasks by
 // month and sync history per client.
 
-import { INTEGRATION, del, get, put } from "../api.js";
+import { INTEGRATION, del, get, post, put } from "../api.js";
 import { badge, busy, clearProblems, field, formatMonth, formatTime, fill, h, humanise, nextId, notice, showProblem } from "../ui.js";
 import { reloadProgress } from "./reload.js";
 
 function integrationLabel(link) {
   if (!link || !link.integration) return "Not connected";
   return `SmartAccounts · ${link.companyName || link.companyId}`;
+}
+
+function companyLabel(company) {
+  return `${company.name}${company.regCode ? ` (${company.regCode})` : ""}`;
 }
 
 function lastMonths(count) {
@@ -53,12 +57,22 @@ export async function clients(panel, app) {
     const own = h("input", { type: "checkbox", name: "own", checked: link.ownCredentials });
     const key = h("input", { type: "text", name: "apiKey", autocomplete: "off", spellcheck: "false" });
     const secret = h("input", { type: "password", name: "apiSecret", autocomplete: "off" });
+    const check = h("button", { type: "button" }, "Check key pair");
+    // which SmartAccounts company the client's own key pair belongs to: the saved one's, or the pasted one's once checked
+    const ownCompany = h("p", { class: "own-company", role: "status", "data-testid": "own-company" },
+      link.ownCredentials ? `The saved key pair belongs to ${companyLabel({ name: link.companyName, regCode: link.companyRegCode })}.` : "");
     const ownFields = h("div", { class: "own-keys", hidden: !link.ownCredentials },
       field("Client's API key", key, { name: "apiKey" }),
-      field("Client's API secret", secret, { name: "apiSecret", hint: link.ownCredentials ? `Saved: ${link.maskedKey}. Paste both to replace it.` : null }));
+      field("Client's API secret", secret, { name: "apiSecret", hint: link.ownCredentials ? `Saved: ${link.maskedKey}. Paste both to replace it.` : null }),
+      h("div", { class: "actions" }, check), ownCompany);
     const companies = h("div", { class: "company-picker" },
       field("Search SmartAccounts companies", search, { name: "search" }),
-      field("SmartAccounts company", company, { name: "companyId" }));
+      field("SmartAccounts company", company, { name: "companyId", hint: "The list the company's saved key pair sees." }));
+    const linked = link.integration
+      ? h("p", { "data-testid": "linked-company" }, "Linked now to ",
+        h("strong", {}, companyLabel({ name: link.companyName || link.companyId, regCode: link.companyRegCode })),
+        link.ownCredentials ? ` with the client's own key pair ${link.maskedKey}.` : " with the company's key pair.")
+      : null;
     const status = h("div", { "aria-live": "polite" });
     const save = h("button", { type: "submit", class: "primary" }, "Save");
     const unlink = h("button", { type: "button", class: "danger", hidden: !link.integration }, "Unlink");
@@ -70,14 +84,17 @@ export async function clients(panel, app) {
     let loading = Promise.resolve();
     const loadCompanies = () => {
       const mine = ++asked; // answers can come back out of order: only the latest search fills the list
+      clearTimeout(searchTimer);
+      searchTimer = null;
       company.setAttribute("aria-busy", "true");
       loading = (async () => {
         try {
           const answer = await get(`${INTEGRATION}/companies?search=${encodeURIComponent(search.value.trim())}`);
           if (mine !== asked) return;
-          const chosen = company.value || link.companyId;
+          // the one company a search leaves is the one picked; else the user's pick, or the linked company
+          const chosen = answer.companies.length === 1 ? answer.companies[0].id : company.value || link.companyId;
           company.replaceChildren(...answer.companies.map((c) =>
-            h("option", { value: c.id, selected: c.id === chosen }, `${c.name}${c.regCode ? ` (${c.regCode})` : ""}`)));
+            h("option", { value: c.id, selected: c.id === chosen }, companyLabel(c))));
           if (!answer.companies.length) company.append(h("option", { disabled: true, value: "" }, "No company matches"));
           loaded = true;
         } catch (problem) {
@@ -90,12 +107,40 @@ export async function clients(panel, app) {
       })();
       return loading;
     };
+
+    // The client's own key pair: tested (not saved) to learn the company it belongs to, the one the client is linked to.
+    let tested = null; // { key, secret, company }
+    const checkPair = async () => {
+      if (tested && tested.key === key.value && tested.secret === secret.value) return tested.company;
+      const answer = await post(`${INTEGRATION}/test-connection`, { apiKey: key.value, apiSecret: secret.value });
+      const belongs = { id: answer.companyId, name: answer.companyName, regCode: answer.companyRegCode };
+      tested = { key: key.value, secret: secret.value, company: belongs };
+      ownCompany.textContent = `This key pair belongs to ${companyLabel(belongs)}.`
+        + (answer.trimmed?.length ? " Spaces around the pasted values were removed." : "");
+      return belongs;
+    };
+    const pasted = () => key.value !== "" || secret.value !== "";
+    const forgetTest = () => {
+      tested = null;
+      ownCompany.textContent = "";
+    };
+    key.addEventListener("input", forgetTest);
+    secret.addEventListener("input", forgetTest);
+    check.addEventListener("click", async () => {
+      clearProblems(form);
+      try {
+        await busy(check, checkPair);
+      } catch (problem) {
+        showProblem(form, problem, status);
+      }
+    });
+
     const sync = () => {
       const on = integration.value === "smartaccounts";
-      companies.hidden = !on;
       own.closest(".field").hidden = !on;
+      companies.hidden = !on || own.checked; // a client's own key pair decides its company
       ownFields.hidden = !on || !own.checked;
-      if (on && !loaded) loadCompanies();
+      if (on && !own.checked && !loaded) loadCompanies();
     };
     search.addEventListener("input", () => {
       clearTimeout(searchTimer);
@@ -116,6 +161,7 @@ export async function clients(panel, app) {
       app.toast(message);
       if (extra) panel.querySelector(".client-details")?.prepend(extra);
     };
+    const refuse = (title, errors) => showProblem(form, { body: { title }, errors, message: title }, status);
     cancel.addEventListener("click", close);
     dialog.addEventListener("cancel", (event) => {
       event.preventDefault();
@@ -137,10 +183,38 @@ export async function clients(panel, app) {
         else close();
         return;
       }
-      clearTimeout(searchTimer);
-      await loading; // a search still answering decides what is picked
-      const bodyJson = { integration: "smartaccounts", companyId: company.value || link.companyId || "" };
-      if (own.checked && (key.value || secret.value)) Object.assign(bodyJson, { apiKey: key.value, apiSecret: secret.value });
+      const bodyJson = { integration: "smartaccounts" };
+      if (own.checked) {
+        if (!pasted()) {
+          if (link.ownCredentials) {
+            close(); // the saved pair and its company stay as they are
+            app.toast(`Nothing changed: ${client.name} stays linked to ${link.companyName} with its own key pair.`);
+            return;
+          }
+          refuse("Paste the client's key pair", [
+            { field: "apiKey", message: "Paste the client's API key from SmartAccounts (Settings → Connected services)." },
+            { field: "apiSecret", message: "Paste the client's API secret with it." },
+          ]);
+          return;
+        }
+        try {
+          const belongs = await busy(save, checkPair);
+          Object.assign(bodyJson, { companyId: belongs.id, apiKey: key.value, apiSecret: secret.value });
+        } catch (problem) {
+          showProblem(form, problem, status);
+          return;
+        }
+      } else {
+        if (searchTimer) loadCompanies(); // Enter while a search waits: search now, then save what it leaves
+        await loading; // a search still answering decides what is picked
+        if (!company.value) {
+          refuse("Pick a SmartAccounts company", [
+            { field: "companyId", message: "Pick the client's company from the list (search by name or registry code)." },
+          ]);
+          return;
+        }
+        bodyJson.companyId = company.value;
+      }
       try {
         const answer = await busy(save, () => put(`/v1/clients/${encodeURIComponent(client.id)}/integration`, bodyJson));
         await done(`${client.name} is linked to ${answer.companyName}.`,
@@ -150,11 +224,12 @@ export async function clients(panel, app) {
       }
     });
 
-    fill(form, 
+    fill(form,
       h("h2", { id: "editor-title" }, `Integration for ${client.name}`),
+      linked,
       field("Integration", integration, { name: "integration", hint: state.enabled ? null : "Enable SmartAccounts on the Overview tab first." }),
-      companies,
       h("div", { class: "field" }, h("label", { class: "choice" }, own, " Use the client's own SmartAccounts key pair")),
+      companies,
       ownFields,
       status,
       h("div", { class: "actions" }, unlink, h("span", { class: "spacer" }), cancel, save),
