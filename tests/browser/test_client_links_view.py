@@ -1,11 +1,14 @@
 """The Client list tab in Chromium against the local stack and the sandbox: the link dialog (a client's own key pair
-and the company only that key sees, which company a linked client is linked to, plain-words validation).
+and the company only that key sees, which company a linked client is linked to, plain-words validation), each
+client's import status (held, failed), the details refreshed when Reload data finishes, values as amounts.
 
 One Uku company per test (fresh id) and fresh sandbox key pairs, so no test meets another's data.
 """
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 from uuid import uuid4
 
@@ -188,4 +191,96 @@ def test_link_dialog_says_what_is_missing_and_a_search_leaving_one_company_picks
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(page.get_by_role("button", name=f"Integration for {SMALL[1]}: SmartAccounts · {SMALL[1]}")).to_be_visible()
     assert uku.ok("GET", f"/v1/clients/{client_id}/integration")["companyId"] == SMALL[0]
+    assert console.errors == []
+
+
+def test_client_list_shows_imports_held_by_a_failing_firm_key_and_failed_imports(
+    stack, page: Page, console, company, sandbox_admin: SandboxAdmin
+) -> None:
+    # Given one client linked through the firm's key and one with its own key pair
+    uku, firm = company
+    configure(uku)
+    shared = uku.client(SMALL[1], "16000002")
+    own = uku.client(MEDIUM[1], "10000003")
+    uku.link(shared, SMALL[0])
+    own_key, own_secret = sandbox_admin.new_key(MEDIUM[0])
+    uku.link(own, MEDIUM[0], apiKey=own_key, apiSecret=own_secret)
+    # and the firm's key revoked, found out by the connection test (as a scheduled import would)
+    sandbox_admin.revoke(firm[0])
+    assert uku.call("POST", f"{INTEGRATION}/test-connection").status_code == 422
+    assert uku.ok("GET", INTEGRATION)["connection"]["status"] == "FAILING"
+
+    # and the own key's client's import failing: SmartAccounts answers 500 to every call of that key
+    requests.post(
+        f"{sandbox_admin.url}/faults", json={"apiKey": own_key, "errorRate": 1.0, "errorStatus": 500}, timeout=TIMEOUT
+    ).raise_for_status()
+    job = uku.ok("POST", f"/v1/clients/{own}/integration/reload")
+    for _ in range(240):
+        if uku.ok("GET", f"/v1/reload-jobs/{job['jobId']}")["status"] not in ("QUEUED", "RUNNING"):
+            break
+        time.sleep(0.5)
+    requests.delete(f"{sandbox_admin.url}/faults", params={"apiKey": own_key}, timeout=TIMEOUT)
+    latest = uku.ok("GET", f"/v1/clients/{own}/sync-history")["entries"][0]
+    assert latest["outcome"] == "FAILED", latest
+    assert uku.ok("GET", f"/v1/clients/{own}/integration")["status"] == "OK"  # the link itself looks fine
+
+    # When the client list is opened
+    sign_in(page, uku)
+
+    # Then the firm key's client is shown held, with the fix; the own key's client as failing, with the reason
+    expect(status_of(page, shared)).to_have_attribute("data-state", "HELD")
+    expect(status_of(page, shared)).to_contain_text("Imports held")
+    expect(status_of(page, shared)).to_contain_text("Connect tab")
+    expect(status_of(page, own)).to_have_attribute("data-state", "IMPORT_FAILED")
+    expect(status_of(page, own)).to_contain_text("Last import failed")
+    expect(status_of(page, own)).to_contain_text(latest["message"])
+    assert "OK" not in status_of(page, shared).inner_text() + status_of(page, own).inner_text()
+    assert axe_violations(page) == []
+
+    # And the client's sync history names the error kind
+    page.locator(f'[data-details="{own}"]').click()
+    entry = page.get_by_test_id("sync-history").locator(f'tr[data-entry="{latest["id"]}"]')
+    expect(entry.get_by_test_id("error-kind")).to_have_text(re.compile(r"\S"))
+    expect(page.get_by_test_id("client-summary")).to_contain_text("Last import failed")
+    assert console.errors == []
+
+
+def test_reload_for_one_client_refreshes_its_tables_and_amounts_have_two_decimals(
+    stack, page: Page, console, company
+) -> None:
+    # Given a client linked through the firm's key, and settings mapping a count and an amount
+    uku, _ = company
+    client_id = uku.client(SMALL[1], "16000002")
+    uku.link(client_id, SMALL[0])
+    configure(uku)
+    sign_in(page, uku)
+    page.locator(f'[data-details="{client_id}"]').click()
+    expect(page.locator(".client-details")).to_contain_text("No summary tasks yet")
+
+    # When Reload data for this client is confirmed and the reload finishes
+    page.get_by_role("button", name="Reload data for this client").click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirm reload").click()
+    expect(page.get_by_test_id("reload-progress")).to_have_attribute("data-status", "COMPLETED", timeout=90_000)
+
+    # Then the summary tasks and the history show what it imported, without asking again
+    table = page.get_by_test_id("summary-tasks")
+    expect(table.locator("tbody tr")).to_have_count(12)
+    expect(page.get_by_test_id("sync-history")).to_contain_text("Succeeded")
+    # amounts with two decimals (thousands grouped), counts as whole numbers, as the service's values say
+    tasks = {t["month"]: t["values"] for t in uku.ok("GET", f"/v1/clients/{client_id}/summary-tasks")["tasks"]}
+    for month, values in tasks.items():
+        row = table.locator(f'tr[data-month="{month}"]')
+        expect(row.locator('[data-key="salesTotal"]')).to_have_text(f"{values['salesTotal']:,.2f}")
+        expect(row.locator('[data-key="saleEntries"]')).to_have_text(str(values["saleEntries"]))
+    # and the history lists each month's values
+    entry = uku.ok("GET", f"/v1/clients/{client_id}/sync-history")["entries"][0]
+    row = page.get_by_test_id("sync-history").locator(f'tr[data-entry="{entry["id"]}"]')
+    values = row.get_by_test_id("history-values")
+    values.locator("summary").click()
+    month = sorted(entry["values"])[-1]
+    expect(values.locator(f'li[data-month="{month}"]')).to_contain_text(
+        f"Sales total without VAT {entry['values'][month]['salesTotal']:,.2f}"
+    )
+    expect(status_of(page, client_id)).to_have_attribute("data-state", "OK")
+    assert axe_violations(page) == []
     assert console.errors == []
