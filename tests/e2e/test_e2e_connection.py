@@ -188,7 +188,10 @@ def test_test_connection_with_saved_credentials_names_the_company(connected_comp
     # When the saved pair is tested
     answer = connected_company.api.ok("POST", f"{INTEGRATION}/test-connection")
     # Then SmartAccounts' company name comes back, nothing trimmed, and the connection is marked connected
-    assert answer == {"companyName": SMALL, "trimmed": [], "message": answer["message"], "saved": False}
+    assert answer == {
+        "companyName": SMALL, "companyId": "co-small", "companyRegCode": answer["companyRegCode"], "trimmed": [],
+        "message": answer["message"], "saved": False,
+    }
     assert SMALL in answer["message"]
     assert connected_company.api.state()["connection"]["status"] == "CONNECTED"
 
@@ -204,8 +207,9 @@ def test_test_connection_with_given_credentials_does_not_save_them(
     answer = api.ok(
         "POST", f"{INTEGRATION}/test-connection", json={"apiKey": other["apiKey"], "apiSecret": other["apiSecret"]}
     )
-    # Then it answers with that pair's company, but the saved pair, the state and the secret are unchanged
-    assert answer["companyName"] == MEDIUM and answer["saved"] is False
+    # Then it answers with that pair's company (its id: what a client linked with this pair is linked to), but the
+    # saved pair, the state and the secret are unchanged
+    assert answer["companyName"] == MEDIUM and answer["companyId"] == "co-medium" and answer["saved"] is False
     assert api.state() == before
     assert _secret_for(stack, connected_company.company_id) == secret_before
 

@@ -116,6 +116,8 @@ def test_test_connection_with_given_credentials_stores_nothing(enabled) -> None:
     before = enabled.integrations.get(CO)
     test = connection.test_connection(enabled, CO, "own-key-00001", "own-secret")
     assert test.company_name == "Gamma OÜ" and test.saved_credentials is False
+    # the company the pair belongs to, so that a client can be linked to it with its own key pair
+    assert (test.company_id, test.company_reg_code) == ("co-c", "33333333")
     assert enabled.integrations.get(CO) == before and enabled.credentials.secrets == {}
 
 

@@ -144,6 +144,12 @@ class IntegrationStateOut(Out):
 
 class ConnectionTestOut(Out):
     company_name: str
+    company_id: str | None = Field(
+        default=None,
+        description="the SmartAccounts company the key pair belongs to: the companyId to link a client with its own "
+        "key pair (PUT /v1/clients/{clientId}/integration)",
+    )
+    company_reg_code: str | None = None
     trimmed: list[str] = Field(description="which pasted values had whitespace removed")
     message: str
     saved: bool

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from smartaccounts_sync.domain.import_day import next_import
 from smartaccounts_sync.domain.integration import CompanyIntegration, Connection, ConnectionStatus, StoredCredentials
@@ -24,6 +25,9 @@ from smartaccounts_sync.service.notifications import CONNECTION_FAILING, CONNECT
 from smartaccounts_sync.smartaccounts.credentials import ApiCredentials
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.troubleshooting import SmartAccountsProblem, cause_of, explain
+
+if TYPE_CHECKING:
+    from smartaccounts_sync.smartaccounts.models.companies import CompanyInfo
 
 #: Kinds that mean the key pair itself is wrong, as opposed to a passing condition (network, rate limit).
 CREDENTIAL_FAILURES = frozenset(
@@ -49,6 +53,8 @@ class ConnectionTest:
     company_name: str
     trimmed: tuple[str, ...]
     saved_credentials: bool
+    company_id: str | None = None  # the SmartAccounts company the key pair belongs to
+    company_reg_code: str | None = None
 
 
 def trim_credentials(api_key: str, api_secret: str) -> PastedCredentials:
@@ -104,9 +110,9 @@ def require_enabled(record: CompanyIntegration) -> None:
         )
 
 
-def _company_name(deps: Dependencies, credentials: ApiCredentials, trimmed: tuple[str, ...]) -> str:
+def _company_info(deps: Dependencies, credentials: ApiCredentials, trimmed: tuple[str, ...]) -> CompanyInfo:
     try:
-        return deps.route_client(credentials, None).company_info().name
+        return deps.route_client(credentials, None).company_info()
     except SmartAccountsError as error:
         logger.info("connection test failed", extra={"error_kind": error.kind.value, "trimmed": list(trimmed)})
         raise SmartAccountsProblem(error, trimmed=bool(trimmed)) from None
@@ -118,7 +124,8 @@ def save_credentials(
     """Tests the pair first and refuses what SmartAccounts rejects; then stores it as a new secret version."""
     pasted = trim_credentials(api_key, api_secret)
     require_enabled(deps.integrations.get(company_id))
-    company_name = _company_name(deps, pasted.credentials, pasted.trimmed)
+    company = _company_info(deps, pasted.credentials, pasted.trimmed)
+    company_name = company.name
     name = deps.secret_name(company_id)
     deps.credentials.save(name, pasted.credentials)
     now = deps.now()
@@ -142,7 +149,7 @@ def save_credentials(
     logger.info("credentials saved", extra={"masked_key": stored.masked_key})
     _announce_restored(deps, company_id, previous[0] if previous else None, now)
     vat_types.after_credentials_saved(deps, company_id)
-    return record, ConnectionTest(company_name, pasted.trimmed, saved_credentials=True)
+    return record, ConnectionTest(company_name, pasted.trimmed, True, company.id, company.reg_code)
 
 
 def _connected(previous: Connection, company_name: str, now: dt.datetime) -> Connection:
@@ -171,13 +178,14 @@ def test_connection(
     require_enabled(record)
     if api_key is not None or api_secret is not None:
         pasted = trim_credentials(api_key or "", api_secret or "")
-        return ConnectionTest(_company_name(deps, pasted.credentials, pasted.trimmed), pasted.trimmed, False)
+        company = _company_info(deps, pasted.credentials, pasted.trimmed)
+        return ConnectionTest(company.name, pasted.trimmed, False, company.id, company.reg_code)
     if record.credentials is None:
         raise NotConnected("No SmartAccounts credentials are saved yet: paste the API key and secret first.")
     credentials = deps.credentials.load(record.credentials.secret_name, record.credentials.saved_at)
     now = deps.now()
     try:
-        name = deps.route_client(credentials, None).company_info().name
+        company = deps.route_client(credentials, None).company_info()
     except SmartAccountsError as error:
         failure = error
         if failure.kind in CREDENTIAL_FAILURES:
@@ -188,11 +196,11 @@ def test_connection(
     def change(r: CompanyIntegration) -> CompanyIntegration:
         previous[:] = [r.connection]
         restored = _restored(r, now) if r.connection.status is ConnectionStatus.FAILING else r
-        return restored.model_copy(update={"connection": _connected(r.connection, name, now)})
+        return restored.model_copy(update={"connection": _connected(r.connection, company.name, now)})
 
     update_integration(deps, company_id, change)
     _announce_restored(deps, company_id, previous[0] if previous else None, now)
-    return ConnectionTest(name, (), saved_credentials=True)
+    return ConnectionTest(company.name, (), True, company.id, company.reg_code)
 
 
 # --- connection health: failing and restored ---------------------------------------------------------------------

@@ -92,6 +92,8 @@ def put_credentials(body: CredentialsIn) -> ConnectionTestOut:
     _, test = connection.save_credentials(dependencies(router), who.company_id, body.api_key, body.api_secret)
     return ConnectionTestOut(
         company_name=test.company_name,
+        company_id=test.company_id,
+        company_reg_code=test.company_reg_code,
         trimmed=list(test.trimmed),
         message=_test_message(test.company_name, test.trimmed, True),
         saved=True,
@@ -110,6 +112,8 @@ def test_connection(body: TestConnectionIn | None = None) -> ConnectionTestOut:
     test = connection.test_connection(dependencies(router), who.company_id, body.api_key, body.api_secret)
     return ConnectionTestOut(
         company_name=test.company_name,
+        company_id=test.company_id,
+        company_reg_code=test.company_reg_code,
         trimmed=list(test.trimmed),
         message=_test_message(test.company_name, test.trimmed, False),
         saved=False,
