@@ -499,3 +499,33 @@ def test_reload_bar_never_goes_back_and_errors_name_the_client(stack, page: Page
     assert shown["errors"] == "Väike Raamatupidamine OÜ: SmartAccounts could not be reached."
     assert client["id"] not in shown["errors"]
     assert console.errors == []
+
+
+# --- finding 20 (page side): diagnostics in the page's words ------------------------------------------------------
+
+
+def test_diagnostics_details_name_fields_by_label_and_times_in_tallinn(stack, page: Page, console: Console) -> None:
+    # Given a company with a mapped field and a scheduled import
+    company, _, _ = company_with_settings(stack)
+    sign_in(page, stack, company)
+
+    # When the owner opens Diagnostics
+    open_tab(page, "Diagnostics", "diagnostics")
+
+    # Then the mapped field is named by its label, and the next import date is written out, not as raw values
+    expect(page.locator('[data-check="fieldsMapped"] [data-testid="check-detail"]')).to_have_text(
+        "1 field(s) mapped: Sale entries."
+    )
+    next_import = page.locator('[data-check="nextImportDate"] [data-testid="check-detail"]')
+    expect(next_import).to_contain_text("Next import on ")
+    expect(next_import).not_to_have_text(re.compile(r"\d{4}-\d{2}"))
+    # and a time the service gives in UTC is shown in Tallinn time, as everywhere else on the page
+    said = page.evaluate(
+        """async () => {
+          const { readable } = await import('/app/js/views/diagnostics.js');
+          return readable('succeeded (most recent 2026-11-24 22:30 UTC); keys bankEntries, creditInvoices',
+                          new Map([['bankEntries', 'Bank entries'], ['creditInvoices', 'Credit invoices']]));
+        }"""
+    )
+    assert said == "succeeded (most recent 25 Nov 2026, 00:30 (Tallinn)); keys Bank entries, Credit invoices"
+    assert console.errors == []
