@@ -529,3 +529,26 @@ def test_diagnostics_details_name_fields_by_label_and_times_in_tallinn(stack, pa
     )
     assert said == "succeeded (most recent 25 Nov 2026, 00:30 (Tallinn)); keys Bank entries, Credit invoices"
     assert console.errors == []
+
+
+# --- finding 7 (page side): no estimate earlier than the quota wait's end -----------------------------------------
+
+
+def test_waiting_for_the_quota_shows_no_estimate_before_the_resume_time(stack, page: Page, console: Console) -> None:
+    page.goto(f"{stack.api_url}/app/")
+    text = page.evaluate(
+        """async () => {
+          const { reloadProgress } = await import('/app/js/views/reload.js');
+          const area = document.createElement('div');
+          document.body.append(area);
+          reloadProgress(area, { toast() {}, refreshUnread() {} }).render({
+            jobId: 'r-7', status: 'WAITING_FOR_QUOTA', clientsTotal: 3, clientsDone: 1, callsUsed: 990,
+            callsExpected: 1200, resumesAt: '2026-11-25T22:00:00Z', estimatedFinishAt: '2026-11-25T10:51:00Z',
+            errors: {},
+          });
+          return area.innerText;
+        }"""
+    )
+    assert "resumes 26 Nov 2026, 00:00 (Tallinn)" in text
+    assert "Estimated finish" not in text  # 25 Nov 12:51 would contradict the wait
+    assert console.errors == []
