@@ -9,6 +9,7 @@ import { diagnostics } from "./views/diagnostics.js";
 import { clients } from "./views/clients.js";
 import { notifications } from "./views/notifications.js";
 import { invoices } from "./views/invoices.js";
+import { vatTypes } from "./views/vat-types.js";
 
 const VIEWS = [
   { id: "overview", label: "Overview", view: overview },
@@ -18,6 +19,7 @@ const VIEWS = [
   { id: "clients", label: "Client list", view: clients },
   { id: "notifications", label: "Notifications", view: notifications },
   { id: "invoices", label: "Invoice export", view: invoices },
+  { id: "vat-types", label: "VAT types", view: vatTypes },
 ];
 
 const app = {
@@ -28,6 +30,12 @@ const app = {
     setTimeout(() => node.remove(), 8000);
   },
   refreshUnread,
+  showUnread,
+  /** Owner or admin on a Team or Elite plan: the management routes answer (others get the service's 403). */
+  mayManage() {
+    const who = session();
+    return Boolean(who) && who.role !== "member" && who.plan !== "free";
+  },
 };
 
 function renderSignIn() {
@@ -102,8 +110,42 @@ function onTabKey(event) {
 let current = null;
 let generation = 0;
 
+/** Asks before the current view's unsaved changes are thrown away; resolves true to go on. */
+function confirmLeave(text) {
+  return new Promise((resolve) => {
+    const stay = h("button", { type: "button", class: "primary" }, "Stay");
+    const leave = h("button", { type: "button", class: "danger" }, "Discard changes");
+    const dialog = h("dialog", { "aria-labelledby": "leave-title", class: "confirm" },
+      h("h2", { id: "leave-title" }, "Discard unsaved changes?"), h("p", {}, `${text} Leaving the tab throws them away.`),
+      h("div", { class: "actions" }, leave, stay));
+    const opener = document.activeElement;
+    const done = (answer) => {
+      dialog.close();
+      dialog.remove();
+      if (!answer && opener && opener.isConnected) opener.focus();
+      resolve(answer);
+    };
+    stay.addEventListener("click", () => done(false));
+    leave.addEventListener("click", () => done(true));
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      done(false);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    stay.focus();
+  });
+}
+
+const unsavedText = () => (current && current.unsaved ? current.unsaved() : null);
+
 async function selectTab(id, focus = false) {
   const entry = VIEWS.find((v) => v.id === id) || VIEWS[0];
+  const pending = unsavedText();
+  if (pending && !(await confirmLeave(pending))) {
+    if (current && location.hash !== `#${current.id}`) history.replaceState(null, "", `#${current.id}`);
+    return;
+  }
   const mine = ++generation; // a view still loading when another tab (or the same) is chosen is dropped
   if (current && current.cleanup) current.cleanup();
   for (const tab of document.querySelectorAll('[role="tab"]')) {
@@ -120,14 +162,16 @@ async function selectTab(id, focus = false) {
   panel.setAttribute("aria-busy", "true");
   current = { id: entry.id };
   const view = h("div", { class: "view" });
-  let cleanup = null;
+  refreshUnread(); // the count is as fresh as the last tab chosen
   try {
-    cleanup = await entry.view(view, app);
+    const made = await entry.view(view, app); // a cleanup function, or { cleanup, unsaved }
+    const { cleanup = null, unsaved = null } = typeof made === "function" ? { cleanup: made } : made || {};
     if (mine !== generation) {
       if (cleanup) cleanup();
       return;
     }
     current.cleanup = cleanup;
+    current.unsaved = unsaved;
     panel.replaceChildren(view);
   } catch (problem) {
     if (mine !== generation) return;
@@ -138,11 +182,19 @@ async function selectTab(id, focus = false) {
   panel.dataset.ready = entry.id;
 }
 
+/** The tab's unread count, from an answer of GET /v1/notifications (the Notifications view passes its own). */
+function showUnread(unread) {
+  const node = document.getElementById("unread");
+  if (node) node.textContent = unread ? ` ${unread} unread` : "";
+}
+
+let unreadAsked = 0;
+
 async function refreshUnread() {
+  const mine = ++unreadAsked; // an older answer arriving late never overwrites a newer one
   try {
     const { unread } = await get("/v1/notifications");
-    const node = document.getElementById("unread");
-    if (node) node.textContent = unread ? ` ${unread} unread` : "";
+    if (mine === unreadAsked) showUnread(unread);
   } catch {
     // the count is a nicety; the Notifications tab shows the error itself
   }
@@ -161,13 +213,24 @@ function start() {
   const who = session();
   const readOnly = who.role === "member" || who.plan === "free";
   document.getElementById("read-only").hidden = !readOnly;
+  current = null;
   selectTab(location.hash.slice(1) || "overview");
-  refreshUnread();
 }
 
+// A hash naming a tab (a link such as href="#connect") selects it; any other hash is left alone.
 window.addEventListener("hashchange", () => {
   const id = location.hash.slice(1);
-  if (session() && current && id && id !== current.id) selectTab(id);
+  if (session() && current && VIEWS.some((v) => v.id === id) && id !== current.id) selectTab(id);
+});
+
+// "Skip to content" moves the focus to the content; the hash keeps naming the tab, so nothing is re-rendered.
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main").focus();
+});
+
+window.addEventListener("beforeunload", (event) => {
+  if (unsavedText()) event.preventDefault();
 });
 
 start();

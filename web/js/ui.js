@@ -137,8 +137,10 @@ export function formatMonth(month) {
   );
 }
 
-/** Runs an async action from a button: disables it meanwhile and marks the region busy. */
+/** Runs an async action from a button: disables it meanwhile and marks the region busy. A disabled button loses
+ * the focus to <body>; when nothing else took it meanwhile (a field with an error, a new view) it gets it back. */
 export async function busy(button, action) {
+  const hadFocus = document.activeElement === button;
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   try {
@@ -146,6 +148,8 @@ export async function busy(button, action) {
   } finally {
     button.disabled = false;
     button.removeAttribute("aria-busy");
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (hadFocus && lost && button.isConnected && !button.hidden) button.focus();
   }
 }
 

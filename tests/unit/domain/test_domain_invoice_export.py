@@ -84,6 +84,8 @@ def test_a_vat_code_outside_the_register_fails_naming_the_line_and_code(code: st
         plan_rows(parse_invoice_issued(detail), REGISTER, {"SERVICE"}, "SERVICE")
     assert caught.value.kind == "UNKNOWN_VAT_TYPE"
     assert f"Line 2 uses VAT type '{code}'" in caught.value.message and words in caught.value.message
+    # and says what to do with controls the page has (the VAT types view and its refresh), not only what is wrong
+    assert "refresh the VAT types" in caught.value.message and caught.value.message.endswith("then retry.")
 
 
 @pytest.mark.parametrize(
@@ -98,6 +100,9 @@ def test_a_line_without_a_known_article_and_no_usable_default_fails_clearly(defa
         and caught.value.message.startswith("Line 2:")
         and words in caught.value.message
     )
+    # and says where to fix it: the default article code of the integration settings (a field of the Settings tab)
+    assert "default article code in the integration settings" in caught.value.message
+    assert "defaultArticleCode" not in caught.value.message and caught.value.message.endswith("then retry.")
 
 
 def test_a_short_address_stays_on_one_line() -> None:

@@ -14,10 +14,18 @@ export async function connect(panel, app) {
   const save = h("button", { type: "submit", class: "primary" }, "Save");
   const result = h("div", { class: "result", "aria-live": "polite", "data-testid": "connect-result" });
 
+  const intro = h("p", { "data-testid": "connect-intro" });
+  const describe = (maskedKey) => {
+    intro.textContent = "Generate an API key and secret in SmartAccounts (Settings → API access) and paste both here. "
+      + (maskedKey ? `Saved key: ${maskedKey}. Leave both empty and click Test connection to test it.` : "No key is saved yet.");
+  };
+  describe(state.maskedKey);
+
+  // The page words the answer itself: the service's message names the trimmed values by their field names.
   const answered = (answer) => {
     const trimmed = (answer.trimmed || []).map((n) => NAMES[n] || n);
-    fill(result, 
-      notice(answer.message || `SmartAccounts answers as ${answer.companyName}.`, "ok"),
+    fill(result,
+      notice(`Connected: SmartAccounts answers as ${answer.companyName}.${answer.saved ? " The credentials are saved." : ""}`, "ok"),
       h("p", {}, "Company: ", h("strong", { "data-testid": "tested-company" }, answer.companyName)),
       trimmed.length ? h("p", { class: "hint" }, `Spaces or line breaks around the pasted ${trimmed.join(" and ")} were removed.`) : null,
     );
@@ -46,7 +54,9 @@ export async function connect(panel, app) {
       const answer = await busy(save, () => put(`${INTEGRATION}/credentials`, pair()));
       answered(answer);
       secret.value = "";
+      key.value = "";
       app.toast("Credentials saved.");
+      get(INTEGRATION).then((fresh) => describe(fresh.maskedKey), () => { intro.textContent = "The key pair is saved."; });
     } catch (problem) {
       failed(problem);
     }
@@ -54,8 +64,7 @@ export async function connect(panel, app) {
 
   fill(form, 
     h("h2", { id: "connect-title" }, "Connect"),
-    h("p", {}, "Generate an API key and secret in SmartAccounts (Settings → API access) and paste both here. ",
-      state.maskedKey ? `Saved key: ${state.maskedKey}. Leave both empty and click Test connection to test it.` : "No key is saved yet."),
+    intro,
     state.enabled ? null : notice("Enable the integration on the Overview tab first.", "warn"),
     field("API key", key, { name: "apiKey" }),
     field("API secret", secret, { name: "apiSecret", hint: "SmartAccounts shows the secret only once, when the pair is generated." }),

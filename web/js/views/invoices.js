@@ -9,6 +9,29 @@ const RETRYABLE = new Set(["FAILED", "SKIPPED"]);
 const reasonText = (code) => humanise(code).replace(/\bvat\b/gi, "VAT").replace(/^Sa\b/, "SmartAccounts");
 const money = (value) => (value === null || value === undefined ? "—" : Number(value).toFixed(2));
 
+/** Where in the page a failure or skip is fixed: [text before, link text, tab, text after]. */
+const FIXES = {
+  UNKNOWN_VAT_TYPE: ["Compare the line's VAT type with ", "the VAT types imported from SmartAccounts", "vat-types",
+    " (import them again there after adding or allowing it in SmartAccounts), or correct the invoice in Uku; then retry."],
+  NO_ARTICLE: ["Set an article that exists in SmartAccounts as the ", "default article code on the Settings tab", "settings",
+    ", or give the line an article code SmartAccounts knows; then retry."],
+  INTEGRATION_DISABLED: ["", "Enable the integration on the Overview tab", "overview", ", then retry."],
+  NOT_CONNECTED: ["", "Save the API key and secret on the Connect tab", "connect", ", then retry."],
+  CREDENTIALS_FAILING: ["", "Paste a fresh key pair on the Connect tab", "connect", ", then retry."],
+};
+
+/** The control that fixes a record's reason, as a sentence with a link to its tab (null when the page has none). */
+export function fixFor(reason) {
+  const fix = FIXES[reason];
+  if (!fix) return null;
+  const [before, link, tab, after] = fix;
+  return h("p", { class: "fix", "data-testid": "export-fix" }, h("span", { class: "fix-label" }, "Fix: "), before,
+    h("a", { href: `#${tab}` }, link), after);
+}
+
+const POLL_MS = 1500;
+const POLL_FOR_MS = 120_000;
+
 /** "net 385.00 · VAT 92.40 · gross 477.40" of one side of the totals check. */
 function amounts(side) {
   return ["net", "vat", "gross"]
@@ -48,6 +71,11 @@ function list(title, items, testid) {
 }
 
 export async function invoices(panel) {
+  let poll = null;
+  const stopPoll = () => {
+    if (poll) clearTimeout(poll);
+    poll = null;
+  };
   const form = h("form", { novalidate: true, "aria-labelledby": "invoices-title" });
   const invoice = h("input", { type: "text", name: "invoiceId", autocomplete: "off" });
   const look = h("button", { type: "submit", class: "primary" }, "Show export record");
@@ -68,15 +96,54 @@ export async function invoices(panel) {
     }
   };
 
+  /** After Retry: the old failure is gone from the screen; the record is read again until the worker has tried. */
+  const queued = (before) => {
+    shownId = before.invoiceId;
+    fill(record,
+      notice("Queued for export again: SmartAccounts is checked for this invoice first, so it is never booked twice. The result is shown here when the export has run.", "info"),
+      h("h3", { tabindex: "-1", "data-testid": "export-status", "data-status": "QUEUED" },
+        `Invoice ${before.number || before.invoiceId}: `, badge("QUEUED")),
+      dl([["Attempts so far", h("span", { "data-testid": "export-attempts" }, String(before.attempts ?? 0))]]),
+    );
+    const until = Date.now() + POLL_FOR_MS;
+    const tick = async () => {
+      poll = null;
+      try {
+        const fresh = await get(path());
+        const tried = fresh.attempts !== before.attempts || fresh.updatedAt !== before.updatedAt || !RETRYABLE.has(fresh.status);
+        if (tried && fresh.status !== "PENDING") {
+          const hadFocus = record.contains(document.activeElement) || document.activeElement === document.body;
+          show(fresh, notice(`Tried again: ${humanise(fresh.status)}.`, fresh.status === "EXPORTED" ? "ok" : "warn"));
+          if (hadFocus) record.querySelector("h3")?.focus();
+          return;
+        }
+      } catch {
+        // a failed read is tried again on the next tick
+      }
+      if (Date.now() < until) poll = setTimeout(tick, POLL_MS);
+      else record.prepend(notice("Still queued: look the invoice up again in a while.", "warn"));
+    };
+    poll = setTimeout(tick, POLL_MS);
+  };
+
   const show = (data, said = null) => {
+    stopPoll();
     shownId = data.invoiceId;
     const sa = data.smartAccounts;
     const failed = data.status === "FAILED";
     const actions = [];
     if (RETRYABLE.has(data.status)) {
       const retry = h("button", { type: "button" }, "Retry export");
-      retry.addEventListener("click", () => act(retry, () => post(`${path()}/retry`),
-        () => notice("Queued for export again: SmartAccounts is checked for this invoice first, so it is never booked twice. Check back in a moment.", "info")));
+      retry.addEventListener("click", async () => {
+        clearProblems(form);
+        try {
+          await busy(retry, () => post(`${path()}/retry`)); // 202: its record is the one before the new try
+          queued(data);
+          record.querySelector("h3")?.focus();
+        } catch (problem) {
+          showProblem(form, problem, record);
+        }
+      });
       actions.push(retry);
     }
     if (data.status === "EXPORTED" && data.payment && data.payment.status !== "PAID") { // paid is final
@@ -93,7 +160,8 @@ export async function invoices(panel) {
         ? h("div", { class: `notice notice-${failed ? "error" : data.status === "SKIPPED" ? "warn" : "info"}`, "data-testid": "export-reason" },
           data.reason ? h("strong", {}, reasonText(data.reason)) : null,
           data.reason && data.message ? ": " : null,
-          data.message || null)
+          data.message || null,
+          RETRYABLE.has(data.status) ? fixFor(data.reason) : null)
         : null,
       list("SmartAccounts said", data.smartAccountsMessages, "smartaccounts-messages"),
       dl([
@@ -118,6 +186,7 @@ export async function invoices(panel) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    stopPoll();
     fill(record);
     shownId = null;
     if (!invoice.value.trim()) {
@@ -144,4 +213,5 @@ export async function invoices(panel) {
     record,
   );
   fill(panel, form);
+  return stopPoll;
 }

@@ -14,13 +14,14 @@ export function quotaFacts(quota) {
 export async function overview(panel, app) {
   const state = await get(INTEGRATION);
   const connection = state.connection || {};
-  const toggle = h("button", { type: "button", class: state.enabled ? "" : "primary" }, state.enabled ? "Disable" : "Enable");
+  const toggle = h("button", { type: "button", class: state.enabled ? "" : "primary", "data-toggle": "" }, state.enabled ? "Disable" : "Enable");
   const section = h("section", { "aria-labelledby": "overview-title" });
   toggle.addEventListener("click", async () => {
     try {
       await busy(toggle, () => post(`${INTEGRATION}/${state.enabled ? "disable" : "enable"}`));
       app.toast(state.enabled ? "SmartAccounts is disabled; its configuration and links are kept." : "SmartAccounts is enabled.");
       await overview(panel, app);
+      panel.querySelector("[data-toggle]")?.focus(); // the view is drawn anew: the focus stays on the button
     } catch (problem) {
       showProblem(section, problem);
     }
@@ -29,8 +30,9 @@ export async function overview(panel, app) {
   fill(section, 
     h("h2", { id: "overview-title" }, "Overview"),
     h("div", { class: "status-line" },
-      h("span", {}, "Integration: "), badge(state.enabled ? "OK" : "NOT_LINKED"),
-      h("span", { class: "state-word", "data-testid": "enabled" }, state.enabled ? "Enabled" : "Disabled"), toggle),
+      h("span", {}, "Integration: "),
+      h("span", { class: `badge badge-${state.enabled ? "ok" : "muted"}`, "data-testid": "enabled" }, state.enabled ? "Enabled" : "Disabled"),
+      toggle),
     state.enabled
       ? h("p", { class: "hint" }, "SmartAccounts appears as an option in the Integration column of your client list.")
       : h("p", { class: "hint" }, "Enabling does not pull data yet; it makes the integration available to your clients."),

@@ -20,22 +20,45 @@ export function previewTitle(template, month, client) {
   });
 }
 
+/** Fields of the settings answer that are not part of what PUT takes. */
+const OUTPUT_ONLY = new Set(["version", "notice"]);
+
+/** The PUT body: every field of the saved settings (those the page does not show included, e.g. a field a newer
+ * service adds), with the edited ones on top; nothing the page does not show is ever dropped. */
+export function settingsBody(saved, edited) {
+  const kept = Object.fromEntries(Object.entries(saved || {}).filter(([key]) => !OUTPUT_ONLY.has(key)));
+  return { ...kept, ...edited };
+}
+
 export async function settings(panel, app) {
   const [state, catalogue, customFields, topics] = await Promise.all([
     get(INTEGRATION), get(`${INTEGRATION}/fields`), get("/v1/custom-task-fields"), get("/v1/topics"),
   ]);
-  const saved = state.settings;
+  let saved = state.settings;
   let fields = customFields.fields;
+  let topicList = topics.topics;
   const current = saved || {
-    taskTitle: "Bookkeeping {client} {monthName} {year}", topicId: topics.topics[0]?.id || "", recurrence: "MONTHLY",
-    importDay: { rule: "LAST_WORK_DAY", day: null }, fieldMapping: {},
+    taskTitle: "Bookkeeping {client} {monthName} {year}", topicId: topicList[0]?.id || "", recurrence: "MONTHLY",
+    importDay: { rule: "LAST_WORK_DAY", day: null }, fieldMapping: {}, defaultArticleCode: null,
   };
 
   const form = h("form", { novalidate: true, class: "settings", "aria-labelledby": "settings-title" });
   const title = h("input", { type: "text", name: "taskTitle", value: current.taskTitle, maxlength: "200" });
   const titlePreview = h("p", { class: "preview", "aria-live": "polite", "data-testid": "title-preview" });
-  const topic = h("select", { name: "topicId" },
-    topics.topics.map((t) => h("option", { value: t.id, selected: t.id === current.topicId }, t.name)));
+  const topicOptions = (selected) => [
+    topicList.length ? null : h("option", { value: "" }, "— no topic yet: create one —"),
+    topicList.map((t) => h("option", { value: t.id, selected: t.id === selected }, t.name)),
+    h("option", { value: NEW_FIELD }, "+ New topic…"),
+  ].flat().filter(Boolean);
+  const topic = h("select", { name: "topicId" }, topicOptions(current.topicId));
+  topic.dataset.previous = topic.value;
+  const topicCreator = h("div", { class: "creator", hidden: true });
+  topic.addEventListener("change", () => {
+    if (topic.value === NEW_FIELD) openTopicCreator();
+    else topic.dataset.previous = topic.value;
+  });
+  const article = h("input", { type: "text", name: "defaultArticleCode", id: "default-article-code", value: current.defaultArticleCode || "",
+    maxlength: "128", autocomplete: "off", spellcheck: "false" });
   const recurrence = h("select", { name: "recurrence" }, h("option", { value: "MONTHLY", selected: true }, "Monthly"));
   const ruleName = nextId("rule");
   const rules = [
@@ -129,8 +152,12 @@ export async function settings(panel, app) {
     };
     cancel.addEventListener("click", () => close(select.dataset.previous || ""));
     create.addEventListener("click", async () => {
+      if (!name.value.trim()) {
+        showProblem(creator, nameProblem("Enter a name for the new custom task field."));
+        return;
+      }
       try {
-        const made = await busy(create, () => post("/v1/custom-task-fields", { name: name.value, type: type.value }));
+        const made = await busy(create, () => post("/v1/custom-task-fields", { name: name.value.trim(), type: type.value }));
         fields = [...fields, made];
         for (const [, other] of selects) {
           const keep = other === select ? made.id : other.value;
@@ -140,7 +167,44 @@ export async function settings(panel, app) {
         close(made.id);
         app.toast(`Custom field “${made.name}” created.`);
       } catch (problem) {
-        showProblem(creator, problem);
+        showProblem(creator, nameTaken(problem, "A custom task field with this name already exists: pick it in the list, or choose another name."));
+      }
+    });
+  }
+
+  function openTopicCreator() {
+    const name = h("input", { type: "text", name: "name", value: "" });
+    const create = h("button", { type: "button", class: "primary" }, "Create topic");
+    const cancel = h("button", { type: "button" }, "Cancel");
+    topicCreator.replaceChildren(
+      h("p", { class: "hint" }, "New Uku topic for the summary tasks"),
+      field("Topic name", name, { name: "name" }),
+      h("div", { class: "actions" }, create, cancel),
+    );
+    topicCreator.hidden = false;
+    name.focus();
+    const close = (value) => {
+      topic.value = value;
+      topic.dataset.previous = value;
+      topicCreator.hidden = true;
+      topicCreator.replaceChildren();
+      topic.focus();
+      changed();
+    };
+    cancel.addEventListener("click", () => close(topic.dataset.previous || ""));
+    create.addEventListener("click", async () => {
+      if (!name.value.trim()) {
+        showProblem(topicCreator, nameProblem("Enter a name for the new topic."));
+        return;
+      }
+      try {
+        const made = await busy(create, () => post("/v1/topics", { name: name.value.trim() }));
+        topicList = [...topicList, made];
+        topic.replaceChildren(...topicOptions(made.id));
+        close(made.id);
+        app.toast(`Topic “${made.name}” created.`);
+      } catch (problem) {
+        showProblem(topicCreator, nameTaken(problem, "A topic with this name already exists: pick it in the list, or choose another name."));
       }
     });
   }
@@ -148,27 +212,56 @@ export async function settings(panel, app) {
   const unsaved = state.settings ? null : notice("Summary task settings are not saved yet: the values below are suggestions.", "info");
   const save = h("button", { type: "submit", class: "primary" }, "Save");
   const saveResult = h("div", { "aria-live": "polite", "data-testid": "settings-result" });
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearProblems(form);
-    fill(saveResult);
+  const body = () => {
     const fieldMapping = {};
     for (const [key, select] of selects) fieldMapping[key] = select.value && select.value !== NEW_FIELD ? select.value : null;
-    const body = { taskTitle: title.value, topicId: topic.value, recurrence: recurrence.value, importDay: importDay(), fieldMapping };
+    return settingsBody(saved, {
+      taskTitle: title.value, topicId: topic.value === NEW_FIELD ? "" : topic.value, recurrence: recurrence.value,
+      importDay: importDay(), fieldMapping, defaultArticleCode: article.value.trim() || null,
+    });
+  };
+  let savedBody = null; // what Save last stored (or what was loaded): the tab has unsaved changes when it differs
+  const dirty = () => savedBody !== null && JSON.stringify(body()) !== savedBody;
+  const changed = () => {
+    saveState.textContent = dirty() ? "Unsaved changes." : "";
+  };
+  const saveState = h("p", { class: "hint", "aria-live": "polite", "data-testid": "unsaved-state" });
+  /** Saves the form; true when saved, false when the service (or the page) refused it, problems shown. */
+  const submit = async () => {
+    clearProblems(form);
+    fill(saveResult);
+    const sent = body();
+    if (!sent.topicId) {
+      showProblem(form, { body: { title: "A topic is needed" }, errors: [{ field: "topicId",
+        message: "Pick the Uku topic of the summary tasks, or create one with “+ New topic…” in the list." }] }, saveResult);
+      return false;
+    }
     try {
-      const answer = await busy(save, () => put(`${INTEGRATION}/settings`, body));
+      const answer = await busy(save, () => put(`${INTEGRATION}/settings`, sent));
+      saved = answer;
+      savedBody = JSON.stringify(body());
+      changed();
       fill(saveResult, notice("Settings saved.", "ok"), answer.notice ? notice(answer.notice, "warn") : null);
       if (unsaved) unsaved.remove();
+      return true;
     } catch (problem) {
       showProblem(form, problem, saveResult);
+      return false;
     }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
   });
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
 
   const reloadArea = h("div", { class: "reload" });
   const progress = reloadProgress(reloadArea, app);
   const reloadButton = h("button", { type: "button", class: "reload-button" }, "Reload data");
   reloadButton.addEventListener("click", () => progress.confirmAndStart(reloadButton, `${INTEGRATION}/reload`,
-    "Reload data re-imports the last 12 months for every connected client and overwrites the summary task field values. Uku does this in the background and notifies you when ready."));
+    "Reload data re-imports the last 12 months for every connected client and overwrites the summary task field values. Uku does this in the background and notifies you when ready.",
+    dirty() ? { unsaved: "Your changes on this tab are not saved yet, and Reload data uses the saved settings.", save: submit } : {}));
   if (state.runningReload) progress.follow(state.runningReload.jobId);
 
   fill(form, 
@@ -176,9 +269,11 @@ export async function settings(panel, app) {
     unsaved,
     h("div", { class: "grid" },
       h("div", {}, field("Task title", title, { name: "taskTitle", hint: "Placeholders: {client}, {month}, {monthName}, {year}." }), titlePreview),
-      field("Topic", topic, { name: "topicId" }),
+      h("div", {}, field("Topic", topic, { name: "topicId" }), topicCreator),
       field("Recurrence", recurrence, { name: "recurrence", hint: "Summary tasks are always monthly." }),
-      importDayFieldset),
+      importDayFieldset,
+      field("Default article code (invoice export)", article, { name: "defaultArticleCode",
+        hint: "The SmartAccounts article used for invoice lines without an article code SmartAccounts knows. Empty: such lines are not exported." })),
     h("h3", { id: "fields-title" }, "Configure data fields"),
     h("p", { class: "hint" }, "Map each SmartAccounts field to a Uku custom task field. Fields left blank are not imported."),
     h("div", { class: "table-wrap" }, h("table", { class: "mapping", "aria-labelledby": "fields-title" },
@@ -186,10 +281,19 @@ export async function settings(panel, app) {
       rows)),
     showMore,
     saveResult,
-    h("div", { class: "dialog-foot" }, reloadButton, h("div", { class: "actions" }, save)),
+    h("div", { class: "dialog-foot" }, reloadButton, h("div", { class: "actions" }, saveState, save)),
     reloadArea,
   );
   fill(panel, form);
   updatePreview();
-  return () => progress.stop();
+  savedBody = JSON.stringify(body());
+  return { cleanup: () => progress.stop(), unsaved: () => (dirty() ? "Your changes on the Settings tab are not saved." : null) };
+}
+
+const nameProblem = (message) => ({ body: { title: "A name is needed" }, errors: [{ field: "name", message }] });
+
+/** A CONFLICT on creating something named: the name is taken (the service's generic conflict title says less). */
+function nameTaken(problem, message) {
+  if (problem.code !== "CONFLICT") return problem;
+  return { body: { title: "This name is taken" }, message, errors: [{ field: "name", message }] };
 }

@@ -187,9 +187,13 @@ def plan_rows(
             default = (
                 f"the default article {default_article!r} is not in SmartAccounts either"
                 if default_article
-                else "no default article is set (integration settings, defaultArticleCode)"
+                else "no default article is set"
             )
-            raise ExportRefused(FailureKind.NO_ARTICLE, f"Line {number}: {own}{default}.")
+            raise ExportRefused(
+                FailureKind.NO_ARTICLE,
+                f"Line {number}: {own}{default}. Set an article SmartAccounts has as the default article code in the "
+                "integration settings (Settings), or give the line an article code SmartAccounts knows, then retry.",
+            )
         rows.append(
             PlannedRow(
                 article_code=article,
@@ -218,7 +222,9 @@ def check_vat_codes(invoice: InvoiceIssued, register: VatRegister) -> None:
             raise ExportRefused(
                 FailureKind.UNKNOWN_VAT_TYPE,
                 f"Line {number} uses VAT type {line.vat_type_code!r}, which SmartAccounts "
-                f"{'no longer lists' if not vat.in_smartaccounts else 'does not allow on sales'}.",
+                f"{'no longer lists' if not vat.in_smartaccounts else 'does not allow on sales'}. Correct the "
+                "invoice to a VAT type allowed on sales (see the VAT types imported from SmartAccounts), or allow it "
+                "in SmartAccounts and refresh the VAT types, then retry.",
             )
 
 
