@@ -308,7 +308,9 @@ def test_rate_limited_answers_retry_after_and_names_the_rate_limit_cause(
     body = problem(response, 429, "SA_RATE_LIMITED")
     assert int(response.headers["Retry-After"]) >= 1
     assert body["retryAfterSeconds"] == int(response.headers["Retry-After"])
-    assert "limiting requests" in body["detail"] and "try again" in body["detail"]
+    seconds = int(response.headers["Retry-After"])
+    assert "limiting requests" in body["detail"]
+    assert body["detail"].endswith(f"Try again in {seconds} second{'s' if seconds != 1 else ''}.")  # when, once
 
 
 # ---------------------------------------------------------------------------------------------- secrets
