@@ -14,7 +14,7 @@ from moto import mock_aws
 from smartaccounts_sync.adapters.reload_job_repository import DynamoDbReloadJobRepository
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.months import YearMonth
-from smartaccounts_sync.domain.reload_job import ReloadJob, ReloadStatus
+from smartaccounts_sync.domain.reload_job import ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome
 from smartaccounts_sync.service import resumable_import
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
@@ -23,6 +23,7 @@ from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ClientInvoice, JournalEntry, Payment, VendorInvoice
 from tests.support.lost_answers import AnswerLost
+from tests.support.reload_jobs import one_client_reload
 
 COMPANY = "uku-1"
 JOB = "reload-calls-lost"
@@ -48,19 +49,7 @@ def lossy(world):
         )
         lost = AnswerLost(ddb, "update_item", when=_every_count_answer_lost, times=10_000)
         world.deps.jobs = DynamoDbReloadJobRepository(lost, "jobs")
-        world.deps.jobs.start(
-            ReloadJob(
-                job_id=JOB,
-                company_id=COMPANY,
-                scope="ONE_CLIENT",
-                client_ids=["client-1"],
-                window=WINDOW,
-                clients_total=1,
-                calls_expected=0,  # a client never imported: its size is learnt from its pages
-                requested_by="user-1",
-                created_at=world.deps.now(),
-            )
-        )
+        world.deps.jobs.start(one_client_reload(JOB, COMPANY, WINDOW, world.deps.now()))
         # a client larger than a worker's budget: 30 documents of each kind a month, 10 a page
         world.sa.page_size = 10
         world.deps.settings = Settings(smartaccounts_max_pages=3)

@@ -13,7 +13,7 @@ from smartaccounts_sync.domain.field_catalogue import DocumentSource
 from smartaccounts_sync.domain.import_checkpoint import DocumentCounts
 from smartaccounts_sync.domain.import_work import ImportReason, ImportWork
 from smartaccounts_sync.domain.months import YearMonth
-from smartaccounts_sync.domain.reload_job import ReloadJob, ReloadStatus
+from smartaccounts_sync.domain.reload_job import ReloadStatus
 from smartaccounts_sync.domain.sync_records import ImportOutcome
 from smartaccounts_sync.service import quota_plan
 from smartaccounts_sync.service.monthly_import import ImportRun, import_client
@@ -22,6 +22,7 @@ from smartaccounts_sync.settings import Settings
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
 from smartaccounts_sync.smartaccounts.models import ClientInvoice, JournalEntry, Payment, VendorInvoice
 from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
+from tests.support.reload_jobs import one_client_reload
 
 COMPANY = "uku-1"
 WINDOW = YearMonth.range(YearMonth(2025, 11), YearMonth(2026, 10))
@@ -38,18 +39,7 @@ def reload_work(job_id: str = JOB) -> ImportWork:
 
 def start_job(world, job_id: str) -> None:
     """A running one-client reload: reload work that names no job, or a finished one, is acknowledged unrun."""
-    world.deps.jobs.start(
-        ReloadJob(
-            job_id=job_id,
-            company_id=COMPANY,
-            scope="ONE_CLIENT",
-            client_ids=["client-1"],
-            window=WINDOW,
-            clients_total=1,
-            requested_by="user-1",
-            created_at=world.deps.now(),
-        )
-    )
+    world.deps.jobs.start(one_client_reload(job_id, COMPANY, WINDOW, world.deps.now()))
 
 
 @pytest.fixture(autouse=True)
