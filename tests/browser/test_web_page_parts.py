@@ -80,6 +80,25 @@ def test_overview_shows_the_daily_quota_when_the_service_sends_it(stack, page: P
     ]
 
 
+def test_overview_says_when_smartaccounts_itself_says_the_key_s_day_is_spent(stack, page: Page) -> None:
+    # Given the service saying SmartAccounts refuses the key until 16:00 Tallinn, with only 120 calls counted by Uku
+    _open(page, stack)
+    fact = page.evaluate(
+        """async () => {
+          const { quotaFacts } = await import('/app/js/views/overview.js');
+          const [term, value] = quotaFacts({ usedToday: 120, reservedForSchedule: 0, dailyLimit: 1000,
+                                             resetsAt: '2026-11-24T22:00:00Z', spentUntil: '2026-11-24T14:00:00Z' });
+          return [term, value.textContent];
+        }"""
+    )
+    # Then the page says whose word it is, why Uku's count is lower, and until when nothing is sent
+    assert fact == [
+        "Daily SmartAccounts calls",
+        "SmartAccounts says today's calls for this API key are spent (120 of 1000 were made by Uku; another program "
+        "may use the same key). Uku sends none until 24 Nov 2026, 16:00 (Tallinn).",
+    ]
+
+
 def test_next_import_preview_is_the_services_calendar(stack, page: Page) -> None:
     # Given every month from 2024 to 2030 and each import rule
     months = [f"{year}-{month:02d}" for year in range(2024, 2031) for month in range(1, 13)]

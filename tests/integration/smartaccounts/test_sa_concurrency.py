@@ -136,6 +136,9 @@ class _Stamped:
     def usage(self, api_key: str):
         return self.guard.usage(api_key)
 
+    def note_spent_by_smartaccounts(self, api_key: str, until: float) -> bool:
+        return self.guard.note_spent_by_smartaccounts(api_key, until)
+
 
 def _one_request(client) -> str:
     """One SmartAccounts request: "ok", or the error kind it ended with."""
@@ -211,3 +214,40 @@ def test_leases_that_expire_mid_batch_never_let_a_window_exceed_the_quota(rate_t
     assert admin.requests_by_key(api_key) - 150 <= MAX_REFUSED
     assert sum(g.voided for g in pool) > 0, "leases ended before they were used up"
     assert sum(g.calls for g in pool) > 150 / 8
+
+
+def test_a_day_smartaccounts_says_is_spent_stops_every_container_on_the_key(rate_table, admin, make_client) -> None:
+    table, dynamodb = rate_table
+    # Given a fresh key whose SmartAccounts day allows 3 requests (another program spent the rest: the guard, with its
+    # budget of 1,000, does not know), and two containers on it, each with a guard of its own
+    api_key, api_secret = admin.new_key("co-small")
+    admin.put("quota", {"perMinute": PER_MINUTE, "perDay": 3, "timeScale": 1})
+    admin.post("quota/reset")
+    guards = [
+        DynamoDbRateGuard(table, daily_budget=1000, dynamodb_client=dynamodb, max_wait_seconds=30.0, lease_size=2)
+        for _ in range(2)
+    ]
+    first, second = (make_client(api_key, api_secret, rate_guard=g, max_retries=0) for g in guards)
+    try:
+        assert [_one_request(second)] == ["ok"]  # the second container has taken a lease and used one ticket of it
+        # When the first container's requests use up the day and SmartAccounts refuses the next one
+        outcomes = [_one_request(first) for _ in range(3)]
+        assert outcomes == ["ok", "ok", "DAILY_QUOTA_SPENT"]
+        sent = admin.requests_by_key(api_key)
+        assert sent == 4
+        # Then the second container sends what its lease already let go (one ticket), and after it nothing more
+        later = [_one_request(second) for _ in range(3)]
+        assert later == ["DAILY_QUOTA_SPENT"] * 3
+        assert admin.requests_by_key(api_key) <= sent + 1
+        after = admin.requests_by_key(api_key)
+        # And neither container sends anything more with the key today, each refusing by itself
+        with pytest.raises(SmartAccountsError) as info:
+            first.company_info()
+        assert info.value.reason == "smartaccounts_spent"
+        assert admin.requests_by_key(api_key) == after
+        # And the key's usage says until when SmartAccounts refuses it, next to the guard's own count
+        usage = guards[1].usage(api_key)
+        assert usage.spent_until is not None and usage.used_today < usage.daily_budget
+    finally:
+        admin.put("quota", {"perDay": 1000})
+        admin.post("quota/reset")

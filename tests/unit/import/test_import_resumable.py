@@ -257,6 +257,28 @@ def test_a_worker_stopped_by_the_daily_quota_is_parked_woken_once_and_equals_a_c
     assert len(deferred) == 1
 
 
+@pytest.mark.parametrize(
+    ("reason", "says"),
+    [
+        (None, "This API key has used its daily SmartAccounts request budget"),
+        ("smartaccounts_spent", "a program other than Uku may use the same key"),
+    ],
+)
+def test_the_wait_for_the_quota_says_whose_word_it_is(large, reason, says) -> None:
+    # Given SmartAccounts refusing the key for its daily limit: itself, or the guard once SmartAccounts said so
+    large.sa.fail_after_pages = 5
+    refusal = (
+        "SmartAccounts said today's requests for this API key are spent (a program other than Uku may use the same "
+        "key); no request is sent with it until SmartAccounts' limit resets."
+    )
+    large.sa.fail_with = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, refusal, retry_after=14400, reason=reason)
+    # When the import stops on it
+    entry = import_client(large.deps, reload_work())
+    # Then the sync history's entry says why in plain words, and that the import goes on by itself
+    assert entry is not None and entry.outcome is ImportOutcome.DEFERRED and entry.error_kind == "DAILY_QUOTA_SPENT"
+    assert says in entry.message and "continues by itself" in entry.message
+
+
 def test_a_worker_stopped_right_after_parking_shows_the_wait_once_when_delivered_again(large, monkeypatch) -> None:
     # Given the daily quota is spent, and the worker that parks the work stops before it stores its checkpoint (a
     # Lambda timeout; on AWS also a park whose answer was lost, sent again by botocore)

@@ -355,6 +355,39 @@ def test_the_estimate_reads_the_key_s_usage_by_its_fingerprint_without_reading_t
     assert company.quota.usage("firm-key").used_today == 400
 
 
+def test_a_day_smartaccounts_says_is_spent_shows_in_the_quota_and_moves_the_estimate_past_it(
+    company: Dependencies,
+) -> None:
+    from smartaccounts_sync.domain.integration import StoredCredentials
+    from smartaccounts_sync.service import quota_plan
+    from smartaccounts_sync.smartaccounts.models import ApiCredentials
+    from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
+
+    # Given the company key with 100 of its day's 1,000 requests counted by the guard, a reload job running
+    key = ApiCredentials(api_key="firm-key", api_secret="firm-secret")
+    record = company.integrations.get(COMPANY)
+    stored = StoredCredentials(
+        secret_name=company.secret_name(COMPANY), masked_key=key.masked_key, saved_at=company.now(),
+        key_fingerprint=key.fingerprint,
+    )
+    company.integrations.save(record.model_copy(update={"credentials": stored}))
+    company.quota = InMemoryRateGuard(per_minute=1000, clock=lambda: company.now().timestamp())
+    for _ in range(100):
+        company.quota.acquire("firm-key")
+    job = reload.request_reload(company, COMPANY, "user-1").job
+    before = reload.get_job(company, COMPANY, job.job_id).estimated_finish_at
+    assert before is not None and before < company.quota.usage("firm-key").resets_at  # 900 left: done today
+    # When SmartAccounts says the key's day is spent for the next three hours (another program used the key)
+    until = company.now() + dt.timedelta(hours=3)
+    company.quota.note_spent_by_smartaccounts("firm-key", until.timestamp())
+    # Then the quota says so next to what the guard counted
+    state = quota_plan.quota_state(company, company.integrations.get(COMPANY))
+    assert state is not None and state.used_today == 100 and state.spent_until == until
+    # And the job's estimate starts when SmartAccounts lets the key go again, not now
+    after = reload.get_job(company, COMPANY, job.job_id).estimated_finish_at
+    assert after is not None and after >= until > before
+
+
 def test_the_job_expects_calls_from_previous_counts_and_estimates_its_finish_at_the_keys_limits(
     company: Dependencies,
 ) -> None:

@@ -48,6 +48,10 @@ class RecordingGuard:
         if self.fail_with is not None:
             raise self.fail_with
 
+    def note_spent_by_smartaccounts(self, api_key: str, until: float) -> bool:
+        self.spent_until = until
+        return True
+
 
 # --- the request on the wire -----------------------------------------------------------------------------------
 
@@ -477,6 +481,34 @@ def test_a_spent_local_budget_sends_nothing(make_client, transport) -> None:
     assert info.value.kind is ErrorKind.DAILY_QUOTA_SPENT
     assert transport.sent == []
     assert client.calls_made == 0
+
+
+@pytest.mark.parametrize(("retry_after", "wait"), [("7200", 7200.0), (None, 9.5 * 3600)])
+def test_smartaccounts_saying_the_day_is_spent_stops_every_request_with_the_key_until_then(
+    make_client, transport, clock, credentials, retry_after, wait
+) -> None:
+    # Given a guard that counted one request of the key today, and SmartAccounts refusing the next for its daily
+    # limit (another program used the same key), with or without saying how long (the Tallinn day's end then)
+    guard = InMemoryRateGuard(clock=clock.time, sleep=clock.sleep)
+    client = make_client(rate_guard=guard)
+    transport.respond(200, {"vatPcs": []})
+    headers = {"Retry-After": retry_after} if retry_after else None
+    transport.respond_error(503, "Daily request limit exceeded", headers=headers)
+    client.vat_percentages()
+    with pytest.raises(SmartAccountsError) as info:
+        client.vat_percentages()
+    assert info.value.kind is ErrorKind.DAILY_QUOTA_SPENT
+    # When the same key makes another request later, from another client object (another piece of work)
+    clock.now += 60.0
+    other = make_client(rate_guard=guard)
+    with pytest.raises(SmartAccountsError) as refused:
+        other.articles()
+    # Then nothing is sent: the guard refuses until SmartAccounts' limit resets, and says whose limit it is
+    assert len(transport.sent) == 2
+    assert refused.value.kind is ErrorKind.DAILY_QUOTA_SPENT and refused.value.reason == "smartaccounts_spent"
+    assert refused.value.retry_after == pytest.approx(wait - 60.0)
+    usage = guard.usage(credentials.api_key)
+    assert usage.used_today == 2 and usage.left_today == 0 and usage.spent_until is not None
 
 
 def test_in_memory_guard_paces_the_client(make_client, transport, clock) -> None:

@@ -28,6 +28,7 @@ from tests.support.rate_table import create_rate_limit_table
 
 TABLE = "rate-limit-unit"
 KEY = "company-api-key-that-must-never-be-stored"
+OTHER_KEY = "another-company-s-api-key"
 
 
 def _max_in_window(times: list[float], window: float) -> int:
@@ -731,3 +732,83 @@ def test_botocore_never_sends_a_guard_write_again_behind_its_back(dynamodb, cloc
     # 7 requests fewer than were sent. The guard saw the lost answer instead, and gave nothing back again.
     assert not lost.armed
     assert int(_item(dynamodb)["used-2024-06-15"]["N"]) >= sent
+
+
+# --- SmartAccounts says the key's day is spent ------------------------------------------------------------------
+
+
+def test_a_day_smartaccounts_says_is_spent_is_refused_until_then_whatever_the_guard_counted(make_guard) -> None:
+    # Given a key the guard counted 2 requests of today, and SmartAccounts saying its day is spent for an hour
+    # (another program used the same key)
+    guard, clock = make_guard(per_minute=100, budget=1000)
+    clock.now = datetime(2024, 6, 15, 20, 0, 0, tzinfo=UTC).timestamp()  # 23:00 Tallinn
+    guard.acquire(KEY)
+    guard.acquire(KEY)
+    assert guard.note_spent_by_smartaccounts(KEY, clock.now + 3600.0) is True
+    # When a request with the key asks to go half an hour later
+    clock.now += 1800.0
+    with pytest.raises(SmartAccountsError) as info:
+        guard.acquire(KEY)
+    # Then it is refused without being sent, for the rest of SmartAccounts' wait, in words that say whose limit it is
+    assert info.value.kind is ErrorKind.DAILY_QUOTA_SPENT
+    assert info.value.reason == "smartaccounts_spent"
+    assert info.value.retry_after == pytest.approx(1800.0)
+    assert "SmartAccounts said" in info.value.message and KEY not in str(info.value)
+    # And the key's usage says so next to what the guard counted
+    usage = guard.usage(KEY)
+    assert usage.used_today < usage.daily_budget and usage.left_today == 0  # counted: 2 (a lease: 10)
+    assert usage.spent_until == datetime(2024, 6, 15, 21, 0, 0, tzinfo=UTC)
+    # And another key is not affected
+    guard.acquire(OTHER_KEY)
+    # And once SmartAccounts' wait is over, requests go again and the usage no longer says spent
+    clock.now += 1800.0
+    guard.acquire(KEY)
+    assert guard.usage(KEY).spent_until is None
+
+
+def test_an_earlier_spent_until_never_shortens_a_later_one(make_guard) -> None:
+    guard, clock = make_guard(per_minute=100)
+    guard.acquire(KEY)
+    guard.note_spent_by_smartaccounts(KEY, clock.now + 600.0)
+    guard.note_spent_by_smartaccounts(KEY, clock.now + 60.0)  # a slower container's older answer
+    clock.now += 120.0
+    with pytest.raises(SmartAccountsError) as info:
+        guard.acquire(KEY)
+    assert info.value.retry_after == pytest.approx(480.0)
+
+
+def test_every_container_learns_a_spent_day_from_its_next_lease_write_without_a_read(dynamodb, clock) -> None:
+    # Given two containers on one key, each with a lease of its own
+    ours = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, lease_size=2)
+    other = _guard(dynamodb, clock, per_minute=60, window_seconds=61.0, lease_size=2)
+    ours.acquire(KEY)
+    other.acquire(KEY)
+    # When SmartAccounts refuses one of ours for the key's daily limit
+    assert ours.note_spent_by_smartaccounts(KEY, clock.now + 3600.0) is True
+    assert int(float(_item(dynamodb)["spentUntil"]["N"])) == int(clock.now + 3600.0)
+    # Then the other container uses what it already leased, and its next lease write fails on the mark and refuses
+    other.acquire(KEY)
+    calls = other.calls
+    used = int(_item(dynamodb)["used-2024-06-15"]["N"])
+    with pytest.raises(SmartAccountsError) as info:
+        other.acquire(KEY)
+    assert info.value.reason == "smartaccounts_spent"
+    assert other.calls == calls + 1  # the lease write it would make anyway: no read was added
+    # And nothing was leased past the mark; later requests are refused without any DynamoDB call at all
+    assert int(_item(dynamodb)["used-2024-06-15"]["N"]) == used
+    with pytest.raises(SmartAccountsError):
+        other.acquire(KEY)
+    with pytest.raises(SmartAccountsError):
+        ours.acquire(KEY)
+    assert other.calls == calls + 1
+    assert int(_item(dynamodb)["used-2024-06-15"]["N"]) == used
+
+
+def test_a_failed_spent_mark_is_reported_not_raised(dynamodb, clock) -> None:
+    class _Down:
+        def update_item(self, **kwargs):
+            raise ReadTimeoutError(endpoint_url="https://dynamodb")
+
+    guard = _guard(_Down(), clock)
+    assert guard.note_spent_by_smartaccounts(KEY, clock.now + 60.0) is False
+    assert NoRateGuard().note_spent_by_smartaccounts(KEY, clock.now + 60.0) is False

@@ -5,6 +5,15 @@ import { badge, busy, dl, formatDate, formatMonth, formatTime, fill, h, humanise
 
 export function quotaFacts(quota) {
   if (!quota) return null;
+  if (quota.spentUntil) {
+    // SmartAccounts refused the key for its daily limit: its word counts, not the service's own count
+    return [
+      "Daily SmartAccounts calls",
+      h("span", { "data-testid": "quota-spent" },
+        `SmartAccounts says today's calls for this API key are spent (${quota.usedToday} of ${quota.dailyLimit} were made by Uku; `
+        + `another program may use the same key). Uku sends none until ${formatTime(quota.spentUntil)}.`),
+    ];
+  }
   return [
     "Daily SmartAccounts calls",
     `${quota.usedToday} of ${quota.dailyLimit} used today, ${quota.reservedForSchedule} kept for the scheduled import; resets ${formatTime(quota.resetsAt)}`,

@@ -125,6 +125,11 @@ class QuotaOut(Out):
     reserved_for_schedule: int = Field(description="today's calls held back for the scheduled import")
     daily_limit: int
     resets_at: dt.datetime
+    spent_until: dt.datetime | None = Field(
+        default=None,
+        description="SmartAccounts refuses the key for its daily limit until then, whatever usedToday counted "
+        "(another program may use the same key); null when it has not said so",
+    )
 
 
 class IntegrationStateOut(Out):

@@ -456,8 +456,9 @@ def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spe
         reload.calls_spent(deps, work, max(0, spent - record.reported_to_job))
         reload.waiting_for_quota(deps, work, resumes_at)
         return None
-    # the rest of today is held for the scheduled import: say so, not that the key's day is used up
-    message = error.message if error.reason == "reserved_for_schedule" else explain(error)
+    # the rest of today is held for the scheduled import, or SmartAccounts refuses the key whatever Uku counted (the
+    # guard's own refusal once it said so): say which, not only that the key's day is used up
+    message = error.message if error.reason in ("reserved_for_schedule", "smartaccounts_spent") else explain(error)
     return record(
         ImportOutcome.DEFERRED,
         months,

@@ -31,6 +31,8 @@ class QuotaState:
     reserved_for_schedule: int
     daily_limit: int
     resets_at: dt.datetime
+    #: SmartAccounts refuses the key for its daily limit until then, whatever `used_today` counted (None: it has not)
+    spent_until: dt.datetime | None = None
 
 
 def _sources(record: CompanyIntegration) -> set:
@@ -102,6 +104,7 @@ def quota_state(deps: Dependencies, record: CompanyIntegration) -> QuotaState | 
         reserved_for_schedule=reserve_for_schedule(deps, record),
         daily_limit=usage.daily_budget,
         resets_at=usage.resets_at,
+        spent_until=usage.spent_until,
     )
 
 
@@ -132,7 +135,7 @@ def estimate_finish(
     midnight."""
     if remaining <= 0:
         return now
-    today_left = max(0, usage.daily_budget - usage.used_today - reserved_today)
+    today_left = max(0, usage.left_today - reserved_today)
     if remaining <= today_left:
         return now + dt.timedelta(minutes=remaining / per_minute)
     rest = remaining - today_left
@@ -153,10 +156,12 @@ def with_estimate(deps: Dependencies, job: ReloadJob) -> ReloadJob:
     remaining = max(0, job.calls_expected - job.calls_used)
     reserved = reserve_for_schedule(deps, record)
     start = deps.now()
-    if job.resumes_at is not None and job.resumes_at > start:
+    waits_until = max((t for t in (job.resumes_at, usage.spent_until) if t is not None), default=None)
+    if waits_until is not None and waits_until > start:
         # waiting for the quota: SmartAccounts refused (another app may have spent the key's day, whatever the guard
-        # counted), so nothing more goes today; from the renewal on, that day's whole budget
-        start = job.resumes_at
+        # counted), so nothing more goes before then; from the renewal on, that day's whole budget
+        start = waits_until
+        usage = dataclasses.replace(usage, spent_until=None)
         if start >= usage.resets_at:
             usage = dataclasses.replace(usage, used_today=0, resets_at=resets_at(start.timestamp() + 1))
             reserved = 0

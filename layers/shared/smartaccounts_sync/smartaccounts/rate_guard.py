@@ -6,7 +6,10 @@ SmartAccounts allows 60 requests per minute and 1000 per day per API key. The gu
   twice as many through at its edges): the in-memory guard keeps the window's request times; the DynamoDB guard cuts
   time into buckets that each let a few requests go (see :class:`DynamoDbRateGuard`);
 * a daily budget counted per Tallinn calendar day (the assumed reset rule, see ``protocol``), of which a caller may
-  hold ``reserve`` calls back for higher-priority work.
+  hold ``reserve`` calls back for higher-priority work;
+* when SmartAccounts itself says the key's day is spent (another program using the same key spent it, or its count
+  differs from ours), :meth:`~RateGuard.note_spent_by_smartaccounts` records until when, and every container refuses
+  requests with that key until then instead of sending each one to be refused.
 
 The DynamoDB guard **leases** a small batch of request tickets per key with one write that concurrent containers do
 not fight over (additions to a counter), so a run of requests costs one DynamoDB call per batch, alone or not.
@@ -44,6 +47,7 @@ DEFAULT_BURST = 5  # requests a bucket lets go (docs/performance.md)
 CONFLICT_BACKOFF_SECONDS = 0.02  # doubled per conflict in a row, with full jitter
 CONFLICT_BACKOFF_CAP_SECONDS = 0.25
 ITEM_TTL_SECONDS = 2 * 86400
+SPENT_ATTRIBUTE = "spentUntil"  # until when SmartAccounts refuses the key for its daily limit (epoch seconds)
 USAGE_READ_SECONDS = 3.0  # how long `usage` tries again after transient failures
 
 _TRANSIENT_CODES = frozenset(
@@ -66,6 +70,14 @@ class QuotaUsage:
     daily_budget: int
     resets_at: dt.datetime
     per_minute: float = DEFAULT_PER_MINUTE  # requests a minute the guard lets go when the key is busy all the time
+    #: Until when SmartAccounts refuses the key for its daily limit, as it said (None: it has not said so): the
+    #: guard's own count may be lower when another program uses the same key.
+    spent_until: dt.datetime | None = None
+
+    @property
+    def left_today(self) -> int:
+        """Requests the key may still make today as far as the guard knows (0 while SmartAccounts says spent)."""
+        return 0 if self.spent_until is not None else max(0, self.daily_budget - self.used_today)
 
 
 class RateGuard(Protocol):
@@ -84,6 +96,10 @@ class RateGuard(Protocol):
 
     def release_unused(self) -> None:
         """At the end of an invocation: give back what this container reserved and did not use (best effort)."""
+
+    def note_spent_by_smartaccounts(self, api_key: str, until: float) -> bool:
+        """SmartAccounts refused a request with this key for its daily limit until `until` (epoch seconds): refuse
+        every request with it until then. Best effort: never raises; False when it could not be recorded."""
 
 
 def window_pk(api_key: str) -> str:
@@ -116,6 +132,16 @@ def _daily_refusal(now: float, used: int, budget: int, reserve: int) -> SmartAcc
     )
 
 
+def _spent_by_smartaccounts(now: float, until: float) -> SmartAccountsError:
+    return SmartAccountsError(
+        ErrorKind.DAILY_QUOTA_SPENT,
+        "SmartAccounts said today's requests for this API key are spent (a program other than Uku may use the same "
+        "key); no request is sent with it until SmartAccounts' limit resets.",
+        retry_after=max(0.0, until - now),
+        reason="smartaccounts_spent",
+    )
+
+
 def _wait_too_long(wait: float) -> SmartAccountsError:
     return SmartAccountsError(
         ErrorKind.RATE_LIMITED,
@@ -141,6 +167,9 @@ class NoRateGuard:
 
     def release_unused(self) -> None:
         return None
+
+    def note_spent_by_smartaccounts(self, api_key: str, until: float) -> bool:
+        return False  # nothing is guarded
 
     def usage(self, api_key: str) -> QuotaUsage:
         return self.usage_of(key_hash(api_key))
@@ -171,9 +200,13 @@ class InMemoryRateGuard:
         self._lock = threading.Lock()
         self._windows: dict[str, deque[float]] = {}
         self._days: dict[tuple[str, dt.date], int] = {}
+        self._spent_until: dict[str, float] = {}  # per key fingerprint: SmartAccounts said the day is spent
 
     def acquire(self, api_key: str, *, reserve: int = 0) -> None:
         start = self._clock()
+        until = self._spent_until.get(key_hash(api_key))
+        if until is not None and start < until:
+            raise _spent_by_smartaccounts(start, until)
         self._spend_daily(api_key, reserve)
         while True:
             with self._lock:
@@ -194,12 +227,20 @@ class InMemoryRateGuard:
         now = self._clock()
         with self._lock:
             used = self._days.get((fingerprint, tallinn_day(now)), 0)
+            until = self._spent_until.get(fingerprint)
         return QuotaUsage(
             used_today=used,
             daily_budget=self.daily_budget,
             resets_at=resets_at(now),
             per_minute=self.per_minute * 60.0 / self.window_seconds if self.window_seconds > 0 else self.per_minute,
+            spent_until=_moment(until, now),
         )
+
+    def note_spent_by_smartaccounts(self, api_key: str, until: float) -> bool:
+        with self._lock:
+            fingerprint = key_hash(api_key)
+            self._spent_until[fingerprint] = max(until, self._spent_until.get(fingerprint, until))
+        return True
 
     def _spend_daily(self, api_key: str, reserve: int) -> None:
         with self._lock:
@@ -226,6 +267,10 @@ class _Item:
     used: dict[str, int]  # requests leased per Tallinn day (``used-<day>``)
     restart: int | None = None  # where the counter last restarted (it was behind the current bucket)
     early: int = 0  # how many tickets from the restart on may be used before their bucket
+    spent_until: float | None = None  # SmartAccounts refuses the key for its daily limit until then (``spentUntil``)
+
+    def spent_at(self, now: float) -> bool:
+        return self.spent_until is not None and now < self.spent_until
 
     def used_on(self, day: str) -> int:
         return self.used.get(day, 0)
@@ -262,7 +307,9 @@ class DynamoDbRateGuard:
     ``t // burst`` and may be used only while that bucket lasts.
 
     One item per key, ``RATE#<hash>``: ``ticket-<burst>-<bucket ms>`` (the first ticket not yet handed out, named
-    after the buckets it numbers) and ``used-<day>`` (the requests leased that Tallinn day; yesterday's is removed).
+    after the buckets it numbers), ``used-<day>`` (the requests leased that Tallinn day; yesterday's is removed) and,
+    once SmartAccounts refused the key for its daily limit, ``spentUntil`` (epoch seconds, as SmartAccounts said: no
+    lease is taken before then, a condition of the lease write itself, so containers learn it without a read).
     A container **leases** ``lease_size`` tickets with one ``UpdateItem`` that adds them to the counter and to the
     day's count, conditional only on inequalities (the counter is not behind the current bucket; the day's count
     leaves room), so containers writing at the same moment all succeed: additions commute. When the counter is
@@ -401,6 +448,8 @@ class DynamoDbRateGuard:
         with state.lock:
             while True:
                 now = self._clock()
+                if state.item is not None and state.item.spent_at(now):
+                    raise _spent_by_smartaccounts(now, state.item.spent_until or now)
                 lease = state.lease
                 if lease is not None and state.item is not None and lease.day == tallinn_day(now).isoformat():
                     while lease.tickets and self._bucket_end(lease.tickets[0]) <= now:
@@ -492,13 +541,46 @@ class DynamoDbRateGuard:
                 break
             except (ClientError, BotoCoreError) as error:  # a read: tried again after a transient failure
                 attempts = self._transient_pause(error, attempts, now + USAGE_READ_SECONDS)
-        used = self._parse(item.get("Item")).used_on(tallinn_day(now).isoformat())
+        parsed = self._parse(item.get("Item"))
         return QuotaUsage(
-            used_today=used,
+            used_today=parsed.used_on(tallinn_day(now).isoformat()),
             daily_budget=self.daily_budget,
             resets_at=resets_at(now),
             per_minute=self.sustained_per_minute,
+            spent_until=_moment(parsed.spent_until, now),
         )
+
+    def note_spent_by_smartaccounts(self, api_key: str, until: float) -> bool:
+        """One write: ``spentUntil`` becomes ``until`` unless it already reaches as far. Best effort: False when the
+        write failed (the next request with the key is refused by SmartAccounts and noted again). The write is
+        idempotent, so an answer lost after it was applied does no harm."""
+        state = self._state(api_key)
+        now = self._clock()
+        with state.lock:
+            self.calls += 1
+            try:
+                response = self._dynamodb().update_item(
+                    TableName=self.table_name,
+                    Key={"pk": {"S": window_pk(api_key)}},
+                    UpdateExpression="SET #s = :until, #e = :exp",
+                    ConditionExpression="attribute_not_exists(#s) OR #s < :until",
+                    ExpressionAttributeNames={"#s": SPENT_ATTRIBUTE, "#e": "expiresAt"},
+                    ExpressionAttributeValues={
+                        ":until": {"N": repr(until)},
+                        ":exp": {"N": str(int(max(now, until)) + ITEM_TTL_SECONDS)},
+                    },
+                    ReturnValues="ALL_NEW",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code", "") != "ConditionalCheckFailedException":
+                    return False
+                state.item = self._parse(error.response.get("Item"))  # already noted as far or further
+                return True
+            except BotoCoreError:
+                return False
+            state.item = self._parse(response.get("Attributes"))
+            return True
 
     # --- leasing -------------------------------------------------------------------------------------------------
 
@@ -510,6 +592,8 @@ class DynamoDbRateGuard:
             now = self._clock()
             day = tallinn_day(now).isoformat()
             item = state.item or _Item(None, {})
+            if item.spent_at(now):  # another container learnt it (the lease's condition failed on it)
+                raise _spent_by_smartaccounts(now, item.spent_until or now)
             lease = state.lease
             returned = lease.unused() if lease is not None and lease.day == day else 0
             limit = self.daily_budget - reserve
@@ -605,9 +689,10 @@ class DynamoDbRateGuard:
         """Adds ``wanted`` tickets to the counter, or restarts it at ``floor`` when it is behind (noting the restart and
         the ``early`` tickets from there that may go at once), and ``delta`` to the day's count; conditional on the
         counter being as assumed (at most ``assumed`` for a restart) and the day's count staying within its limit."""
-        names = {"#t": self._ticket_attribute, "#u": _used_attribute(day), "#e": "expiresAt"}
+        names = {"#t": self._ticket_attribute, "#u": _used_attribute(day), "#e": "expiresAt", "#s": SPENT_ATTRIBUTE}
         values: dict[str, Any] = {
             ":floor": {"N": str(floor)},
+            ":now": {"N": repr(now)},
             ":exp": {"N": str(int(now) + ITEM_TTL_SECONDS)},
             ":delta": {"N": str(delta)},
             ":zero": {"N": "0"},
@@ -638,7 +723,10 @@ class DynamoDbRateGuard:
             TableName=self.table_name,
             Key={"pk": {"S": window_pk(api_key)}},
             UpdateExpression=update,
-            ConditionExpression=f"{ticket_condition} AND (attribute_not_exists(#u) OR #u <= :most)",
+            ConditionExpression=(
+                f"{ticket_condition} AND (attribute_not_exists(#u) OR #u <= :most) "
+                "AND (attribute_not_exists(#s) OR #s <= :now)"
+            ),
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
@@ -652,12 +740,14 @@ class DynamoDbRateGuard:
         ticket = item.get(self._ticket_attribute, {}).get("N")
         restart = item.get(self._restart_attribute, {}).get("N")
         early = item.get(self._early_attribute, {}).get("N")
+        spent = item.get(SPENT_ATTRIBUTE, {}).get("N")
         used = {name[len("used-") :]: int(value["N"]) for name, value in item.items() if name.startswith("used-")}
         return _Item(
             int(ticket) if ticket is not None else None,
             used,
             int(restart) if restart is not None else None,
             int(early) if early is not None else 0,
+            float(spent) if spent is not None else None,
         )
 
     # --- buckets -------------------------------------------------------------------------------------------------
@@ -709,6 +799,11 @@ class DynamoDbRateGuard:
 
                         self._client = boto3.client("dynamodb")
         return self._client
+
+
+def _moment(epoch: float | None, now: float) -> dt.datetime | None:
+    """`epoch` as a UTC time while it lies ahead of `now`, else None."""
+    return dt.datetime.fromtimestamp(epoch, dt.UTC) if epoch is not None and epoch > now else None
 
 
 def _surely_not_applied(error: ClientError | BotoCoreError) -> bool:
