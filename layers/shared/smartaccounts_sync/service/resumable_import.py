@@ -178,10 +178,7 @@ def refine_expected(
     previous = checkpoint.calls_expected
     checkpoint.calls_expected = estimate
     if estimate != previous and work.job_id is not None:
-        at_start = previous if work.calls_expected is None else work.calls_expected
-        deps.jobs.expect_calls(
-            work.company_id, work.job_id, work.client_id, estimate, previous=previous, at_start=at_start
-        )
+        deps.jobs.expect_calls(work.company_id, work.job_id, work.client_id, estimate, previous=previous)
 
 
 def _named(error: SmartAccountsError, client_name: str, query: str) -> SmartAccountsError:
