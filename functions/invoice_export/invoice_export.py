@@ -4,9 +4,11 @@ through the API, in SQS batches with partial failures reported.
 A message is handled once per EventBridge event (Powertools idempotency keyed on the event id; a retry message on
 its message id). Exactly-once towards SmartAccounts is the export record's job (`service/invoice_export.py`). A
 message comes back only while the outcome is open (another worker holds the invoice, SmartAccounts unreachable);
-on its last delivery it is recorded as FAILED instead. Two kinds of message reach the dead-letter queue: one that
-names no company or invoice, and one whose every delivery, the last included, failed with an unexpected error (the
-export record stays PENDING; a redrive after the fix reads SmartAccounts before it posts).
+on its last delivery it is recorded as FAILED instead. Messages reach the dead-letter queue at once, with their
+reason (`deadLetterReason`), when they can never be exported: one that names no company or invoice, and an invoice
+whose id is not an identifier (announced as `InvoiceExportFailed` first); and after its receives one whose every
+delivery, the last included, failed with an unexpected error (the export record stays PENDING; a redrive after the
+fix reads SmartAccounts before it posts).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smartaccounts_sync.adapters.aws_clients import shared_client
+from smartaccounts_sync.adapters.aws_clients import LazyClient, shared_client
+from smartaccounts_sync.adapters.dead_letters import DeadLetters, SqsDeadLetters
 from smartaccounts_sync.observability import logger, metrics, tracer
 from smartaccounts_sync.service import invoice_export
 from smartaccounts_sync.service.dependencies import Dependencies, container_dependencies
@@ -47,6 +50,12 @@ def _idempotent(settings: Settings, context: LambdaContext, handle: Any) -> Any:
     return idempotent_function(data_keyword_argument="delivery", config=config, persistence_store=persistence)(handle)
 
 
+def _dead_letters(settings: Settings) -> DeadLetters | None:
+    if not settings.export_dead_letter_queue_url:
+        return None
+    return SqsDeadLetters(LazyClient("sqs", settings), settings.export_dead_letter_queue_url)  # made if ever used
+
+
 def delivery_key(record: SQSRecord) -> str:
     """The EventBridge event id of an `InvoiceIssued` message (the same event delivered again is a no-op), else the
     SQS message id (a retry requested through the API)."""
@@ -62,14 +71,21 @@ def delivery_key(record: SQSRecord) -> str:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
-def lambda_handler(event: dict, context: LambdaContext, deps: Dependencies | None = None) -> dict:
+def lambda_handler(
+    event: dict, context: LambdaContext, deps: Dependencies | None = None, dead_letters: DeadLetters | None = None
+) -> dict:
     deps = deps or container_dependencies(function=context.function_name, company_key_only=True)
     settings = deps.settings
+    dead_letters = dead_letters or _dead_letters(settings)
     final = {"attempt": False}
 
     def handle(delivery: dict) -> dict:
         record = invoice_export.export_message(
-            deps, delivery["body"], final_attempt=final["attempt"], delivery_id=delivery["messageId"]
+            deps,
+            delivery["body"],
+            final_attempt=final["attempt"],
+            delivery_id=delivery["messageId"],
+            dead_letters=dead_letters,
         )
         return {"status": record.status.value if record else None}
 

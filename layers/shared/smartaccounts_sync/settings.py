@@ -100,6 +100,11 @@ class Settings(BaseModel):
     schedule_dead_letter_queue_url: str = Field(
         default="", description="Schedule events that cannot be read are dead-lettered here, with their reason."
     )
+    export_dead_letter_queue_url: str = Field(
+        default="",
+        description="Export messages that can never be exported (no company or invoice named, an invoice id that is "
+        "not an identifier) are dead-lettered here at once, with their reason.",
+    )
     event_bus_name: str = Field(default="default", description="EventBridge bus the service publishes to.")
     tenant_secrets_reader_role_arn: str = Field(
         default="",

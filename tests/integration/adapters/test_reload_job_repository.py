@@ -110,25 +110,55 @@ def _adds(to: str):
     return lambda kwargs: kwargs["UpdateExpression"].startswith(f"ADD {to} ")
 
 
-@pytest.mark.parametrize(
-    ("to", "report", "read"),
-    [
-        ("callsUsed", DynamoDbReloadJobRepository.add_calls, lambda job: job.calls_used),
-        ("callsExpected", DynamoDbReloadJobRepository.expect_calls, lambda job: job.calls_expected),
-    ],
-)
-def test_calls_whose_answer_is_lost_count_once(tables: dict[str, str], aws, jobs, to, report, read) -> None:
+def test_calls_used_whose_answer_is_lost_count_once(tables: dict[str, str], aws, jobs) -> None:
     # Given a running job, and a worker whose report of calls is applied and its answer lost (botocore sends it again)
     company = f"uku-{uuid.uuid4().hex[:6]}"
     job = jobs.start(_job(company))
-    lossy = AnswerLost(aws("dynamodb"), "update_item", when=_adds(to), times=2)
+    lossy = AnswerLost(aws("dynamodb"), "update_item", when=_adds("callsUsed"), times=2)
     worker = DynamoDbReloadJobRepository(lossy, tables["JobsTable"])
-    # When it reports 40 calls, then 2, then -5 (an estimate refined downwards: only callsExpected is told less)
-    for n in (40, 2, -5):
-        report(worker, company, job.job_id, n)
-    # Then the job counts them once each (it counted the first two twice: 84 and 4, so 79 where 37 were reported)
+    # When it reports 40 calls, then 2, then 5
+    for n in (40, 2, 5):
+        worker.add_calls(company, job.job_id, n)
+    # Then the job counts them once each (it counted the first two twice: 84 and 4, so 93 where 47 were reported)
     assert lossy.lost == 2
-    assert read(jobs.get(company, job.job_id)) == 37
+    assert jobs.get(company, job.job_id).calls_used == 47
+
+
+def test_an_estimate_whose_answer_is_lost_counts_once(tables: dict[str, str], aws, jobs) -> None:
+    # Given a running job that expects 3 calls of its client, and a worker whose refinements of the client's estimate
+    # are applied and their answers lost (botocore sends each again)
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    job = jobs.start(_job(company).model_copy(update={"calls_expected": 3}))
+    lossy = AnswerLost(aws("dynamodb"), "update_item", when=_adds("callsExpected"), times=3)
+    worker = DynamoDbReloadJobRepository(lossy, tables["JobsTable"])
+    # When it refines the estimate to 40 calls, then 42, then 37 (refined downwards)
+    previous = 3
+    for expected in (40, 42, 37):
+        worker.expect_calls(company, job.job_id, "c1", expected, previous=previous)
+        previous = expected
+    # Then the job expects the client's last estimate (it added each difference twice: 3 + 74 + 4 - 10 = 71)
+    assert lossy.lost == 3
+    assert jobs.get(company, job.job_id).calls_expected == 37
+
+
+def test_an_estimate_written_again_by_a_delivery_after_a_stop_counts_once(tables: dict[str, str], aws, jobs) -> None:
+    # Given a job expecting 3 + 4 calls of two clients, and a worker that refined c1's estimate from 3 to 40 calls,
+    # then stopped before it stored its checkpoint (which still says 3)
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    started = _job(company).model_copy(update={"calls_expected": 7, "client_ids": ["c1", "c2"], "clients_total": 2})
+    job = jobs.start(started)
+    jobs.expect_calls(company, job.job_id, "c1", 40, previous=3)
+    # When SQS delivers the work again, and from that checkpoint it refines the estimate to 40 again, then to 45
+    jobs.expect_calls(company, job.job_id, "c1", 40, previous=3)
+    assert jobs.get(company, job.job_id).calls_expected == 44  # 40 + 4, not 81
+    jobs.expect_calls(company, job.job_id, "c1", 45, previous=3)
+    # Then the job expects the client's last estimate once, beside the other client's, whatever the worker thought
+    # the job held for it (it added 37 + 42 to the 7: 86)
+    assert jobs.get(company, job.job_id).calls_expected == 49
+    # And once the client is counted its figure goes (the item holds those of the clients in progress), the total stays
+    jobs.client_done(company, job.job_id, "c1", 45, None, T0)
+    assert not [a for a in _item(aws, tables, company, job.job_id) if a.startswith("expected#")]
+    assert jobs.get(company, job.job_id).calls_expected == 49
 
 
 def test_botocore_s_own_retry_of_a_report_whose_answer_timed_out_counts_once(
@@ -174,8 +204,9 @@ def test_calls_of_a_job_that_does_not_exist_are_refused(jobs) -> None:
     with pytest.raises(ClientError) as refused:
         jobs.add_calls("uku-none", "reload-none", 3)
     assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
-    with pytest.raises(ClientError):
-        jobs.expect_calls("uku-none", "reload-none", 3)
+    with pytest.raises(ClientError) as refused:
+        jobs.expect_calls("uku-none", "reload-none", "c1", 3, previous=0)
+    assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 def test_a_writer_s_token_slot_goes_when_it_counts_a_client(tables: dict[str, str], aws, jobs) -> None:
@@ -183,15 +214,17 @@ def test_a_writer_s_token_slot_goes_when_it_counts_a_client(tables: dict[str, st
     company = f"uku-{uuid.uuid4().hex[:6]}"
     job = jobs.start(_job(company))
     jobs.add_calls(company, job.job_id, 4)
-    jobs.expect_calls(company, job.job_id, 2)
+    jobs.add_calls(company, job.job_id, 1)
+    jobs.expect_calls(company, job.job_id, "c1", 2, previous=0)
     slots = lambda: [a for a in _item(aws, tables, company, job.job_id) if a.startswith("countWrite#")]  # noqa: E731
-    assert len(slots()) == 1  # one slot a writer, both counts
+    assert len(slots()) == 1  # one slot a writer, every report of calls used (an estimate needs none)
     # When it counts the client
     jobs.client_done(company, job.job_id, "c1", 1, None, T0)
     # Then the slot is gone with it (the item keeps no slot per finished client), and the calls are right
     assert slots() == []
+    assert not [a for a in _item(aws, tables, company, job.job_id) if a.startswith("expected#")]
     done = jobs.get(company, job.job_id)
-    assert (done.calls_used, done.calls_expected, done.clients_done) == (5, 2, 1)
+    assert (done.calls_used, done.calls_expected, done.clients_done) == (6, 2, 1)
 
 
 def _item(aws, tables: dict[str, str], company: str, job_id: str) -> dict:
@@ -211,12 +244,14 @@ def test_the_in_memory_fake_counts_as_dynamodb_does(jobs) -> None:
         job = repository.start(started)
         repository.add_calls(company, job.job_id, 5)
         repository.add_calls(company, job.job_id, 0)
-        repository.expect_calls(company, job.job_id, 12)
-        repository.expect_calls(company, job.job_id, -3)
+        repository.expect_calls(company, job.job_id, "c1", 12, previous=3)
+        repository.expect_calls(company, job.job_id, "c1", 9, previous=12)
+        repository.expect_calls(company, job.job_id, "c1", 9, previous=3)  # a delivery again: once
+        repository.expect_calls(company, job.job_id, "c2", 6, previous=4)
         repository.client_done(company, job.job_id, "c1", 2, None, T0)
         repository.client_done(company, job.job_id, "c1", 2, None, T0)  # counted once
         repository.add_calls(company, job.job_id, 1)
     fields = ("calls_used", "calls_expected", "clients_done", "done_clients", "status")
     ours, theirs = jobs.get(company, started.job_id), fake.get(company, started.job_id)
     assert {f: getattr(ours, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
-    assert (ours.calls_used, ours.calls_expected) == (8, 16)
+    assert (ours.calls_used, ours.calls_expected) == (8, 15)

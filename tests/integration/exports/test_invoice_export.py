@@ -551,3 +551,45 @@ def test_only_a_message_that_names_no_company_or_invoice_reaches_the_dead_letter
     for message in dead:
         sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])
     assert firm.booked() == []
+
+
+def test_an_invoice_whose_id_is_not_an_identifier_is_refused_visibly_and_dead_lettered_with_its_reason(
+    stack, firm: Firm, subscriber
+) -> None:
+    # Given Uku's InvoiceIssued for an invoice whose id has a '/', a '#' and a space (no API path could name it)
+    sqs = boto3.client("sqs", endpoint_url=stack.moto_url, region_name="eu-north-1")
+    dlq = stack.provisioned.queue_urls["ExportDeadLetterQueue"]
+    detail = invoice_detail(firm.id, invoiceId="INV/2026 #7")
+
+    # When Uku publishes it on its bus and the export worker takes it from the queue
+    firm.issue(detail)
+    stack.wait_until_idle()
+
+    # Then nothing is booked in SmartAccounts (no call is made for it at all)
+    assert firm.booked() == [] and firm.created_buyers() == []
+    # And the failure is published as InvoiceExportFailed, shaped as documented, in plain words
+    ours = [json.loads(b) for b in subscriber() if json.loads(b)["detail"].get("companyId") == firm.id]
+    assert [e["detail-type"] for e in ours] == ["InvoiceExportFailed"]
+    failed = ours[0]["detail"]
+    sample = json.loads((EVENTS / "published" / "invoice-export-failed.json").read_text())
+    assert shape(failed).keys() == shape(sample["detail"]).keys()
+    assert (failed["invoiceId"], failed["number"], failed["errorKind"]) == (
+        "INV/2026 #7",
+        detail["number"],
+        "INVALID_EVENT",
+    )
+    assert "invoiceId: not an identifier" in failed["message"] and "Nothing was exported" in failed["message"]
+    # And the firm's users see it among their notifications
+    notes = firm.company.call("GET", "/v1/notifications")["notifications"]
+    assert [n["kind"] for n in notes] == ["EXPORT_FAILED"] and "not an identifier" in notes[0]["message"]
+    # And the message went to the dead-letter queue, with the reason on it
+    dead = sqs.receive_message(
+        QueueUrl=dlq, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"], AttributeNames=["All"]
+    ).get("Messages", [])
+    mine = [m for m in dead if json.loads(m["Body"])["detail"].get("invoiceId") == "INV/2026 #7"]
+    assert len(mine) == 1
+    reason = mine[0]["MessageAttributes"]["deadLetterReason"]["StringValue"]
+    assert reason.startswith("invalid InvoiceIssued: invoiceId: not an identifier")
+    assert mine[0]["MessageAttributes"]["deadLetterSource"]["StringValue"] == "export-queue"
+    for message in dead:
+        sqs.delete_message(QueueUrl=dlq, ReceiptHandle=message["ReceiptHandle"])

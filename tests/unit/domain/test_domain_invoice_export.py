@@ -19,7 +19,7 @@ from smartaccounts_sync.domain.invoice_export import (
     split_address,
     wrap_words,
 )
-from smartaccounts_sync.domain.invoice_issued import BuyerAddress, InvalidEvent, parse_invoice_issued
+from smartaccounts_sync.domain.invoice_issued import BuyerAddress, InvalidEvent, InvoiceIssued, parse_invoice_issued
 from smartaccounts_sync.domain.vat_types import VatRegister, VatType, merge_register
 
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "invoice_export"
@@ -63,6 +63,42 @@ def test_an_invalid_event_names_what_is_wrong_and_keeps_the_ids(change: dict, na
         parse_invoice_issued(sample() | change)
     assert named in caught.value.reason
     assert (caught.value.company_id, caught.value.invoice_id) == ("demo-company", "inv-1")
+    assert caught.value.keyed
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("invoiceId", "INV/2026/7"),
+        ("invoiceId", "INV#7"),
+        ("invoiceId", "inv 7"),
+        ("invoiceId", "-inv-7"),
+        ("invoiceId", "i" * 65),
+        ("companyId", "demo/company"),
+        ("clientId", "client#1"),
+    ],
+)
+def test_ids_of_uku_s_event_must_be_identifiers(field: str, value: str) -> None:
+    # An id the service keys records by and the API reads them by (`domain/identifiers.py`), checked on the event
+    with pytest.raises(InvalidEvent) as caught:
+        parse_invoice_issued(sample() | {field: value})
+    assert caught.value.reason.startswith(f"{field}: not an identifier")
+    assert value not in caught.value.reason  # the reason names the field, not what was sent
+    assert caught.value.keyed is (field == "clientId")  # an export record can be kept under the ids it names
+
+
+def test_a_credit_s_original_invoice_id_must_be_an_identifier() -> None:
+    credit = sample("eventbridge-credit-invoice-issued") | {"originalInvoiceId": "INV/2026/7"}
+    with pytest.raises(InvalidEvent) as caught:
+        parse_invoice_issued(credit)
+    assert caught.value.reason.startswith("originalInvoiceId: not an identifier") and caught.value.keyed
+
+
+def test_an_invoice_stored_before_ids_were_checked_still_loads() -> None:
+    # An export record keeps the validated event; one stored under an id outside the pattern must still be read (the
+    # paid-status run reads every exported record of a company)
+    stored = parse_invoice_issued(sample()).model_dump(mode="json", by_alias=True) | {"invoiceId": "INV/7"}
+    assert InvoiceIssued.model_validate(stored).invoice_id == "INV/7"
 
 
 def test_rows_use_the_lines_article_when_known_else_the_default() -> None:

@@ -131,3 +131,53 @@ def test_a_client_waiting_for_the_quota_counts_each_call_once_when_answers_are_l
     job = world.deps.jobs.get(COMPANY, JOB)
     assert job.status is ReloadStatus.COMPLETED
     assert job.calls_used == job.calls_expected == world.sa.calls_made == PAGES + 1
+
+
+class LambdaStopped(BaseException):
+    """The Lambda's time ran out (or its container died) here: no `except Exception` of the function runs."""
+
+
+def test_a_worker_that_stops_between_its_estimate_and_its_checkpoint_counts_the_estimate_once(
+    world, lossy, monkeypatch
+) -> None:
+    # Given the checkpoint stored with every page, a worker's time budget of 50 pages, each of the job's count writes
+    # applied with its answer lost, and a worker that stops (a Lambda timeout) as it stores the checkpoint it hands
+    # back, after it wrote the client's refined estimate on the job
+    monkeypatch.setattr(resumable_import, "CHECKPOINT_SECONDS", 0.0)
+    jobs = world.deps.jobs
+    expect_calls, put_checkpoint = jobs.expect_calls, world.deps.progress.put_checkpoint
+    estimated: list[int] = []
+
+    def estimate(*args, **kwargs) -> None:
+        expect_calls(*args, **kwargs)
+        estimated.append(jobs.get(COMPANY, JOB).calls_expected)
+
+    def stop_once_after_an_estimate(checkpoint) -> None:
+        if len(estimated) == 1 and not stopped:
+            stopped.append(checkpoint.calls)
+            raise LambdaStopped()
+        put_checkpoint(checkpoint)
+
+    stopped: list[int] = []
+    monkeypatch.setattr(jobs, "expect_calls", estimate)
+    monkeypatch.setattr(world.deps.progress, "put_checkpoint", stop_once_after_an_estimate)
+
+    # When the reload of the client runs, SQS delivers the work again after the stop, and the import runs to its end
+    clock = lambda: float(world.sa.calls_made)  # noqa: E731 - one simulated second per call
+    with pytest.raises(LambdaStopped):
+        import_client(world.deps, _work(), ImportRun(budget=TimeBudget(world.sa.calls_made + 50.0, clock)))
+    while True:
+        entry = import_client(world.deps, _work(), ImportRun(budget=TimeBudget(world.sa.calls_made + 50.0, clock)))
+        if entry is not None:
+            break
+        world.deps.work_queue.delayed.pop()
+
+    # Then the estimate written before the stop counted once: the redelivery, refining the same client's estimate
+    # from the checkpoint stored before it, moved the job from that estimate instead of adding to it (it added its
+    # own on top, and the job expected about as many calls again as the client made, and so a much later finish)
+    assert stopped == [50] and estimated[0] > 50  # the client's first estimate was on the job when it stopped
+    assert lossy.lost > 0
+    assert entry.outcome is ImportOutcome.SUCCEEDED
+    job = jobs.get(COMPANY, JOB)
+    assert job.status is ReloadStatus.COMPLETED
+    assert job.calls_used == job.calls_expected == world.sa.calls_made == PAGES

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from smartaccounts_sync.adapters.dead_letters import InMemoryDeadLetters
 from smartaccounts_sync.domain.integration import (
     CompanyIntegration,
     Connection,
@@ -517,6 +518,71 @@ def test_a_write_refused_while_recording_a_passing_failure_still_releases_the_le
 def test_a_message_without_company_or_invoice_is_unreadable(deps) -> None:
     with pytest.raises(invoice_export.UnreadableEvent):
         invoice_export.export_message(deps, message({"number": "1"}), final_attempt=False)
+
+
+def test_a_message_without_company_or_invoice_is_dead_lettered_at_once_with_its_reason(deps) -> None:
+    dead = InMemoryDeadLetters()
+    body = message({"number": "1"})
+    assert invoice_export.export_message(deps, body, final_attempt=False, delivery_id="m1", dead_letters=dead) is None
+    [sent] = dead.sent
+    assert sent["body"] == body and sent["source"] == "export-queue" and sent["message_id"] == "m1"
+    assert "without companyId or invoiceId" in sent["reason"]
+
+
+@pytest.mark.parametrize("invoice_id", ["INV/2026/7", "INV#7", "inv 7", "../inv-7", "x" * 65])
+def test_an_invoice_whose_id_is_not_an_identifier_is_refused_visibly_and_never_exported(
+    deps, sa, invoice_id: str
+) -> None:
+    # Given Uku's InvoiceIssued for an invoice whose id has a '/', '#', a space, a path trick or is too long
+    dead = InMemoryDeadLetters()
+    body = message(detail(invoiceId=invoice_id))
+
+    # When the export worker takes it
+    refused = invoice_export.export_message(deps, body, final_attempt=False, delivery_id="m1", dead_letters=dead)
+
+    # Then nothing reaches SmartAccounts and no export record is kept under that id (the API could never read it)
+    assert sa.calls_made == 0 and sa.adds == 0
+    assert deps.exports.get(COMPANY, invoice_id) is None
+    assert refused is not None and refused.status is ExportStatus.FAILED and refused.reason == "INVALID_EVENT"
+    # And the failure is published and notified in plain words, naming the field, never the other ids
+    [event] = deps.events.of_type(invoice_export.INVOICE_EXPORT_FAILED)
+    assert event["companyId"] == COMPANY and event["invoiceId"] == invoice_id and event["errorKind"] == "INVALID_EVENT"
+    assert event["message"].startswith("Uku's InvoiceIssued event is not valid: invoiceId: not an identifier")
+    assert "Nothing was exported" in event["message"] and "publish the invoice again" in event["message"]
+    [note] = deps.notifications.list(COMPANY)
+    assert note.title == "Invoice not exported to SmartAccounts" and "not an identifier" in note.message
+    # And the message is dead-lettered at once with the reason
+    [sent] = dead.sent
+    assert sent["body"] == body and sent["message_id"] == "m1" and "invoiceId: not an identifier" in sent["reason"]
+
+
+def test_a_credit_whose_original_invoice_id_is_not_an_identifier_is_a_failed_record(deps, sa) -> None:
+    # Given a credit invoice naming its original by an id with a '/'
+    credit = detail(invoiceId="cred-1", kind="credit", originalInvoiceId="INV/2026/7")
+    # When it is exported
+    dead = InMemoryDeadLetters()
+    record = invoice_export.export_message(deps, message(credit), final_attempt=False, dead_letters=dead)
+    # Then it is recorded FAILED under its own (valid) id with the reason, readable and announced; nothing is posted
+    assert sa.adds == 0
+    assert record.status is ExportStatus.FAILED and record.reason == "INVALID_EVENT"
+    assert "originalInvoiceId: not an identifier" in record.message
+    assert deps.exports.get(COMPANY, "cred-1").status is ExportStatus.FAILED
+    assert [e["invoiceId"] for e in deps.events.of_type(invoice_export.INVOICE_EXPORT_FAILED)] == ["cred-1"]
+    assert dead.sent == []
+
+
+def test_an_invoice_exported_under_such_an_id_before_ids_were_checked_stays_as_it_is(deps, sa) -> None:
+    # Given an invoice id outside the pattern exported before the check (the stored invoice still loads)
+    old = parse_invoice_issued(detail()).model_copy(update={"invoice_id": "INV/7"})
+    exported = invoice_export.export_invoice(deps, old)
+    assert exported.status is ExportStatus.EXPORTED and deps.exports.get(COMPANY, "INV/7") is not None
+    # When Uku publishes it again
+    dead = InMemoryDeadLetters()
+    body = message(detail(invoiceId="INV/7"))
+    again = invoice_export.export_message(deps, body, final_attempt=False, dead_letters=dead)
+    # Then it stays exported: no failure is announced, nothing posted, nothing dead-lettered
+    assert again.status is ExportStatus.EXPORTED and sa.adds == 1
+    assert deps.events.of_type(invoice_export.INVOICE_EXPORT_FAILED) == [] and dead.sent == []
 
 
 def test_paid_status_run_uses_one_query_and_publishes_changes(deps, sa) -> None:

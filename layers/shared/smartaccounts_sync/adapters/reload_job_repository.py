@@ -4,13 +4,21 @@ Items under `pk = COMPANY#<companyId>`:
 - `RELOAD#<jobId>`: the job. Progress is native attributes so workers update it with single atomic writes:
   `clientsDone`, `callsUsed` and `callsExpected` (ADD), `doneClients` (a string set; a client already in it is not
   counted again, so a duplicate delivery changes nothing), `errors` (a map per client), `status` and times.
-  `countWrite#<writer>`: the token of the last `ADD` to `callsUsed` / `callsExpected` (`add_calls`, `expect_calls`)
-  by one writer (this repository in one thread: a worker container's). Each such write carries a new token and a
-  condition refusing the token its writer last wrote: when a write is applied and its answer lost, botocore's retry
-  (the identical request) is refused and taken as applied, so the calls count once instead of twice. A writer's
-  writes follow one another, so nothing of its own comes between the two attempts; another writer's write has a slot
-  of its own. The slot is removed when that writer counts a client (`client_done`), so an item holds the slots of
-  the writers that reported calls since they last counted a client.
+  `countWrite#<writer>`: the token of the last `ADD` to `callsUsed` (`add_calls`) by one writer (this repository in
+  one thread: a worker container's). Each such write carries a new token and a condition refusing the token its
+  writer last wrote: when a write is applied and its answer lost, botocore's retry (the identical request) is
+  refused and taken as applied, so the calls count once instead of twice. A writer's writes follow one another, so
+  nothing of its own comes between the two attempts; another writer's write has a slot of its own. The slot is
+  removed when that writer counts a client (`client_done`), so an item holds the slots of the writers that reported
+  calls since they last counted a client.
+  `expected#<clientId>`: the calls expected of a client still running, as the job counts them in `callsExpected`
+  (`expect_calls`), from its estimate's first refinement until the client is counted (`client_done` removes it:
+  an item holds the figures of the clients in progress, not one per client of the job). A refinement is a
+  compare-and-set: it sets the client's figure on condition that it still holds the one the worker last stored in
+  its checkpoint (or none yet: the job then counts that one, the work's estimate at first), and moves
+  `callsExpected` by the difference in the same write. So `callsExpected` is always the sum of the clients'
+  figures: a retry of a write applied with its answer lost, or a delivery again after the Lambda stopped between
+  the estimate and its checkpoint, finds the client's figure set already and adds nothing.
 - `RELOAD_RUNNING`: the company's one running reload (a lock written in the same transaction as the job).
 """
 
@@ -38,6 +46,11 @@ _OPEN_VALUES: dict[str, Any] = {
 }
 
 
+#: Compare-and-set attempts of one estimate (`expect_calls`): one is the rule; a second follows a figure written by an
+#: earlier delivery; more only when two workers refine one client's estimate at the same moment.
+_EXPECT_TRIES = 4
+
+
 class ReloadJobRepository(Protocol):
     def start(self, job: ReloadJob) -> ReloadJob | None: ...
     def get(self, company_id: str, job_id: str) -> ReloadJob | None: ...
@@ -48,8 +61,10 @@ class ReloadJobRepository(Protocol):
     def add_calls(self, company_id: str, job_id: str, calls: int) -> None:
         """callsUsed += calls, once however often the write is sent."""
 
-    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None:
-        """callsExpected += delta, once however often the write is sent."""
+    def expect_calls(self, company_id: str, job_id: str, client_id: str, expected: int, *, previous: int) -> None:
+        """The client's calls expected are `expected` now; callsExpected moves by the difference to the client's figure
+        on the job (`previous`, as the caller last stored it, unless the job holds another), once however often the
+        write is sent or the work delivered."""
 
     def started(self, company_id: str, job_id: str, now: dt.datetime) -> None: ...
     def waiting_for_quota(self, company_id: str, job_id: str, resumes_at: dt.datetime) -> None: ...
@@ -203,7 +218,9 @@ class DynamoDbReloadJobRepository:
             values[":error"] = {"M": {"kind": {"S": error.kind}, "message": {"S": error.message}}}
             update += ", errors.#client = :error"
         names["#slot"] = self._count_slot()
-        update += " REMOVE #slot"  # this writer's count writes so far are done with (the module's docstring)
+        names["#expected"] = f"expected#{client_id}"
+        # this writer's count writes so far are done with, and the client's estimate is final (the module's docstring)
+        update += " REMOVE #slot, #expected"
         try:
             item = self._ddb.update_item(
                 TableName=self._table,
@@ -225,10 +242,44 @@ class DynamoDbReloadJobRepository:
         if calls:
             self._count(company_id, job_id, "ADD callsUsed :n", calls)
 
-    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None:
-        """The calls still expected were refined (pages counted, a client finished): callsExpected += delta."""
-        if delta:
-            self._count(company_id, job_id, "ADD callsExpected :n", delta)
+    def expect_calls(self, company_id: str, job_id: str, client_id: str, expected: int, *, previous: int) -> None:
+        """The client's estimate was refined (pages counted, a stop, the client finished): its figure on the job
+        becomes `expected` and callsExpected moves by the difference, in one compare-and-set (the module's docstring).
+
+        The first attempt assumes the job holds `previous` for the client, the figure in the caller's checkpoint (a
+        client without a figure yet is counted at that: the work's estimate, which the job started with, until the
+        first refinement is stored): no read, one write. When the job holds another figure (an earlier delivery's
+        write, applied before the Lambda stopped short of storing its checkpoint; or this very write, applied with its
+        answer lost and sent again by botocore), the refusal returns the item: nothing more is written when it holds
+        `expected` already, else the write is made again from the figure found. A refusal without an item (no such
+        job) raises as it did."""
+        slot = f"expected#{client_id}"
+        held = previous
+        for attempt in range(_EXPECT_TRIES):
+            if held == expected:
+                return
+            try:
+                self._ddb.update_item(
+                    TableName=self._table,
+                    Key=self._key(company_id, f"RELOAD#{job_id}"),
+                    UpdateExpression="ADD callsExpected :delta SET #client = :expected",
+                    ConditionExpression="attribute_exists(pk) AND (#client = :held OR attribute_not_exists(#client))",
+                    ExpressionAttributeNames={"#client": slot},
+                    ExpressionAttributeValues={
+                        ":delta": {"N": str(expected - held)},
+                        ":expected": {"N": str(expected)},
+                        ":held": {"N": str(held)},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return
+            except BotoClientError as failure:
+                if failure.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                item = failure.response.get("Item")
+                if not item or slot not in item or attempt == _EXPECT_TRIES - 1:
+                    raise
+                held = int(item[slot]["N"])
 
     def _count(self, company_id: str, job_id: str, update: str, n: int) -> None:
         """An `ADD` to the job applied once: the write carries a new token, remembered in this writer's slot, and is
@@ -332,6 +383,7 @@ class InMemoryReloadJobRepository:
     def __init__(self) -> None:
         self.jobs: dict[tuple[str, str], ReloadJob] = {}
         self.locks: dict[str, str] = {}
+        self.expected: dict[tuple[str, str, str], int] = {}  # a running client's calls expected, once refined
 
     def start(self, job: ReloadJob) -> ReloadJob | None:
         if job.company_id in self.locks:
@@ -354,6 +406,7 @@ class InMemoryReloadJobRepository:
         if job is None or client_id in job.done_clients or job.status.finished:
             return None
         errors = {**job.errors, client_id: error} if error else job.errors
+        self.expected.pop((company_id, job_id, client_id), None)
         job = job.model_copy(
             update={
                 "clients_done": job.clients_done + 1,
@@ -371,9 +424,15 @@ class InMemoryReloadJobRepository:
         job = self.jobs[(company_id, job_id)]
         self.jobs[(company_id, job_id)] = job.model_copy(update={"calls_used": job.calls_used + calls})
 
-    def expect_calls(self, company_id: str, job_id: str, delta: int) -> None:
+    def expect_calls(self, company_id: str, job_id: str, client_id: str, expected: int, *, previous: int) -> None:
+        """As DynamoDB's compare-and-set ends: the client's figure (`previous` until set) becomes `expected`, the job's
+        total moves by the difference."""
         job = self.jobs[(company_id, job_id)]
-        self.jobs[(company_id, job_id)] = job.model_copy(update={"calls_expected": job.calls_expected + delta})
+        held = self.expected.get((company_id, job_id, client_id), previous)
+        self.expected[(company_id, job_id, client_id)] = expected
+        self.jobs[(company_id, job_id)] = job.model_copy(
+            update={"calls_expected": job.calls_expected + expected - held}
+        )
 
     def started(self, company_id: str, job_id: str, now: dt.datetime) -> None:
         job = self.jobs[(company_id, job_id)]

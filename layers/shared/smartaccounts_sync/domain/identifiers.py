@@ -4,8 +4,8 @@ Uku company, client, topic, custom task field, notification and reload job ids, 
 company ids all follow :data:`IDENTIFIER_PATTERN`: 1 to 64 characters, ASCII letters, digits, `_` and `-`,
 starting with a letter or digit. No delimiter (`#`, `/`), no path trick (`..`), no whitespace, no wildcard and no
 control character can pass, so an id can never be read as two ids or as a different kind of key. The same
-pattern is checked where a token's claims are read, on every path parameter and on ids in request bodies, and is
-published in the OpenAPI document.
+pattern is checked where a token's claims are read, on every path parameter and on ids in request bodies, on the ids
+of Uku's `InvoiceIssued` event (`domain/invoice_issued.py`), and is published in the OpenAPI document.
 """
 
 from __future__ import annotations

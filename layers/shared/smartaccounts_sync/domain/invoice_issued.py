@@ -1,7 +1,12 @@
 """Uku's `InvoiceIssued` event (source `uku.billing`): the issued sales invoice or credit invoice of an accounting
 firm, as Uku's core publishes it. Schema and examples: `docs/events.md`, `events/invoice_export/`.
 
-Validated once at the edge of the export; what does not validate is recorded as a FAILED export with the reason.
+Validated once at the edge of the export (`parse_invoice_issued`); what does not validate is recorded as a FAILED
+export with the reason. There the ids must also follow the identifier pattern (`domain/identifiers.py`): the service
+keys the export record, the buyer link and the firm's credentials by them, and reads and retries an export through
+`/v1/invoices/{invoiceId}`, whose path check refuses any other id. An event whose `invoiceId` is outside it is
+refused whole (`service/invoice_export.py` `export_message`: `InvoiceExportFailed`, dead-lettered with its reason).
+Records stored before that check keep loading: the pattern is checked on Uku's events only, not on stored invoices.
 """
 
 import datetime as dt
@@ -9,9 +14,19 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
+from smartaccounts_sync.domain.identifiers import is_identifier
 from smartaccounts_sync.domain.model import DeferredModel
 
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2)]
@@ -20,6 +35,11 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 IdText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+#: The validation context of an event as it arrives from Uku (`parse_invoice_issued`): its ids are identifiers.
+FROM_UKU = {"from_uku": True}
+NOT_AN_IDENTIFIER = (
+    "not an identifier (1-64 characters: ASCII letters, digits, '_' or '-', starting with a letter or digit)"
+)
 
 
 class EventModel(DeferredModel):
@@ -82,6 +102,14 @@ class InvoiceIssued(EventModel):
     lines: list[InvoiceLine] = Field(min_length=1, max_length=500)
     totals: Totals
 
+    @field_validator("company_id", "client_id", "invoice_id", "original_invoice_id")
+    @classmethod
+    def _identifier(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """An id of Uku's event must be an identifier (a stored invoice loads as it was stored)."""
+        if value is not None and info.context == FROM_UKU and not is_identifier(value):
+            raise PydanticCustomError("identifier", NOT_AN_IDENTIFIER)
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> "InvoiceIssued":
         if self.kind is InvoiceKind.CREDIT and not self.original_invoice_id:
@@ -98,7 +126,8 @@ class InvoiceIssued(EventModel):
 
 
 class InvalidEvent(Exception):
-    """An `InvoiceIssued` detail that does not validate; `company_id`/`invoice_id` when they could be read."""
+    """An `InvoiceIssued` detail that does not validate; `company_id`/`invoice_id` when they could be read (as sent,
+    trimmed: `keyed` says whether both are identifiers, so an export record can be kept under them)."""
 
     def __init__(self, reason: str, company_id: str | None, invoice_id: str | None, number: str | None) -> None:
         super().__init__(reason)
@@ -107,11 +136,15 @@ class InvalidEvent(Exception):
         self.invoice_id = invoice_id
         self.number = number
 
+    @property
+    def keyed(self) -> bool:
+        return is_identifier(self.company_id) and is_identifier(self.invoice_id)
+
 
 def parse_invoice_issued(detail: Any) -> InvoiceIssued:
     """The validated event, or :class:`InvalidEvent` naming every offending field."""
     try:
-        return InvoiceIssued.model_validate(detail)
+        return InvoiceIssued.model_validate(detail, context=FROM_UKU)
     except ValidationError as error:
         problems = []
         for item in error.errors():

@@ -28,6 +28,7 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from smartaccounts_sync.domain.identifiers import is_identifier
 from smartaccounts_sync.domain.invoice_export import (
     ExportRecord,
     ExportRefused,
@@ -59,6 +60,7 @@ from smartaccounts_sync.smartaccounts.models.posting import CreatedClientInvoice
 from smartaccounts_sync.troubleshooting import explain
 
 if TYPE_CHECKING:
+    from smartaccounts_sync.adapters.dead_letters import DeadLetters
     from smartaccounts_sync.smartaccounts.client import SmartAccountsClient  # requests: only where a client is made
 
 INVOICE_EXPORTED = "InvoiceExported"
@@ -106,23 +108,31 @@ class ExportInterrupted(Exception):
 
 
 class UnreadableEvent(Exception):
-    """A message that names no company or invoice: nowhere to record it, so it goes to the dead-letter queue."""
+    """A message that names no company or invoice: nowhere to record it, so it goes to the dead-letter queue (raised
+    when no dead-letter queue is configured to take it at once: SQS's own redrive takes it after its receives)."""
 
 
 # --- entry points -------------------------------------------------------------------------------------------------
 
 
 def export_message(
-    deps: Dependencies, body: str, *, final_attempt: bool, delivery_id: str | None = None
+    deps: Dependencies,
+    body: str,
+    *,
+    final_attempt: bool,
+    delivery_id: str | None = None,
+    dead_letters: DeadLetters | None = None,
 ) -> ExportRecord | None:
     """One message of the export queue: an `InvoiceIssued` event (through the EventBridge rule) or a retry.
 
     `delivery_id` is the SQS message id: the claim is made in its name, so a later delivery of the same message
-    takes over a lease that an earlier delivery left behind (`ExportRecord.leased_to_another`)."""
+    takes over a lease that an earlier delivery left behind (`ExportRecord.leased_to_another`). A message that can
+    never be exported goes to `dead_letters` at once with its reason (`UnreadableEvent` without them): one that names
+    no company or invoice, and an invoice whose ids are not identifiers (announced first: `refuse_unkeyed`)."""
     try:
         message = json.loads(body)
     except ValueError:
-        raise UnreadableEvent("the message is not JSON") from None
+        return _dead_letter(body, "invalid body: not JSON", delivery_id, dead_letters)
     if isinstance(message, dict) and isinstance(message.get("retry"), dict):
         retry = message["retry"]
         return export_stored(
@@ -133,9 +143,64 @@ def export_message(
         invoice = parse_invoice_issued(detail)
     except InvalidEvent as invalid:
         if not invalid.company_id or not invalid.invoice_id:
-            raise UnreadableEvent(f"InvoiceIssued without companyId or invoiceId: {invalid.reason}") from None
+            reason = f"invalid InvoiceIssued without companyId or invoiceId: {invalid.reason}"
+            return _dead_letter(body, reason, delivery_id, dead_letters)
+        if not invalid.keyed:
+            return refuse_unkeyed(deps, invalid, body, delivery_id, dead_letters)
         return record_invalid(deps, invalid, delivery_id)
     return export_invoice(deps, invoice, final_attempt=final_attempt, delivery_id=delivery_id)
+
+
+def _dead_letter(body: str, reason: str, delivery_id: str | None, dead_letters: DeadLetters | None) -> None:
+    """A message that can never be exported: dead-lettered at once with its reason (`service/intake.py` `rejected`:
+    the `MessagesRejected` metric, an error log with the message id, the reason on the message), so it does not wait
+    out the queue's receives; without a dead-letter queue it fails, and SQS's redrive dead-letters it."""
+    if dead_letters is None:
+        raise UnreadableEvent(reason)
+    from smartaccounts_sync.service import intake  # the rare path: not loaded by every cold start
+
+    intake.rejected(dead_letters, body, source="export-queue", reason=reason, message_id=delivery_id)
+
+
+def refuse_unkeyed(
+    deps: Dependencies,
+    invalid: InvalidEvent,
+    body: str,
+    delivery_id: str | None = None,
+    dead_letters: DeadLetters | None = None,
+) -> ExportRecord | None:
+    """An `InvoiceIssued` whose `invoiceId` (or `companyId`) is not an identifier: nothing of it is exported and no
+    export record is kept under that id (it could never be read or retried through the API, whose path check refuses
+    it). The failure is announced as any other (`InvoiceExportFailed` and the company's notification, when the
+    company id is one), then the message is dead-lettered with the reason. An invoice already exported under that id
+    (before ids were checked) stays as it is and nothing is announced."""
+    assert invalid.company_id and invalid.invoice_id  # noqa: S101 - checked by the caller
+    reason = f"invalid InvoiceIssued: {invalid.reason}"
+    if not is_identifier(invalid.company_id):
+        return _dead_letter(body, reason, delivery_id, dead_letters)
+    current = deps.exports.get(invalid.company_id, invalid.invoice_id)
+    if current is not None and current.status is ExportStatus.EXPORTED:
+        logger.warning("InvoiceIssued whose invoice id is not an identifier, exported before: kept as it is")
+        return current
+    now = deps.now()
+    refused = ExportRecord(  # announced, never saved
+        company_id=invalid.company_id,
+        invoice_id=invalid.invoice_id,
+        number=invalid.number,
+        status=ExportStatus.FAILED,
+        reason=FailureKind.INVALID_EVENT.value,
+        message=(
+            f"Uku's InvoiceIssued event is not valid: {invalid.reason}. Nothing was exported to SmartAccounts and no "
+            "export record was kept: the service could never read or retry an export under this invoice id. Uku has "
+            "to publish the invoice again with a valid invoiceId."
+        ),
+        attempts=1,
+        created_at=now,
+        updated_at=now,
+    )
+    _announce_failure(deps, refused)
+    _dead_letter(body, reason, delivery_id, dead_letters)
+    return refused
 
 
 def held_by_another_message(deps: Dependencies, body: str, message_id: str) -> bool:

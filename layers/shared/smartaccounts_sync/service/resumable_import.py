@@ -171,12 +171,14 @@ def save(deps: Dependencies, checkpoint: ImportCheckpoint, tally: MonthlyTally) 
 def refine_expected(
     deps: Dependencies, work: ImportWork, checkpoint: ImportCheckpoint, counts: DocumentCounts | None
 ) -> None:
-    """The client's calls expected = calls used + what its unfinished queries still need; the job follows."""
+    """The client's calls expected = calls used + what its unfinished queries still need; the job follows (its
+    figure for the client set once, however often this runs from one checkpoint: `ReloadJobRepository.expect_calls`).
+    """
     estimate = checkpoint.calls + (0 if checkpoint.finished else checkpoint.remaining_calls(counts))
-    delta = estimate - checkpoint.calls_expected
+    previous = checkpoint.calls_expected
     checkpoint.calls_expected = estimate
-    if delta and work.job_id is not None:
-        deps.jobs.expect_calls(work.company_id, work.job_id, delta)
+    if estimate != previous and work.job_id is not None:
+        deps.jobs.expect_calls(work.company_id, work.job_id, work.client_id, estimate, previous=previous)
 
 
 def _named(error: SmartAccountsError, client_name: str, query: str) -> SmartAccountsError:
