@@ -26,8 +26,9 @@ export class ApiProblem extends Error {
   }
 }
 
-export async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
+/** `extra` adds request headers, e.g. `{ "If-Match": "7" }` to write only over the version the page read. */
+export async function call(method, path, body, extra = {}) {
+  const headers = { Accept: "application/json", ...extra };
   const current = session();
   if (current && !path.startsWith("/local/")) headers.Authorization = `Bearer ${current.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -47,7 +48,7 @@ export async function call(method, path, body) {
 
 export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body);
-export const put = (path, body) => call("PUT", path, body);
+export const put = (path, body, headers) => call("PUT", path, body, headers);
 export const del = (path) => call("DELETE", path);
 
 export const INTEGRATION = "/v1/integrations/smartaccounts";
