@@ -341,8 +341,8 @@ export async function settings(panel, app) {
     const box = h("div", { class: "form-problem", role: "alert", "data-testid": "settings-conflict" },
       h("strong", {}, "Someone else saved the settings meanwhile"),
       h("p", {}, saved
-        ? `Another user saved the Settings tab after you opened it (changed: ${what.join(", ")}). Your changes were not saved, and are still on screen.`
-        : "Another user saved the Settings tab for the first time after you opened it. Your values were not saved, and are still on screen."),
+        ? `Another user saved the settings after you opened or last saved them here (changed: ${what.join(", ")}). Your changes were not saved, and are still on screen.`
+        : "Another user saved the settings for the first time after you opened this tab. Your values were not saved, and are still on screen."),
       h("p", {}, "Load the saved settings to see theirs (your changes here are then discarded), or save yours over theirs."),
       h("div", { class: "actions" }, keepMine, loadSaved));
     fill(saveResult, box);
