@@ -148,6 +148,43 @@ def test_a_record_write_that_is_no_settings_edit_is_no_conflict(stack, page: Pag
     assert console.errors == []
 
 
+def test_a_save_whose_answer_was_lost_is_said_so_and_saving_again_finds_it_saved(
+    stack, page: Page, console: Console
+) -> None:
+    # Given the Settings tab open and edited; the first Save reaches the service and is applied, but its answer is
+    # lost on the way back (the connection drops)
+    company, token, _ = company_with_settings(stack)
+    lost = {"count": 0}
+
+    def drop_first_answer(route: Route) -> None:
+        if route.request.method == "PUT" and not lost["count"]:
+            lost["count"] += 1
+            route.fetch()  # applied by the service
+            route.abort("connectionreset")
+            return
+        route.fallback()
+
+    page.route("**/v1/integrations/smartaccounts/settings", drop_first_answer)
+    sign_in(page, stack, company)
+    open_tab(page, "Settings", "settings")
+    page.get_by_label("Default article code (invoice export)").fill("MINE")
+
+    # When Save is clicked, Then the page says in words that the service did not answer (not "Failed to fetch")
+    page.get_by_role("button", name="Save", exact=True).click()
+    result = page.get_by_test_id("settings-result")
+    expect(result).to_contain_text("No answer from the service")
+    expect(result).not_to_contain_text("Failed to fetch")
+    assert _saved(stack, token)["defaultArticleCode"] == "MINE"
+
+    # When Save is clicked again, Then its own applied write is no conflict: the settings are saved
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(result).to_contain_text("Settings saved")
+    expect(page.get_by_test_id("settings-conflict")).to_have_count(0)
+    expect(page.get_by_test_id("unsaved-state")).to_have_text("")
+    assert lost["count"] == 1
+    assert [e for e in console.errors if "net::ERR_CONNECTION_RESET" not in e] == []
+
+
 def test_enter_in_a_new_name_creates_it_and_does_not_save_the_half_edited_form(
     stack, page: Page, console: Console
 ) -> None:

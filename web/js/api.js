@@ -32,7 +32,14 @@ export async function call(method, path, body, extra = {}) {
   const current = session();
   if (current && !path.startsWith("/local/")) headers.Authorization = `Bearer ${current.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    // no answer (connection dropped, offline): a write may have been done or not; the page says so in words
+    throw new ApiProblem(0, { code: "NO_ANSWER", title: "No answer from the service",
+      detail: "The connection failed before the service answered, so what was asked may or may not have been done. Check the connection, then try again." });
+  }
   const text = await response.text();
   let data = null;
   if (text) {

@@ -40,6 +40,9 @@ const canonical = (value) => (value && typeof value === "object" && !Array.isArr
 const edits = (value) => JSON.stringify(canonical(value && typeof value === "object"
   ? Object.fromEntries(Object.entries(value).filter(([key]) => !OUTPUT_ONLY.has(key))) : value));
 
+/** The service's notice on a Save that changed the mapping, for a Save whose answer was lost. */
+const MAPPING_NOTICE = "The field mapping changed. New imports use it from now on; use Reload data to fill the past 12 months with the new mapping.";
+
 const LABELS = { taskTitle: "task title", topicId: "topic", recurrence: "recurrence", importDay: "import day",
   defaultArticleCode: "default article code", fieldMapping: "data fields" };
 
@@ -286,10 +289,10 @@ export async function settings(panel, app) {
   };
   const saveState = h("p", { class: "hint", "aria-live": "polite", "data-testid": "unsaved-state" });
   const write = (sent) => put(`${INTEGRATION}/settings`, sent, { "If-Match": String(version) });
-  /** Writes over the version read. A CONFLICT says the integration record was written since: by someone saving the
-   * settings (theirs are then answered, nothing is written), or by the service on its own (an import's next date, a
-   * connection check, enabling), which leaves the settings as they were read: the same body is written over the new
-   * version then, as nobody's edit is lost. */
+  /** Writes over the version read. A CONFLICT says the integration record was written since, and the settings saved
+   * now tell by whom: the same as sent (this user's earlier Save, whose answer was lost: it stands), the same as read
+   * (the service on its own: an import's next date, a connection check, enabling; the same body is written over the
+   * new version, as nobody's edit is in the way), else someone else's Save (theirs are answered, nothing written). */
   const writeOverRead = async (sent) => {
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -297,6 +300,10 @@ export async function settings(panel, app) {
       } catch (problem) {
         if (problem.code !== "CONFLICT" || attempt === 3) throw problem;
         const fresh = await get(INTEGRATION);
+        if (fresh.settings && !changedSettings(sent, fresh.settings).length) {
+          const mapping = saved && edits(saved.fieldMapping) !== edits(sent.fieldMapping);
+          return { answer: { ...fresh.settings, version: fresh.version, notice: mapping ? MAPPING_NOTICE : null } };
+        }
         if (changedSettings(saved, fresh.settings).length) return { theirs: fresh };
         version = fresh.version;
       }
