@@ -26,12 +26,20 @@ export class ApiProblem extends Error {
   }
 }
 
-export async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
+/** `extra` adds request headers, e.g. `{ "If-Match": "7" }` to write only over the version the page read. */
+export async function call(method, path, body, extra = {}) {
+  const headers = { Accept: "application/json", ...extra };
   const current = session();
   if (current && !path.startsWith("/local/")) headers.Authorization = `Bearer ${current.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    // no answer (connection dropped, offline): a write may have been done or not; the page says so in words
+    throw new ApiProblem(0, { code: "NO_ANSWER", title: "No answer from the service",
+      detail: "The connection failed before the service answered, so what was asked may or may not have been done. Check the connection, then try again." });
+  }
   const text = await response.text();
   let data = null;
   if (text) {
@@ -47,7 +55,7 @@ export async function call(method, path, body) {
 
 export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body);
-export const put = (path, body) => call("PUT", path, body);
+export const put = (path, body, headers) => call("PUT", path, body, headers);
 export const del = (path) => call("DELETE", path);
 
 export const INTEGRATION = "/v1/integrations/smartaccounts";

@@ -126,6 +126,18 @@ export async function invoices(panel) {
     poll = setTimeout(tick, POLL_MS);
   };
 
+  /** A CONFLICT on Retry: the record changed since it was shown (retried or exported meanwhile, from another
+   * screen or by the worker), so the record as it is now replaces the stale one, with the service's words. */
+  const showCurrent = async (problem) => {
+    try {
+      show(await get(path()), notice(problem.message, "info"));
+      record.querySelector("h3")?.focus();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const show = (data, said = null) => {
     stopPoll();
     shownId = data.invoiceId;
@@ -141,6 +153,7 @@ export async function invoices(panel) {
           queued(data);
           record.querySelector("h3")?.focus();
         } catch (problem) {
+          if (problem.code === "CONFLICT" && await showCurrent(problem)) return;
           showProblem(form, problem, record);
         }
       });

@@ -30,11 +30,39 @@ export function settingsBody(saved, edited) {
   return { ...kept, ...edited };
 }
 
+/** A value in a stable form for comparing: keys sorted, empty (null) entries left out, as the service treats them. */
+const canonical = (value) => (value && typeof value === "object" && !Array.isArray(value)
+  ? Object.fromEntries(Object.keys(value).sort().filter((key) => value[key] !== null && value[key] !== undefined)
+    .map((key) => [key, canonical(value[key])]))
+  : value ?? null);
+
+/** What of the settings a user edits (the answer-only fields left out), as a string that compares. */
+const edits = (value) => JSON.stringify(canonical(value && typeof value === "object"
+  ? Object.fromEntries(Object.entries(value).filter(([key]) => !OUTPUT_ONLY.has(key))) : value));
+
+/** The service's notice on a Save that changed the mapping, for a Save whose answer was lost. */
+const MAPPING_NOTICE = "The field mapping changed. New imports use it from now on; use Reload data to fill the past 12 months with the new mapping.";
+
+const LABELS = { taskTitle: "task title", topicId: "topic", recurrence: "recurrence", importDay: "import day",
+  defaultArticleCode: "default article code", fieldMapping: "data fields" };
+
+/** The settings someone else changed between `before` (what the page read) and `after` (what is saved now), in
+ * words: ["task title", "data fields"]. Empty when the edits are the same (the record changed for another reason). */
+export function changedSettings(before, after) {
+  if (edits(before) === edits(after)) return [];
+  if (!before || !after) return ["all settings"];
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((key) => !OUTPUT_ONLY.has(key));
+  const names = keys.filter((key) => edits(before[key]) !== edits(after[key])).map((key) => LABELS[key] || "other settings");
+  return [...new Set(names)];
+}
+
 export async function settings(panel, app) {
   const [state, catalogue, customFields, topics] = await Promise.all([
     get(INTEGRATION), get(`${INTEGRATION}/fields`), get("/v1/custom-task-fields"), get("/v1/topics"),
   ]);
   let saved = state.settings;
+  // the version Save writes over (If-Match): what was read; a write since then by anyone is a 409 CONFLICT
+  let version = state.version;
   let fields = customFields.fields;
   let topicList = topics.topics;
   const current = saved || {
@@ -167,9 +195,28 @@ export async function settings(panel, app) {
         close(made.id);
         app.toast(`Custom field “${made.name}” created.`);
       } catch (problem) {
+        // taken by a field this page did not list (made meanwhile by someone else, or by a try of this button
+        // whose answer was lost): the list is read again and that field picked
+        const known = new Set(fields.map((f) => f.id));
+        const found = problem.code === "CONFLICT" ? await readAgain(get("/v1/custom-task-fields"), "fields", name.value) : null;
+        if (found) {
+          fields = found.list;
+          for (const [, other] of selects) {
+            const keep = other.value; // "+ New custom field…" stays on the select whose creator is open
+            other.replaceChildren(...optionsFor(keep === NEW_FIELD ? "" : keep).flat());
+            other.value = keep;
+          }
+        }
+        if (found && found.match && !known.has(found.match.id)) {
+          close(found.match.id);
+          changed();
+          app.toast(`A custom field “${found.match.name}” already existed (made meanwhile): it is picked.`);
+          return;
+        }
         showProblem(creator, nameTaken(problem, "A custom task field with this name already exists: pick it in the list, or choose another name."));
       }
     });
+    enterCreates(name, create);
   }
 
   function openTopicCreator() {
@@ -204,9 +251,24 @@ export async function settings(panel, app) {
         close(made.id);
         app.toast(`Topic “${made.name}” created.`);
       } catch (problem) {
+        const known = new Set(topicList.map((t) => t.id));
+        const found = problem.code === "CONFLICT" ? await readAgain(get("/v1/topics"), "topics", name.value) : null;
+        if (found) {
+          topicList = found.list;
+          const keep = topic.dataset.previous || "";
+          topic.replaceChildren(...topicOptions(keep));
+          topic.value = NEW_FIELD;
+        }
+        if (found && found.match && !known.has(found.match.id)) {
+          topic.replaceChildren(...topicOptions(found.match.id));
+          close(found.match.id);
+          app.toast(`A topic “${found.match.name}” already existed (made meanwhile): it is picked.`);
+          return;
+        }
         showProblem(topicCreator, nameTaken(problem, "A topic with this name already exists: pick it in the list, or choose another name."));
       }
     });
+    enterCreates(name, create);
   }
 
   const unsaved = state.settings ? null : notice("Summary task settings are not saved yet: the values below are suggestions.", "info");
@@ -226,7 +288,29 @@ export async function settings(panel, app) {
     saveState.textContent = dirty() ? "Unsaved changes." : "";
   };
   const saveState = h("p", { class: "hint", "aria-live": "polite", "data-testid": "unsaved-state" });
-  /** Saves the form; true when saved, false when the service (or the page) refused it, problems shown. */
+  const write = (sent) => put(`${INTEGRATION}/settings`, sent, { "If-Match": String(version) });
+  /** Writes over the version read. A CONFLICT says the integration record was written since, and the settings saved
+   * now tell by whom: the same as sent (this user's earlier Save, whose answer was lost: it stands), the same as read
+   * (the service on its own: an import's next date, a connection check, enabling; the same body is written over the
+   * new version, as nobody's edit is in the way), else someone else's Save (theirs are answered, nothing written). */
+  const writeOverRead = async (sent) => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return { answer: await write(sent) };
+      } catch (problem) {
+        if (problem.code !== "CONFLICT" || attempt === 3) throw problem;
+        const fresh = await get(INTEGRATION);
+        if (fresh.settings && !changedSettings(sent, fresh.settings).length) {
+          const mapping = saved && edits(saved.fieldMapping) !== edits(sent.fieldMapping);
+          return { answer: { ...fresh.settings, version: fresh.version, notice: mapping ? MAPPING_NOTICE : null } };
+        }
+        if (changedSettings(saved, fresh.settings).length) return { theirs: fresh };
+        version = fresh.version;
+      }
+    }
+  };
+  /** Saves the form; true when saved, false when the service (or the page) refused it, problems shown, or someone
+   * else saved the settings meanwhile (the form keeps this user's values, the choice is offered). */
   const submit = async () => {
     clearProblems(form);
     fill(saveResult);
@@ -237,8 +321,13 @@ export async function settings(panel, app) {
       return false;
     }
     try {
-      const answer = await busy(save, () => put(`${INTEGRATION}/settings`, sent));
+      const { answer, theirs } = await busy(save, () => writeOverRead(sent));
+      if (theirs) {
+        showConflict(theirs);
+        return false;
+      }
       saved = answer;
+      version = answer.version;
       savedBody = JSON.stringify(body());
       changed();
       fill(saveResult, notice("Settings saved.", "ok"), answer.notice ? notice(answer.notice, "warn") : null);
@@ -248,6 +337,79 @@ export async function settings(panel, app) {
       showProblem(form, problem, saveResult);
       return false;
     }
+  };
+
+  /** Someone else saved the settings since this tab read them: nothing was written. The user's values stay on
+   * screen; they choose to load the saved ones (theirs), or to save their own over them knowingly. */
+  const showConflict = (theirs) => {
+    const what = changedSettings(saved, theirs.settings);
+    const loadSaved = h("button", { type: "button", class: "primary" }, "Load the saved settings");
+    const keepMine = h("button", { type: "button" }, "Save mine over theirs");
+    const box = h("div", { class: "form-problem", role: "alert", "data-testid": "settings-conflict" },
+      h("strong", {}, "Someone else saved the settings meanwhile"),
+      h("p", {}, saved
+        ? `Another user saved the settings after you opened or last saved them here (changed: ${what.join(", ")}). Your changes were not saved, and are still on screen.`
+        : "Another user saved the settings for the first time after you opened this tab. Your values were not saved, and are still on screen."),
+      h("p", {}, "Load the saved settings to see theirs (your changes here are then discarded), or save yours over theirs."),
+      h("div", { class: "actions" }, keepMine, loadSaved));
+    fill(saveResult, box);
+    loadSaved.addEventListener("click", async () => {
+      try {
+        await busy(loadSaved, loadSavedSettings);
+        fill(saveResult, notice("The saved settings are loaded.", "info"));
+        title.focus();
+      } catch (problem) {
+        showProblem(form, problem, saveResult);
+      }
+    });
+    keepMine.addEventListener("click", () => {
+      // theirs becomes what this save knowingly replaces: its version, and the fields the page does not show
+      saved = theirs.settings;
+      version = theirs.version;
+      submit();
+    });
+    loadSaved.focus();
+  };
+
+  /** Reads the saved settings (with the topics and custom fields, which may be new) and shows them in the form. */
+  const loadSavedSettings = async () => {
+    const [fresh, freshFields, freshTopics] = await Promise.all([
+      get(INTEGRATION), get("/v1/custom-task-fields"), get("/v1/topics"),
+    ]);
+    fields = freshFields.fields;
+    topicList = freshTopics.topics;
+    saved = fresh.settings;
+    version = fresh.version;
+    if (saved) showValues(saved);
+    if (saved && unsaved) unsaved.remove();
+    savedBody = JSON.stringify(body());
+    changed();
+  };
+
+  /** Puts settings into the form's controls (any open "New …" creator is closed). */
+  const showValues = (values) => {
+    title.value = values.taskTitle;
+    topicCreator.hidden = true;
+    topicCreator.replaceChildren();
+    topic.replaceChildren(...topicOptions(values.topicId));
+    topic.value = values.topicId;
+    topic.dataset.previous = topic.value;
+    article.value = values.defaultArticleCode || "";
+    for (const r of rules) r.input.checked = r.input.value === values.importDay.rule;
+    day.value = values.importDay.day ?? 5;
+    const open = showMore.getAttribute("aria-expanded") === "true";
+    for (const [key, select] of selects) {
+      const value = values.fieldMapping[key] || "";
+      select.replaceChildren(...optionsFor(value).flat());
+      select.value = value;
+      select.dataset.previous = value;
+      const row = select.closest("tr");
+      const creator = row.querySelector(".creator");
+      creator.hidden = true;
+      creator.replaceChildren();
+      if (moreRows.includes(row)) row.hidden = !open && !value;
+    }
+    updatePreview();
   };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -288,6 +450,27 @@ export async function settings(panel, app) {
   updatePreview();
   savedBody = JSON.stringify(body());
   return { cleanup: () => progress.stop(), unsaved: () => (dirty() ? "Your changes on the Settings tab are not saved." : null) };
+}
+
+/** Enter in a "New …" name creates it (it would otherwise submit the whole Settings form, half-edited). */
+function enterCreates(input, button) {
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    if (!button.disabled) button.click();
+  });
+}
+
+/** The list read again after a name was refused as taken: `{ list, match }`, match the entry of that name (null
+ * when none); null when the list cannot be read (the refusal is then shown as it is). */
+async function readAgain(reading, key, name) {
+  try {
+    const list = (await reading)[key];
+    const wanted = name.trim().toLocaleLowerCase();
+    return { list, match: list.find((item) => item.name.toLocaleLowerCase() === wanted) || null };
+  } catch {
+    return null;
+  }
 }
 
 const nameProblem = (message) => ({ body: { title: "A name is needed" }, errors: [{ field: "name", message }] });
