@@ -85,6 +85,8 @@ CLOCK_CAUSE = Cause(
 )
 
 WHITESPACE_NOTE = "Spaces or line breaks around the pasted values were removed before use."
+#: The rate guard's own daily refusals whose message says more than the cause's text (`smartaccounts/rate_guard.py`).
+GUARD_DAILY_REASONS = frozenset({"smartaccounts_spent", "reserved_for_schedule"})
 
 
 def cause_of(error: SmartAccountsError) -> Cause:
@@ -104,6 +106,10 @@ def explain(error: SmartAccountsError, *, trimmed: bool = False, own_key: bool =
     """One paragraph for the user: the cause, SmartAccounts' own messages when it sent some, and the fix (`own_key`:
     a client's own key pair, fixed in the client's link, not on the integration's Connect tab)."""
     cause = cause_of(error)
+    if error.kind is ErrorKind.DAILY_QUOTA_SPENT and error.reason in GUARD_DAILY_REASONS:
+        # refused by the guard, nothing sent: its words say whose limit it is (SmartAccounts' own word on the key's
+        # day, or the share of the day held for the scheduled import), not that Uku used 1000 requests
+        return f"{error.message} Imports waiting for it resume by themselves."
     parts = [cause.cause]
     if error.messages:
         parts.append("SmartAccounts said: " + "; ".join(error.messages) + ".")

@@ -511,6 +511,21 @@ def test_smartaccounts_saying_the_day_is_spent_stops_every_request_with_the_key_
     assert usage.used_today == 2 and usage.left_today == 0 and usage.spent_until is not None
 
 
+def test_a_long_wait_without_smartaccounts_saying_the_day_is_spent_does_not_stop_the_key(
+    make_client, transport, clock
+) -> None:
+    # Given SmartAccounts refusing one request with a two-hour wait but not saying the key's day is spent
+    guard = InMemoryRateGuard(clock=clock.time, sleep=clock.sleep)
+    client = make_client(rate_guard=guard)
+    transport.respond_error(503, "Too many requests", headers={"Retry-After": "7200"})
+    with pytest.raises(SmartAccountsError) as info:
+        client.vat_percentages()
+    # Then that request's work waits as for the day, but the key is not held back for everything else
+    assert info.value.kind is ErrorKind.DAILY_QUOTA_SPENT and info.value.retry_after == 7200.0
+    transport.respond(200, {"articles": [], "hasMoreEntries": False})
+    assert client.articles() == []
+
+
 def test_in_memory_guard_paces_the_client(make_client, transport, clock) -> None:
     guard = InMemoryRateGuard(per_minute=2, window_seconds=61, clock=clock.time, sleep=clock.sleep)
     client = make_client(rate_guard=guard)

@@ -228,3 +228,20 @@ def test_new_buyer_and_created_responses() -> None:
     assert (created.invoice_id, created.invoice_number, created.client_id) == ("9100", "1002", "55")
     assert created.total_amount == Decimal("24.40")
     assert created.due_date == date(2024, 2, 19)
+
+
+def test_a_refusal_by_the_guard_itself_is_explained_in_its_own_words() -> None:
+    from smartaccounts_sync.troubleshooting import explain
+
+    # SmartAccounts' word on the key's day (Uku counted less), and the share held for the scheduled import: nothing
+    # was sent, so "this key has used its 1000 requests" would be untrue
+    for reason, words in (
+        ("smartaccounts_spent", "a program other than Uku may use the same key"),
+        ("reserved_for_schedule", "reserved for the coming scheduled import"),
+    ):
+        error = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, f"The rest is {words}.", retry_after=60, reason=reason)
+        text = explain(error)
+        assert words in text and "1000 a day" not in text and "resume by themselves" in text
+    # SmartAccounts' own refusal keeps the cause's text
+    plain = SmartAccountsError(ErrorKind.DAILY_QUOTA_SPENT, "x", messages=["Daily request limit exceeded"])
+    assert "1000 a day" in explain(plain) and "Daily request limit exceeded" in explain(plain)

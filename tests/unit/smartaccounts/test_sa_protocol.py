@@ -208,6 +208,23 @@ def test_long_retry_after_means_daily_quota() -> None:
     error = _classify(503, "Too many requests", headers={"Retry-After": "7200"})
     assert error.kind is ErrorKind.DAILY_QUOTA_SPENT
     assert error.retry_after == 7200.0
+    # waited for as the day's, but SmartAccounts did not say the key's day is spent: the guard does not stop the key
+    assert error.reason is None
+    assert _classify(503, "Daily request limit exceeded").reason == protocol.DAILY_LIMIT_SAID
+
+
+@pytest.mark.parametrize("value", ["inf", "Infinity", "1e400", "-inf", "nan"])
+def test_a_retry_after_that_is_no_finite_number_is_no_wait_at_all(value: str) -> None:
+    assert protocol.parse_retry_after(value, NOW) is None
+    error = _classify(503, "Daily request limit exceeded", headers={"Retry-After": value})
+    assert error.retry_after == pytest.approx(protocol.seconds_until_quota_reset(NOW))
+
+
+@pytest.mark.parametrize("value", ["0", "0.4"])
+def test_a_daily_refusal_asking_for_no_wait_waits_for_the_assumed_reset(value: str) -> None:
+    # otherwise the parked import would be sent again at once, to be refused again
+    error = _classify(503, "Daily request limit exceeded", headers={"Retry-After": value})
+    assert error.retry_after == pytest.approx(protocol.seconds_until_quota_reset(NOW))
 
 
 @pytest.mark.parametrize(

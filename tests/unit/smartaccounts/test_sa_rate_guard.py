@@ -804,6 +804,25 @@ def test_every_container_learns_a_spent_day_from_its_next_lease_write_without_a_
     assert int(_item(dynamodb)["used-2024-06-15"]["N"]) == used
 
 
+@pytest.mark.parametrize(("ahead", "held"), [(10**9, 86400.0), (float("inf"), None), (0.0, None), (-5.0, None)])
+def test_a_spent_mark_is_held_a_day_at_most_and_never_for_no_wait(make_guard, ahead, held) -> None:
+    # Given SmartAccounts asking for a wait of 31 years (a wrong header), for ever, for none, or one already over
+    guard, clock = make_guard(per_minute=100)
+    guard.acquire(KEY)
+    noted = guard.note_spent_by_smartaccounts(KEY, clock.now + ahead)
+    # Then the key is held back a day at most; a wait that is no wait (or no number) marks nothing
+    assert noted is (held is not None)
+    if held is None:
+        guard.acquire(KEY)
+        assert guard.usage(KEY).spent_until is None
+        return
+    with pytest.raises(SmartAccountsError) as info:
+        guard.acquire(KEY)
+    assert info.value.retry_after == pytest.approx(held)
+    clock.now += held
+    guard.acquire(KEY)
+
+
 def test_a_failed_spent_mark_is_reported_not_raised(dynamodb, clock) -> None:
     class _Down:
         def update_item(self, **kwargs):

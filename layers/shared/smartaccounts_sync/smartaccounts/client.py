@@ -432,14 +432,15 @@ class SmartAccountsClient:
             except SmartAccountsError as error:
                 raise _AttemptFailed(error, False) from None
         error = protocol.classify_error_response(status, response.headers, body, endpoint=endpoint, now=self._clock())
-        if error.kind is ErrorKind.DAILY_QUOTA_SPENT:
+        if error.kind is ErrorKind.DAILY_QUOTA_SPENT and error.reason == protocol.DAILY_LIMIT_SAID:
             self._note_day_spent(error)
         # a rate-limited request was refused before any processing: safe to send again, even a write
         raise _AttemptFailed(error, error.kind is ErrorKind.RATE_LIMITED)
 
     def _note_day_spent(self, error: SmartAccountsError) -> None:
-        """SmartAccounts refused the key for its daily limit: the guard keeps every container from sending more with
-        it until the limit resets, whatever the guard itself counted (another program may use the same key)."""
+        """SmartAccounts said the key's daily limit is reached: the guard keeps every container from sending more with
+        it until the limit resets, whatever the guard itself counted (another program may use the same key). The
+        guard bounds how far ahead (`SPENT_AT_MOST_SECONDS`)."""
         now = self._clock()
         wait = error.retry_after if error.retry_after is not None else protocol.seconds_until_quota_reset(now)
         noted = self._rate_guard.note_spent_by_smartaccounts(self._credentials.api_key, now + wait)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -205,6 +206,8 @@ def build_request(
 # --- Responses --------------------------------------------------------------------------------------------------
 
 RATE_LIMIT_RETRY_CAP_SECONDS = 60.0
+#: The reason of a refusal in which SmartAccounts said the key's daily limit is reached (not only a long wait).
+DAILY_LIMIT_SAID = "daily_limit"
 SUCCESS_STATUSES = frozenset({200, 201})
 
 
@@ -225,7 +228,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
+    if not math.isfinite(seconds):  # NaN or infinity: no wait anybody could keep
         return None
     return max(0.0, seconds)
 
@@ -312,13 +315,19 @@ def classify_error_response(
         return SmartAccountsError(ErrorKind.INVALID_CREDENTIALS, _TEXT_INVALID_CREDENTIALS, messages=messages, **where)
 
     if status in (429, 503):
-        daily = any(text in _DAILY_LIMIT_MESSAGES for text in normalised) or (
-            retry_after is not None and retry_after > RATE_LIMIT_RETRY_CAP_SECONDS
-        )
-        if daily:
-            wait = retry_after if retry_after is not None else seconds_until_quota_reset(now)
+        said_daily = any(text in _DAILY_LIMIT_MESSAGES for text in normalised)
+        # a wait longer than the minute limit can mean is taken for the daily limit (waited for, not asked again each
+        # minute); only SmartAccounts' own words make it the key's day (`reason`: the guard stops the key then)
+        if said_daily or (retry_after is not None and retry_after > RATE_LIMIT_RETRY_CAP_SECONDS):
+            # a daily refusal asking for (almost) no wait would be asked again at once: the assumed reset instead
+            wait = retry_after if retry_after is not None and retry_after >= 1 else seconds_until_quota_reset(now)
             return SmartAccountsError(
-                ErrorKind.DAILY_QUOTA_SPENT, _TEXT_DAILY, messages=messages, retry_after=wait, **where
+                ErrorKind.DAILY_QUOTA_SPENT,
+                _TEXT_DAILY,
+                messages=messages,
+                retry_after=wait,
+                reason=DAILY_LIMIT_SAID if said_daily else None,
+                **where,
             )
         if status == 429 or retry_after is not None or any(text in _RATE_LIMIT_MESSAGES for text in normalised):
             return SmartAccountsError(

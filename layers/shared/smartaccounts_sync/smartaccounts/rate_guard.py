@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import random as _random
 import threading
 import time
@@ -48,6 +49,9 @@ CONFLICT_BACKOFF_SECONDS = 0.02  # doubled per conflict in a row, with full jitt
 CONFLICT_BACKOFF_CAP_SECONDS = 0.25
 ITEM_TTL_SECONDS = 2 * 86400
 SPENT_ATTRIBUTE = "spentUntil"  # until when SmartAccounts refuses the key for its daily limit (epoch seconds)
+#: How far ahead a daily refusal stops the key at most, whatever wait SmartAccounts asked for: its limit is 1000
+#: requests per 24 hours, so a longer wait (a wrong header) would otherwise hold the key back for as long as it said.
+SPENT_AT_MOST_SECONDS = 86400.0
 USAGE_READ_SECONDS = 3.0  # how long `usage` tries again after transient failures
 
 _TRANSIENT_CODES = frozenset(
@@ -237,6 +241,9 @@ class InMemoryRateGuard:
         )
 
     def note_spent_by_smartaccounts(self, api_key: str, until: float) -> bool:
+        until = _spent_until(until, self._clock())
+        if until is None:
+            return False
         with self._lock:
             fingerprint = key_hash(api_key)
             self._spent_until[fingerprint] = max(until, self._spent_until.get(fingerprint, until))
@@ -554,8 +561,12 @@ class DynamoDbRateGuard:
         """One write: ``spentUntil`` becomes ``until`` unless it already reaches as far. Best effort: False when the
         write failed (the next request with the key is refused by SmartAccounts and noted again). The write is
         idempotent, so an answer lost after it was applied does no harm."""
-        state = self._state(api_key)
         now = self._clock()
+        bounded = _spent_until(until, now)
+        if bounded is None:
+            return False
+        until = bounded
+        state = self._state(api_key)
         with state.lock:
             self.calls += 1
             try:
@@ -799,6 +810,14 @@ class DynamoDbRateGuard:
 
                         self._client = boto3.client("dynamodb")
         return self._client
+
+
+def _spent_until(until: float, now: float) -> float | None:
+    """A daily refusal's end as the guard keeps it: at most `SPENT_AT_MOST_SECONDS` ahead; None when it is not ahead
+    (or not a number), as a refusal asking for no wait cannot be kept from being asked again."""
+    if not math.isfinite(until) or until <= now:
+        return None
+    return min(until, now + SPENT_AT_MOST_SECONDS)
 
 
 def _moment(epoch: float | None, now: float) -> dt.datetime | None:
