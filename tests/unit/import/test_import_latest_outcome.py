@@ -175,3 +175,24 @@ def test_a_link_stored_before_the_outcome_was_recorded_reads_and_shows_none() ->
     out = client_integration_out("client-1", link).model_dump(mode="json", by_alias=True)
     assert link.latest_import is None
     assert out["latestImport"] is None and out["lastImport"]["month"] == "2026-10"
+
+
+def test_a_client_linked_to_another_company_during_the_import_gets_no_outcome_of_the_old_one(world, monkeypatch):
+    # Given the client linked to another SmartAccounts company while its import reads the old one's documents
+    def relink(*args, **kwargs):
+        current = world.links.get(COMPANY, "client-1")
+        world.links.put(
+            COMPANY,
+            current.model_copy(update={"company_id": "co-other", "linked_at": current.linked_at + dt.timedelta(1)}),
+        )
+        raise SmartAccountsError(ErrorKind.PAGING_STALLED, "SmartAccounts paging stopped advancing.")
+
+    monkeypatch.setattr(world.sa, "list_page", relink)
+
+    entry = import_client(world.deps, nov_work())
+
+    # Then the import's entry is written, and the new link says nothing of the old company's import
+    assert entry.outcome is ImportOutcome.FAILED
+    assert [e.id for e in world.deps.history.list(COMPANY, "client-1")] == [entry.id]
+    link = world.links.get(COMPANY, "client-1")
+    assert link.company_id == "co-other" and link.latest_import is None

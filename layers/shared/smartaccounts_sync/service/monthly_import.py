@@ -144,7 +144,7 @@ class _Recorder:
             also = [self.deps.links.update_write(self.work.company_id, after.with_latest_import(entry), link), *also]
         if not self.deps.history.add(entry, also):
             if link is not None:
-                _note_on_link(self.deps, self.work, entry, imported)
+                _note_on_link(self.deps, self.work, entry, imported, link)
             self.deps.history.add(entry, refused() if refused is not None else ())
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
@@ -197,15 +197,20 @@ def _imported(deps: Dependencies, link: ClientLink, last: YearMonth) -> ClientLi
     return link.model_copy(update=update)
 
 
-def _note_on_link(deps: Dependencies, work: ImportWork, entry: SyncHistoryEntry, last: YearMonth | None) -> None:
+def _note_on_link(
+    deps: Dependencies, work: ImportWork, entry: SyncHistoryEntry, last: YearMonth | None, seen: ClientLink
+) -> None:
     """The link as it is now, with the import's bookkeeping up to `last` (a success) and the entry as its latest
-    import: for when the link changed after it was read."""
+    import (not when the client was linked to another company meanwhile): for when the link changed after it was
+    read (`seen`)."""
     link = deps.links.get(work.company_id, work.client_id)
     if link is None:
         return
     if last is not None:
         link = _imported(deps, link, last)
-    deps.links.update(work.company_id, link.with_latest_import(entry))  # not if unlinked or relinked meanwhile
+    if link.company_id == seen.company_id:
+        link = link.with_latest_import(entry)
+    deps.links.update(work.company_id, link)  # not if unlinked or relinked meanwhile
 
 
 def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = None) -> SyncHistoryEntry | None:
