@@ -196,3 +196,29 @@ def test_a_client_linked_to_another_company_during_the_import_gets_no_outcome_of
     assert [e.id for e in world.deps.history.list(COMPANY, "client-1")] == [entry.id]
     link = world.links.get(COMPANY, "client-1")
     assert link.company_id == "co-other" and link.latest_import is None
+
+
+def test_a_client_linked_to_another_company_before_a_success_is_written_keeps_that_company_untouched(
+    loaded, monkeypatch
+) -> None:
+    # Given the client linked to another SmartAccounts company just before the import's last write
+    put_all = loaded.deps.summary_tasks.put_all
+
+    def relink(writes):
+        current = loaded.links.get(COMPANY, "client-1")
+        loaded.links.put(
+            COMPANY,
+            current.model_copy(update={"company_id": "co-other", "linked_at": current.linked_at + dt.timedelta(1)}),
+        )
+        return put_all(writes)
+
+    monkeypatch.setattr(loaded.deps.summary_tasks, "put_all", relink)
+
+    entry = import_client(loaded.deps, nov_work())
+
+    # Then the entry is written, and the new company's link has neither the old company's month nor its outcome
+    # (its first month would otherwise never be imported)
+    assert entry is not None and entry.outcome is ImportOutcome.SUCCEEDED
+    link = loaded.links.get(COMPANY, "client-1")
+    assert (link.company_id, link.last_imported_month, link.latest_import) == ("co-other", None, None)
+    assert [e.id for e in loaded.deps.history.list(COMPANY, "client-1")] == [entry.id]

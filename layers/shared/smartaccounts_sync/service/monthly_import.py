@@ -201,16 +201,14 @@ def _note_on_link(
     deps: Dependencies, work: ImportWork, entry: SyncHistoryEntry, last: YearMonth | None, seen: ClientLink
 ) -> None:
     """The link as it is now, with the import's bookkeeping up to `last` (a success) and the entry as its latest
-    import (not when the client was linked to another company meanwhile): for when the link changed after it was
-    read (`seen`)."""
+    import: for when the link changed after it was read (`seen`). Not when the client was unlinked or linked to
+    another company meanwhile: that company's months and outcome are not this import's."""
     link = deps.links.get(work.company_id, work.client_id)
-    if link is None:
+    if link is None or link.company_id != seen.company_id:
         return
     if last is not None:
         link = _imported(deps, link, last)
-    if link.company_id == seen.company_id:
-        link = link.with_latest_import(entry)
-    deps.links.update(work.company_id, link)  # not if unlinked or relinked meanwhile
+    deps.links.update(work.company_id, link.with_latest_import(entry))  # not if unlinked or relinked meanwhile
 
 
 def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = None) -> SyncHistoryEntry | None:
