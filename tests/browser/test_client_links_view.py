@@ -245,6 +245,71 @@ def test_client_list_shows_imports_held_by_a_failing_firm_key_and_failed_imports
     assert console.errors == []
 
 
+def test_client_list_shows_each_clients_status_from_the_list_alone(stack, page: Page, console, company) -> None:
+    # Given five clients linked through the firm's key, their latest imports as the import worker stores them on the
+    # links: succeeded, failed, waiting for the quota; one linked before links kept their latest import (only its
+    # last month imported is known); one never imported
+    from smartaccounts_sync.adapters.client_link_repository import DynamoDbClientLinkRepository
+    from smartaccounts_sync.domain.months import YearMonth
+    from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
+
+    uku, _ = company
+    configure(uku)
+    names = ("Alpha OÜ", "Beta OÜ", "Gamma OÜ", "Delta OÜ", "Epsilon OÜ")
+    ids = [uku.client(name, f"1600000{i}") for i, name in enumerate(names)]
+    for client_id in ids:
+        uku.link(client_id, SMALL[0])
+    links = DynamoDbClientLinkRepository(stack.boto3_client("dynamodb"), stack.provisioned.names["ConfigTable"])
+    october = YearMonth(2026, 10)
+    failed = "SmartAccounts did not answer (500). The import is tried again by itself."
+    waiting = "The daily limit of SmartAccounts requests is used up. The import continues after midnight."
+
+    def imported(client_id: str, outcome: ImportOutcome | None, kind: str | None = None, message: str | None = None):
+        link = links.get(uku.id, client_id).model_copy(update={"last_imported_month": october})
+        if outcome is not None:
+            link = link.with_latest_import(SyncHistoryEntry(
+                id=f"e-{client_id}", company_id=uku.id, client_id=client_id, at=link.linked_at, reason="SCHEDULE",
+                months=[october.next()], outcome=outcome, error_kind=kind, message=message,
+            ))
+        assert links.update(uku.id, link)
+
+    ok, failing, deferred, before, fresh = ids
+    imported(ok, ImportOutcome.SUCCEEDED)
+    imported(failing, ImportOutcome.FAILED, "UNAVAILABLE", failed)
+    imported(deferred, ImportOutcome.DEFERRED, "DAILY_QUOTA_SPENT", waiting)
+    imported(before, None)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    # When the client list is opened
+    sign_in(page, uku)
+
+    # Then every client's status is shown, from the list's answer alone: no client's sync history is read
+    expect(status_of(page, ok)).to_have_attribute("data-state", "OK")
+    expect(status_of(page, ok)).to_contain_text("Last import: October 2026")
+    expect(status_of(page, failing)).to_have_attribute("data-state", "IMPORT_FAILED")
+    expect(status_of(page, failing)).to_contain_text("Last import failed")
+    expect(status_of(page, failing)).to_contain_text(failed)
+    expect(status_of(page, deferred)).to_have_attribute("data-state", "WAITING_FOR_QUOTA")
+    expect(status_of(page, deferred)).to_contain_text(waiting)
+    # a link from before says what is known, not "OK": its last month imported
+    expect(status_of(page, before)).to_have_attribute("data-state", "LAST_IMPORTED")
+    expect(status_of(page, before)).to_contain_text("October 2026 was the last month imported")
+    expect(status_of(page, fresh)).to_have_attribute("data-state", "NOT_IMPORTED")
+    expect(status_of(page, fresh)).to_contain_text("Not imported yet")
+    assert any("/v1/clients" in url for url in requested)
+    assert [url for url in requested if "sync-history" in url] == []
+    assert axe_violations(page) == []
+
+    # And a client's details still read its history, and say the same
+    page.locator(f'[data-details="{failing}"]').click()
+    expect(page.get_by_test_id("client-summary")).to_contain_text("Last import failed")
+    assert [url for url in requested if "sync-history" in url] == [
+        url for url in requested if f"/v1/clients/{failing}/sync-history" in url
+    ]
+    assert console.errors == []
+
+
 def test_reload_for_one_client_refreshes_its_tables_and_amounts_have_two_decimals(
     stack, page: Page, console, company
 ) -> None:

@@ -97,6 +97,31 @@ def test_link_relink_and_unlink(connected_company: Company) -> None:
     problem(api.delete(f"/v1/clients/{client_id}/integration"), 404, "NOT_FOUND")
 
 
+def test_the_client_list_carries_each_clients_latest_import(configured_company: Company, stack) -> None:
+    company, api = configured_company, configured_company.api
+    client_id = company.extra["client_id"]
+    # Given a client linked and not imported yet: no latest import, and the field is there
+    assert _client_row(api, client_id)["integration"]["latestImport"] is None
+
+    # When Reload data runs for it
+    job = api.ok("POST", f"/v1/clients/{client_id}/integration/reload", 202)
+    stack.wait_until_idle()
+    assert api.ok("GET", f"/v1/reload-jobs/{job['jobId']}")["status"] == "COMPLETED"
+
+    # Then the client list's row and the client's integration say how it ended, as its newest history entry does
+    newest = api.ok("GET", f"/v1/clients/{client_id}/sync-history")["entries"][0]
+    latest = _client_row(api, client_id)["integration"]["latestImport"]
+    assert latest == {
+        "at": newest["at"],
+        "outcome": "SUCCEEDED",
+        "months": newest["months"],
+        "errorKind": None,
+        "message": None,
+    }
+    assert len(latest["months"]) == 12
+    assert api.ok("GET", f"/v1/clients/{client_id}/integration")["latestImport"] == latest
+
+
 def test_linking_a_company_the_credentials_cannot_see_is_not_found(connected_company: Company) -> None:
     client_id = connected_company.client()
     body = problem(

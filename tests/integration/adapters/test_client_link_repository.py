@@ -99,3 +99,57 @@ def test_import_bookkeeping_and_history_are_written_together_or_not_at_all(table
     # When the lease is no longer the worker's (it ran out and another worker took the client), nothing is written
     assert history.add(entry(3), group(stored)) is False
     assert [e.id for e in history.list(company, "client-1")] == ["entry-2"]
+
+
+def test_a_link_stored_before_latest_imports_takes_its_first_outcome_with_the_history_entry(
+    tables: dict[str, str], aws
+) -> None:
+    # Given a link item as the service stored it before links kept their latest import (no such field in its data),
+    # and the history table
+    from smartaccounts_sync.adapters.sync_history_repository import DynamoDbSyncHistoryRepository
+    from smartaccounts_sync.domain.months import YearMonth
+    from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
+    from tests.support.lost_answers import AnswerLost
+
+    ddb = aws("dynamodb")
+    links = DynamoDbClientLinkRepository(ddb, tables["ConfigTable"])
+    company = f"uku-{uuid.uuid4().hex[:6]}"
+    old = _link("co-a", T0)
+    old_data = old.model_dump_json(exclude={"latest_import"})
+    assert "latest_import" not in old_data
+    ddb.put_item(
+        TableName=tables["ConfigTable"],
+        Item={
+            "pk": {"S": f"COMPANY#{company}"},
+            "sk": {"S": "LINK#client-1"},
+            "data": {"S": old_data},
+            "linkedAt": {"S": T0.isoformat()},
+        },
+    )
+    seen = links.get(company, "client-1")
+    assert seen == old and seen.latest_import is None
+
+    # When a failed import's entry is written with its outcome on the link as read, the answer of that one write
+    # lost (botocore sends the identical transaction again)
+    lossy = AnswerLost(ddb, "transact_write_items")
+    history = DynamoDbSyncHistoryRepository(lossy, tables["SyncHistoryTable"])
+    entry = SyncHistoryEntry(
+        id="entry-1", company_id=company, client_id="client-1", at=T0 + dt.timedelta(days=1), reason="SCHEDULE",
+        months=[YearMonth(2026, 10)], outcome=ImportOutcome.FAILED, error_kind="UNAVAILABLE", message="Down.",
+    )
+    written = history.add(entry, [links.update_write(company, seen.with_latest_import(entry), seen)])
+
+    # Then the first attempt wrote both (the group is refused only on the retry, whose condition the first changed):
+    # the link holds the outcome, the history holds the entry once
+    assert lossy.lost == 1 and written is False
+    stored = links.get(company, "client-1")
+    assert stored.latest_import is not None and stored.latest_import.outcome is ImportOutcome.FAILED
+    assert (stored.latest_import.error_kind, stored.latest_import.message) == ("UNAVAILABLE", "Down.")
+    assert [e.id for e in history.list(company, "client-1")] == ["entry-1"]
+
+    # And a link with an outcome reads back and takes the next one the same way (its stored text compares equal)
+    later = entry.model_copy(update={"id": "entry-2", "at": entry.at + dt.timedelta(hours=1)})
+    later = later.model_copy(update={"outcome": ImportOutcome.SUCCEEDED, "error_kind": None, "message": None})
+    plain = DynamoDbSyncHistoryRepository(ddb, tables["SyncHistoryTable"])
+    assert plain.add(later, [links.update_write(company, stored.with_latest_import(later), stored)]) is True
+    assert links.get(company, "client-1").latest_import.outcome is ImportOutcome.SUCCEEDED

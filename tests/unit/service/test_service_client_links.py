@@ -61,6 +61,26 @@ def test_link_relink_unlink(connected) -> None:
         client_links.unlink_client(connected, CO, "cl-1")
 
 
+def test_a_relink_to_the_same_company_keeps_the_latest_import_another_company_starts_without(connected) -> None:
+    from smartaccounts_sync.domain.months import YearMonth
+    from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
+
+    # Given a linked client whose latest import failed
+    link = client_links.link_client(connected, CO, "cl-1", "co-a").link
+    failed = SyncHistoryEntry(
+        id="e-1", company_id=CO, client_id="cl-1", at=link.linked_at, reason="SCHEDULE",
+        months=[YearMonth(2026, 10)], outcome=ImportOutcome.FAILED, error_kind="UNAVAILABLE", message="Down.",
+    )
+    connected.links.update(CO, link.with_latest_import(failed))
+
+    # When it is linked again to the same company (a new key pair, say), the list still says how that import ended
+    again = client_links.link_client(connected, CO, "cl-1", "co-a").link
+    assert again.latest_import is not None and again.latest_import.outcome is ImportOutcome.FAILED
+
+    # When it is linked to another company, that company has no import yet
+    assert client_links.link_client(connected, CO, "cl-1", "co-b").link.latest_import is None
+
+
 def test_link_to_an_invisible_company_or_unknown_client_is_not_found(connected) -> None:
     with pytest.raises(NotFound, match="not visible"):
         client_links.link_client(connected, CO, "cl-1", "co-c")

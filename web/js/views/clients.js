@@ -1,7 +1,7 @@
 // Client list with the Integration column: link a client to its SmartAccounts company (searchable list the saved
 // key sees, or the company the client's own key pair belongs to), relink with the reload notice, unlink; each
-// client's import status (the link, the company key's connection, the latest import), summary tasks by month and
-// sync history per client.
+// client's import status (the link, the company key's connection, the latest import: all in the client list's one
+// answer), summary tasks by month and sync history per client.
 
 import { INTEGRATION, del, get, post, put } from "../api.js";
 import { badge, busy, clearProblems, field, formatMonth, formatTime, fill, h, humanise, nextId, notice, showProblem } from "../ui.js";
@@ -11,7 +11,6 @@ import { reloadProgress } from "./reload.js";
 // CREDENTIAL_FAILURES): nothing is imported until the pair is fixed, then the missed months follow.
 const HELD_REASONS = new Set(["CREDENTIALS_REVOKED", "INVALID_CREDENTIALS", "SIGNATURE_REJECTED"]);
 const FINISHED = new Set(["COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELLED"]);
-const HISTORY_READS_AT_ONCE = 4;
 const amountFormat = new Intl.NumberFormat("en-GB", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 function integrationLabel(link) {
@@ -32,7 +31,9 @@ export function formatValue(kind, value) {
 }
 
 /** What a client's imports are doing now, from what the API gives: the link's own status, the company key's
- * connection (shared by every client without its own key pair) and the latest entry of the sync history. */
+ * connection (shared by every client without its own key pair) and the latest import (the link's `latestImport`, or
+ * the newest sync history entry: the same outcome, when, why). A link stored before the service kept its latest
+ * import has none: then only what is known is said (its last successful month, or that nothing was imported yet). */
 export function importState(link, connection, latest) {
   if (!link || !link.integration) return { code: "NOT_LINKED", label: "Not linked", kind: "muted" };
   if (link.status === "FAILING") {
@@ -55,8 +56,17 @@ export function importState(link, connection, latest) {
     return { code: "WAITING_FOR_QUOTA", label: "Waiting for quota", kind: "warn",
       text: latest.message || "Waiting for the daily SmartAccounts quota; the import goes on when it renews." };
   }
-  return { code: "OK", label: "OK", kind: "ok",
-    text: link.lastImport ? `Last import: ${formatMonth(link.lastImport.month)}` : null };
+  if (latest) {
+    return { code: "OK", label: "OK", kind: "ok",
+      text: link.lastImport ? `Last import: ${formatMonth(link.lastImport.month)}` : null };
+  }
+  if (link.lastImport) {
+    return { code: "LAST_IMPORTED", label: `Imported ${formatMonth(link.lastImport.month)}`, kind: "muted",
+      text: `${formatMonth(link.lastImport.month)} was the last month imported${link.lastImport.at ? ` (${formatTime(link.lastImport.at)})` : ""}. `
+        + "How the latest import ended shows here after the next one; Summary tasks and history lists every import." };
+  }
+  return { code: "NOT_IMPORTED", label: "Not imported yet", kind: "muted",
+    text: "Nothing has been imported for this client yet: the first import comes on the import day, or use Reload data." };
 }
 
 function stateBadge(state) {
@@ -67,15 +77,6 @@ function renderState(cell, state) {
   cell.dataset.state = state.code;
   cell.removeAttribute("aria-busy");
   fill(cell, stateBadge(state), state.text ? h("p", { class: state.kind === "bad" ? "reason" : "hint" }, state.text) : null);
-}
-
-/** Runs `tasks` (functions returning promises) a few at a time. */
-async function fewAtOnce(tasks, limit) {
-  const queue = [...tasks];
-  const worker = async () => {
-    while (queue.length) await queue.shift()();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, worker));
 }
 
 function lastMonths(count) {
@@ -92,7 +93,6 @@ export async function clients(panel, app) {
   const details = h("section", { class: "client-details", "aria-live": "polite" });
   const body = h("tbody");
   const statusCells = new Map();
-  const historyReads = [];
   let progress = null;
 
   for (const client of list.clients) {
@@ -105,22 +105,8 @@ export async function clients(panel, app) {
     show.addEventListener("click", () => showDetails(client));
     const status = h("td", { "data-testid": "client-status" });
     statusCells.set(client.id, status);
-    const known = importState(link, state.connection, null);
-    if (known.code === "OK") {
-      // the link and the connection look fine: the latest import says whether imports really work
-      status.setAttribute("aria-busy", "true");
-      fill(status, h("span", { class: "badge badge-muted" }, "Checking…"));
-      historyReads.push(async () => {
-        try {
-          const history = await get(`/v1/clients/${encodeURIComponent(client.id)}/sync-history`);
-          renderState(status, importState(link, state.connection, history.entries[0]));
-        } catch {
-          renderState(status, known); // the list still shows what the link says
-        }
-      });
-    } else {
-      renderState(status, known);
-    }
+    // the list's answer has it all (the link, its latest import): no request per client
+    renderState(status, importState(link, state.connection, link?.latestImport));
     body.append(h("tr", { "data-client-row": client.id },
       h("th", { scope: "row" }, client.name),
       h("td", {}, client.registryCode || "—"),
@@ -356,7 +342,8 @@ export async function clients(panel, app) {
         get(`/v1/clients/${id}/summary-tasks?from=${from}&to=${to}`), get(`/v1/clients/${id}/sync-history`),
         get(`/v1/clients/${id}/integration`),
       ]);
-      const now = importState(link, state.connection, history.entries[0]);
+      // the link's latest import; for a link stored before it had one, the newest history entry says the same
+      const now = importState(link, state.connection, link.latestImport || history.entries[0]);
       const cell = statusCells.get(client.id);
       if (cell) renderState(cell, now);
       reload.disabled = !link.integration;
@@ -425,6 +412,5 @@ export async function clients(panel, app) {
       body)),
     details,
   );
-  fewAtOnce(historyReads, HISTORY_READS_AT_ONCE);
   return () => progress && progress.stop();
 }

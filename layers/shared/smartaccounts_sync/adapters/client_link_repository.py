@@ -33,6 +33,12 @@ class ClientLinkRepository(Protocol):
     ) -> None: ...
 
 
+def _data(link: ClientLink) -> str:
+    """The link as stored. Without a latest import the field is left out, so a link written before there was one reads
+    and writes back to the very same text (`update_write`'s condition compares it)."""
+    return link.model_dump_json(exclude={"latest_import"} if link.latest_import is None else None)
+
+
 class DynamoDbClientLinkRepository:
     def __init__(self, client: Any, table_name: str) -> None:
         self._ddb = client
@@ -102,7 +108,7 @@ class DynamoDbClientLinkRepository:
                     "ExpressionAttributeNames": {"#d": "data"},
                     "ExpressionAttributeValues": {
                         ":linked": {"S": seen.linked_at.isoformat()},
-                        ":seen": {"S": seen.model_dump_json()},
+                        ":seen": {"S": _data(seen)},
                     },
                 }
             }
@@ -110,7 +116,7 @@ class DynamoDbClientLinkRepository:
 
     def _item(self, company_id: str, link: ClientLink) -> dict[str, Any]:
         return self._key(company_id, item_key("LINK", link.client_id)) | {
-            "data": {"S": link.model_dump_json()},
+            "data": {"S": _data(link)},
             "linkedAt": {"S": link.linked_at.isoformat()},
         }
 

@@ -218,6 +218,18 @@ class CustomTaskFieldsOut(Out):
     fields: list[CustomTaskFieldOut]
 
 
+class LatestImportOut(Out):
+    """How the client's latest import ended (its newest sync history entry), whatever the outcome."""
+
+    at: dt.datetime
+    outcome: Literal["SUCCEEDED", "FAILED", "SKIPPED", "DEFERRED"] = Field(
+        description="DEFERRED: waiting for the daily SmartAccounts quota, it goes on by itself when the quota renews"
+    )
+    months: list[str]
+    error_kind: str | None = Field(default=None, description="why it failed, was skipped or waits, as in the history")
+    message: str | None = Field(default=None, description="the same in plain words")
+
+
 class ClientIntegrationOut(Out):
     client_id: str
     integration: Literal["smartaccounts"] | None
@@ -231,6 +243,11 @@ class ClientIntegrationOut(Out):
     own_credentials: bool = False
     masked_key: str | None = None
     last_import: ImportOut | None = None
+    latest_import: LatestImportOut | None = Field(
+        default=None,
+        description="the latest import's outcome, whatever it was (lastImport is the latest successful one); null "
+        "when no import ran since the client was linked or since the service began recording it",
+    )
     notice: str | None = None
 
 

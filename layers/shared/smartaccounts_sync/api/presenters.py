@@ -9,6 +9,7 @@ from smartaccounts_sync.api.models import (
     ImportDayOut,
     ImportOut,
     IntegrationStateOut,
+    LatestImportOut,
     QuotaOut,
     SettingsOut,
 )
@@ -97,7 +98,21 @@ def client_integration_out(client_id: str, link: ClientLink | None, notice: str 
         last_import=(
             ImportOut(month=str(link.last_imported_month), at=link.last_import_at) if link.last_imported_month else None
         ),
+        latest_import=latest_import_out(link),
         notice=notice,
+    )
+
+
+def latest_import_out(link: ClientLink) -> LatestImportOut | None:
+    latest = link.latest_import
+    if latest is None:
+        return None
+    return LatestImportOut(
+        at=latest.at,
+        outcome=latest.outcome.value,
+        months=[str(m) for m in latest.months],
+        error_kind=latest.error_kind,
+        message=latest.message,
     )
 
 

@@ -9,11 +9,32 @@ from pydantic import ConfigDict
 from smartaccounts_sync.domain.integration import StoredCredentials
 from smartaccounts_sync.domain.model import DeferredModel
 from smartaccounts_sync.domain.months import YearMonth
+from smartaccounts_sync.domain.sync_records import ImportOutcome, SyncHistoryEntry
 
 
 class LinkStatus(StrEnum):
     OK = "OK"
     FAILING = "FAILING"
+
+
+class LatestImport(DeferredModel):
+    """How the client's latest import ended, as its sync history entry says (written with that entry, in the same
+    DynamoDB write): what the client list shows without reading each client's history. Nothing secret: the entry's
+    own plain-words message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: dt.datetime
+    outcome: ImportOutcome
+    months: list[YearMonth]
+    error_kind: str | None = None
+    message: str | None = None
+
+    @classmethod
+    def of(cls, entry: SyncHistoryEntry) -> "LatestImport":
+        return cls(
+            at=entry.at, outcome=entry.outcome, months=entry.months, error_kind=entry.error_kind, message=entry.message
+        )
 
 
 class ClientLink(DeferredModel):
@@ -32,10 +53,20 @@ class ClientLink(DeferredModel):
     linked_at: dt.datetime
     last_imported_month: YearMonth | None = None
     last_import_at: dt.datetime | None = None
+    #: the latest import's outcome, whatever it was (None: no import recorded since the change that added it)
+    latest_import: LatestImport | None = None
 
     @property
     def own_credentials(self) -> bool:
         return self.credentials is not None
+
+    def with_latest_import(self, entry: SyncHistoryEntry) -> "ClientLink":
+        """The link with `entry` as its latest import; unchanged when it already holds a later one (an older entry
+        written again, after a lost answer, never replaces a newer outcome)."""
+        known = self.latest_import
+        if known is not None and known.at > entry.at:
+            return self
+        return self.model_copy(update={"latest_import": LatestImport.of(entry)})
 
 
 def last_import(links: list[ClientLink]) -> tuple[YearMonth, dt.datetime | None] | None:

@@ -160,6 +160,7 @@ def link_client(
         linked_at=deps.now(),
         last_imported_month=previous.last_imported_month if previous and previous.company_id == company.id else None,
         last_import_at=previous.last_import_at if previous and previous.company_id == company.id else None,
+        latest_import=previous.latest_import if previous and previous.company_id == company.id else None,
     )
     deps.links.put(company_id, link)
     if previous is not None and previous.credentials is not None and stored is None:

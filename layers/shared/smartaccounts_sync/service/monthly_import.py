@@ -96,6 +96,8 @@ class _Recorder:
         self.key: str | None = None  # the key's fingerprint once known: quota use per key on the dashboard
         #: this invocation's calls already added to the reload job while it ran (`_report_progress`)
         self.reported_to_job = 0
+        #: the client's link as last read or written: the entry's outcome (`LatestImport`) is written on it
+        self.link: ClientLink | None = None
 
     def __call__(
         self,
@@ -113,10 +115,13 @@ class _Recorder:
         job_calls: int | None = None,
         also: Sequence[Write] = (),
         refused: Callable[[], Sequence[Write]] | None = None,
+        imported: YearMonth | None = None,
     ) -> SyncHistoryEntry:
         """Writes the run's history entry (with `also` in the same transaction; when a condition of theirs refuses
         it, `refused` makes them one by one and the entry is written with the writes it returns), its metrics and its
-        job's progress."""
+        job's progress. With `self.link` known, the entry's outcome goes on the link in the same transaction (the client
+        list's status), with the link's import bookkeeping when `imported` (the last month imported); when the link
+        changed meanwhile, on the link as it is then, before the entry."""
         entry = SyncHistoryEntry(
             id=uuid.uuid4().hex[:12],
             company_id=self.work.company_id,
@@ -133,7 +138,13 @@ class _Recorder:
             message=message,
             queries=queries or [],
         )
+        link = self.link
+        if link is not None:
+            after = _imported(self.deps, link, imported) if imported is not None else link
+            also = [self.deps.links.update_write(self.work.company_id, after.with_latest_import(entry), link), *also]
         if not self.deps.history.add(entry, also):
+            if link is not None:
+                _note_on_link(self.deps, self.work, entry, imported, link)
             self.deps.history.add(entry, refused() if refused is not None else ())
         metrics.add_metric(name="ClientImports", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="SmartAccountsCalls", unit=MetricUnit.Count, value=calls)
@@ -186,11 +197,18 @@ def _imported(deps: Dependencies, link: ClientLink, last: YearMonth) -> ClientLi
     return link.model_copy(update=update)
 
 
-def _mark_imported(deps: Dependencies, work: ImportWork, last: YearMonth) -> None:
+def _note_on_link(
+    deps: Dependencies, work: ImportWork, entry: SyncHistoryEntry, last: YearMonth | None, seen: ClientLink
+) -> None:
+    """The link as it is now, with the import's bookkeeping up to `last` (a success) and the entry as its latest
+    import: for when the link changed after it was read (`seen`). Not when the client was unlinked or linked to
+    another company meanwhile: that company's months and outcome are not this import's."""
     link = deps.links.get(work.company_id, work.client_id)
-    if link is None:
+    if link is None or link.company_id != seen.company_id:
         return
-    deps.links.update(work.company_id, _imported(deps, link, last))  # not if unlinked or relinked meanwhile
+    if last is not None:
+        link = _imported(deps, link, last)
+    deps.links.update(work.company_id, link.with_latest_import(entry))  # not if unlinked or relinked meanwhile
 
 
 def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = None) -> SyncHistoryEntry | None:
@@ -207,6 +225,7 @@ def import_client(deps: Dependencies, work: ImportWork, run: ImportRun | None = 
         deps.links.get_read(work.company_id, work.client_id),
         *deps.uku.client_and_owner_reads(work.company_id, work.client_id),
     )
+    record.link = link
     if integration.version == 0:  # no integration record at all: not a company of this service
         return record(ImportOutcome.SKIPPED, list(work.months), error_kind="UNKNOWN_COMPANY", message=intake.UNKNOWN)
     if not integration.enabled or integration.settings is None:
@@ -365,15 +384,13 @@ def _import_months(
     # the link's bookkeeping (from the link as read at the start), the client's counts, the checkpoint's end, the
     # lease's end and the history entry: one all-or-nothing write. When the link changed meanwhile (or the lease was
     # taken over), the same writes one by one on what is there now.
-    also = [deps.links.update_write(work.company_id, _imported(deps, link, months[-1]), link)]
-    also += deps.progress.finished_writes(
+    also = deps.progress.finished_writes(
         work.company_id, work.client_id, checkpoint.work_key, finished, lease_owner=lease.owner, keep=recorded
     )
 
     checkpoint_left: list[str] = []
 
     def one_by_one() -> list[Write]:
-        _mark_imported(deps, work, months[-1])
         deps.progress.put_counts(work.company_id, work.client_id, finished)
         deps.progress.release_lease(work.company_id, work.client_id, lease.owner)
         checkpoint_left.append(checkpoint.work_key)  # ended once the entry is written (below)
@@ -389,6 +406,7 @@ def _import_months(
         job_calls=job_calls,
         also=also,
         refused=one_by_one,
+        imported=months[-1],
     )
     if checkpoint_left or recorded is not None:
         # only once the entry is written (a delivery again after a failed history write finds every page read), and
@@ -502,6 +520,7 @@ def _failed(
         if link.own_credentials:
             was = (link.status, link.reason)
             updated = client_links.mark_link(deps, work.company_id, link, error)
+            record.link = updated
             if was != (updated.status, updated.reason):
                 client = deps.uku.get_client(work.company_id, work.client_id)
                 announce_failing(
@@ -520,7 +539,7 @@ def _failed(
             connection_failed(deps, work.company_id, error, also=_due_again(work, months[0]))
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
     if error.kind is ErrorKind.NOT_FOUND:
-        client_links.mark_link(deps, work.company_id, link, error)
+        record.link = client_links.mark_link(deps, work.company_id, link, error)
         if rule is not None:
             _keep_company_due(deps, work, months[0], rule)
         return record(ImportOutcome.FAILED, months, calls=calls, error_kind=kind, message=message)
