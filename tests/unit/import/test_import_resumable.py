@@ -276,7 +276,8 @@ def test_the_wait_for_the_quota_says_whose_word_it_is(large, reason, says) -> No
     entry = import_client(large.deps, reload_work())
     # Then the sync history's entry says why in plain words, and that the import goes on by itself
     assert entry is not None and entry.outcome is ImportOutcome.DEFERRED and entry.error_kind == "DAILY_QUOTA_SPENT"
-    assert says in entry.message and "continues by itself" in entry.message
+    assert says in entry.message
+    assert entry.message.count("midnight") <= 1 and "continues by itself after midnight Estonian time" in entry.message
 
 
 def test_a_worker_stopped_right_after_parking_shows_the_wait_once_when_delivered_again(large, monkeypatch) -> None:
@@ -312,6 +313,7 @@ def test_a_quota_renewing_within_minutes_is_waited_for_with_one_delayed_message_
     work = reload_work()
     first = import_client(large.deps, work)
     assert first is not None and first.outcome is ImportOutcome.DEFERRED
+    assert "continues by itself in about 2 minutes" in first.message and "midnight" not in first.message
     assert large.deps.work_queue.delayed == [(work, 120)]
     assert import_client(large.deps, large.deps.work_queue.delayed.pop()[0]) is None  # still refused: same wait
     assert large.deps.work_queue.delayed == [(work, 120)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.resumable_import import BudgetSpent, TimeBudget
 from smartaccounts_sync.service.summary_tasks import proposed_task, upsert_all
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.troubleshooting import cause_of, explain
+from smartaccounts_sync.troubleshooting import GUARD_DAILY_REASONS, cause_of, explain
 
 QUOTA_RETRY_CAP_SECONDS = 900
 #: A client whose import runs elsewhere (its lease is held) is handed back after this long at most.
@@ -466,8 +467,11 @@ def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spe
         delay = int(error.retry_after + 0.999)
         deps.work_queue.send_later(work, delay)
         resumes_at = deps.now() + dt.timedelta(seconds=delay)
+        minutes = max(1, math.ceil(delay / 60))
+        when = f"in about {minutes} minute{'s' if minutes != 1 else ''}, when SmartAccounts lets the key go again"
     else:
         resumes_at = resumable_import.park(deps, work, checkpoint)
+        when = "after midnight Estonian time"
     checkpoint.parked_until = resumes_at
     deps.progress.put_checkpoint(checkpoint)
     if not first:
@@ -475,14 +479,18 @@ def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spe
         reload.waiting_for_quota(deps, work, resumes_at)
         return None
     # the rest of today is held for the scheduled import, or SmartAccounts refuses the key whatever Uku counted (the
-    # guard's own refusal once it said so): say which, not only that the key's day is used up
-    message = error.message if error.reason in ("reserved_for_schedule", "smartaccounts_spent") else explain(error)
+    # guard's own refusal once it said so): say which, not only that the key's day is used up; then when it goes on
+    # (once: the cause's own fix says the same in other words)
+    if error.reason in GUARD_DAILY_REASONS:
+        said = error.message
+    else:
+        said = cause_of(error).cause + (f" SmartAccounts said: {'; '.join(error.messages)}." if error.messages else "")
     return record(
         ImportOutcome.DEFERRED,
         months,
         calls=spent,
         error_kind=cause_of(error).kind,
-        message=f"{message} The import continues by itself after midnight Estonian time, where it stopped.",
+        message=f"{said} The import continues by itself {when}, where it stopped.",
         resumes_at=resumes_at,
         queries=_queries(checkpoint),
     )
