@@ -322,15 +322,13 @@ def test_work_for_a_client_that_no_longer_exists_names_that_reason(company: Depe
     assert import_client(company, unlinked).error_kind == "NOT_LINKED"
 
 
-def test_the_estimate_reads_the_key_s_usage_by_its_fingerprint_without_reading_the_secret(
-    company: Dependencies,
-) -> None:
+def _firm_key_with_requests_used(company: Dependencies, used: int):
+    """The company key saved with its fingerprint (no secret in the store), `used` of its day's requests counted by
+    an in-memory guard on the company's clock; the key pair."""
     from smartaccounts_sync.domain.integration import StoredCredentials
     from smartaccounts_sync.smartaccounts.models import ApiCredentials
     from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
 
-    # Given the company key saved with its fingerprint, 400 of its day's requests used, and a function that may not
-    # read secrets (the reload function: its role may not assume the tenant secrets roles)
     key = ApiCredentials(api_key="firm-key", api_secret="firm-secret")
     record = company.integrations.get(COMPANY)
     stored = StoredCredentials(
@@ -339,8 +337,17 @@ def test_the_estimate_reads_the_key_s_usage_by_its_fingerprint_without_reading_t
     )
     company.integrations.save(record.model_copy(update={"credentials": stored}))
     company.quota = InMemoryRateGuard(per_minute=1000, clock=lambda: company.now().timestamp())
-    for _ in range(400):
+    for _ in range(used):
         company.quota.acquire("firm-key")
+    return key
+
+
+def test_the_estimate_reads_the_key_s_usage_by_its_fingerprint_without_reading_the_secret(
+    company: Dependencies,
+) -> None:
+    # Given the company key saved with its fingerprint, 400 of its day's requests used, and a function that may not
+    # read secrets (the reload function: its role may not assume the tenant secrets roles)
+    key = _firm_key_with_requests_used(company, 400)
 
     def denied(*_args, **_kwargs):
         raise PermissionError("AccessDenied: the reload function may not read secrets")
@@ -358,22 +365,10 @@ def test_the_estimate_reads_the_key_s_usage_by_its_fingerprint_without_reading_t
 def test_a_day_smartaccounts_says_is_spent_shows_in_the_quota_and_moves_the_estimate_past_it(
     company: Dependencies,
 ) -> None:
-    from smartaccounts_sync.domain.integration import StoredCredentials
     from smartaccounts_sync.service import quota_plan
-    from smartaccounts_sync.smartaccounts.models import ApiCredentials
-    from smartaccounts_sync.smartaccounts.rate_guard import InMemoryRateGuard
 
     # Given the company key with 100 of its day's 1,000 requests counted by the guard, a reload job running
-    key = ApiCredentials(api_key="firm-key", api_secret="firm-secret")
-    record = company.integrations.get(COMPANY)
-    stored = StoredCredentials(
-        secret_name=company.secret_name(COMPANY), masked_key=key.masked_key, saved_at=company.now(),
-        key_fingerprint=key.fingerprint,
-    )
-    company.integrations.save(record.model_copy(update={"credentials": stored}))
-    company.quota = InMemoryRateGuard(per_minute=1000, clock=lambda: company.now().timestamp())
-    for _ in range(100):
-        company.quota.acquire("firm-key")
+    _firm_key_with_requests_used(company, 100)
     job = reload.request_reload(company, COMPANY, "user-1").job
     before = reload.get_job(company, COMPANY, job.job_id).estimated_finish_at
     assert before is not None and before < company.quota.usage("firm-key").resets_at  # 900 left: done today
