@@ -102,18 +102,24 @@ OWN_KEY_FIX = (
 )
 
 
+def what_happened(error: SmartAccountsError) -> str:
+    """The cause in the user's words, with SmartAccounts' own messages when it sent some: `explain` without the fix."""
+    if error.kind is ErrorKind.DAILY_QUOTA_SPENT and error.reason in GUARD_DAILY_REASONS:
+        # refused by the guard, nothing sent: its words say whose limit it is (SmartAccounts' own word on the key's
+        # day, or the share of the day held for the scheduled import), not that Uku used 1000 requests
+        return error.message
+    said = f" SmartAccounts said: {'; '.join(error.messages)}." if error.messages else ""
+    return cause_of(error).cause + said
+
+
 def explain(error: SmartAccountsError, *, trimmed: bool = False, own_key: bool = False) -> str:
     """One paragraph for the user: the cause, SmartAccounts' own messages when it sent some, and the fix (`own_key`:
     a client's own key pair, fixed in the client's link, not on the integration's Connect tab)."""
     cause = cause_of(error)
+    parts = [what_happened(error)]
     if error.kind is ErrorKind.DAILY_QUOTA_SPENT and error.reason in GUARD_DAILY_REASONS:
-        # refused by the guard, nothing sent: its words say whose limit it is (SmartAccounts' own word on the key's
-        # day, or the share of the day held for the scheduled import), not that Uku used 1000 requests
-        return f"{error.message} Imports waiting for it resume by themselves."
-    parts = [cause.cause]
-    if error.messages:
-        parts.append("SmartAccounts said: " + "; ".join(error.messages) + ".")
-    if error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
+        parts.append("Imports waiting for it resume by themselves.")
+    elif error.kind is ErrorKind.RATE_LIMITED and error.retry_after:
         seconds = int(error.retry_after + 0.999)
         parts.append(f"Try again in {seconds} second{'s' if seconds != 1 else ''}.")
     elif own_key and error.kind in (

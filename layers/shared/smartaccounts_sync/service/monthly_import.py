@@ -56,7 +56,7 @@ from smartaccounts_sync.service.dependencies import Dependencies
 from smartaccounts_sync.service.resumable_import import BudgetSpent, TimeBudget
 from smartaccounts_sync.service.summary_tasks import proposed_task, upsert_all
 from smartaccounts_sync.smartaccounts.errors import ErrorKind, SmartAccountsError
-from smartaccounts_sync.troubleshooting import GUARD_DAILY_REASONS, cause_of, explain
+from smartaccounts_sync.troubleshooting import cause_of, explain, what_happened
 
 QUOTA_RETRY_CAP_SECONDS = 900
 #: A client whose import runs elsewhere (its lease is held) is handed back after this long at most.
@@ -478,13 +478,9 @@ def _park(deps, work, record, months, checkpoint, error: SmartAccountsError, spe
         reload.calls_spent(deps, work, max(0, spent - record.reported_to_job))
         reload.waiting_for_quota(deps, work, resumes_at)
         return None
-    # the rest of today is held for the scheduled import, or SmartAccounts refuses the key whatever Uku counted (the
-    # guard's own refusal once it said so): say which, not only that the key's day is used up; then when it goes on
-    # (once: the cause's own fix says the same in other words)
-    if error.reason in GUARD_DAILY_REASONS:
-        said = error.message
-    else:
-        said = cause_of(error).cause + (f" SmartAccounts said: {'; '.join(error.messages)}." if error.messages else "")
+    # what happened (the guard's own words when it refused: the scheduled import's share, or SmartAccounts' word on
+    # the key's day), then when the import goes on: once (the cause's own fix says the same in other words)
+    said = what_happened(error)
     return record(
         ImportOutcome.DEFERRED,
         months,
